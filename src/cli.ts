@@ -1,0 +1,116 @@
+#!/usr/bin/env node
+/**
+ * The nianbao command line. An adapter around the core: `extract` calls the same
+ * processBytes() the queue workers call.
+ */
+import { readFile } from "node:fs/promises";
+import { basename } from "node:path";
+import { parseArgs } from "node:util";
+import { isRefusal, type RefusalCode } from "./document.js";
+import { CSV_HEADER, csvLine, csvRows } from "./csv.js";
+import { PIPELINE_VERSION, processBytes } from "./process.js";
+
+/** Exit codes (documented in README "CLI"). */
+export const EXIT_CODES: Record<RefusalCode | "ok" | "usage" | "internal" | "unreadable", number> = {
+  ok: 0,
+  internal: 1,
+  usage: 2,
+  "unsupported-type": 3,
+  corrupt: 4,
+  encrypted: 5,
+  "no-text-layer": 6,
+  "not-a-report": 7,
+  "too-large": 8,
+  unreadable: 9,
+};
+
+const USAGE = `usage: nianbao extract [--format json|csv] FILE...
+
+  Prints the report envelope of each FILE as JSON (NDJSON, one line per file, for several
+  files), or with --format csv one tidy row per cell: file,agency,year,format,table,row,column,value.
+
+exit codes: 0 a model was produced (even an invalid one); 3 unsupported type; 4 corrupt;
+  5 encrypted; 6 no text layer (scanned); 7 not a disclosure report; 8 too large;
+  9 file not readable; 2 usage; 1 internal error. With several files, the code of the first
+  file that failed; the other files are still processed.`;
+
+async function extractCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { format: { type: "string", default: "json" }, help: { type: "boolean", short: "h" } },
+  });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const format = values.format;
+  if (format !== "json" && format !== "csv") {
+    process.stderr.write(`nianbao: --format must be json or csv, not ${format}\n`);
+    return EXIT_CODES.usage;
+  }
+  if (positionals.length === 0) {
+    process.stderr.write(`${USAGE}\n`);
+    return EXIT_CODES.usage;
+  }
+  let exit = 0;
+  if (format === "csv") process.stdout.write(`${csvLine(CSV_HEADER)}\n`);
+  for (const file of positionals) {
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(file);
+    } catch (e) {
+      process.stderr.write(`nianbao: ${file}: unreadable: ${(e as Error).message}\n`);
+      exit ||= EXIT_CODES.unreadable;
+      continue;
+    }
+    try {
+      const env = await processBytes(bytes, { fileName: basename(file) });
+      if (format === "csv") {
+        for (const line of csvRows(env, file)) process.stdout.write(`${line}\n`);
+      } else {
+        process.stdout.write(positionals.length === 1 ? `${JSON.stringify(env, null, 2)}\n` : `${JSON.stringify(env)}\n`);
+      }
+    } catch (e) {
+      if (isRefusal(e)) {
+        process.stderr.write(`nianbao: ${file}: ${e.code}: ${e.message}\n`);
+        exit ||= EXIT_CODES[e.code];
+      } else {
+        process.stderr.write(`nianbao: ${file}: internal error: ${(e as Error).stack ?? String(e)}\n`);
+        exit ||= EXIT_CODES.internal;
+      }
+    }
+  }
+  return exit;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case "extract":
+      return extractCommand(rest);
+    case "--version":
+    case "version":
+      process.stdout.write(`${PIPELINE_VERSION}\n`);
+      return 0;
+    case undefined:
+    case "-h":
+    case "--help":
+    case "help":
+      process.stdout.write(`${USAGE}\n`);
+      return command === undefined ? EXIT_CODES.usage : 0;
+    default:
+      process.stderr.write(`nianbao: unknown command ${command}\n${USAGE}\n`);
+      return EXIT_CODES.usage;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    process.stderr.write(`nianbao: internal error: ${(e as Error).stack ?? String(e)}\n`);
+    process.exitCode = EXIT_CODES.internal;
+  },
+);

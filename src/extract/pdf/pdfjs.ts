@@ -1,0 +1,191 @@
+/**
+ * Loading a PDF with pdf-parse's bundled pdf.js, configured for Chinese government PDFs,
+ * and small typed views of the pdf.js objects the extractor uses.
+ *
+ * Why each setting matters:
+ * - `cMapUrl` + `cMapPacked`: many 公文 PDFs use non-embedded Chinese fonts with the
+ *   `GBK-EUC-H` / `UniGB-UCS2-H` encodings and no ToUnicode map. Without CMaps pdf.js returns
+ *   *empty text, with no error*.
+ * - `standardFontDataUrl`: glyph widths of the non-embedded standard 14 fonts; without it item
+ *   widths (and so cell assignment) of Latin text are guesses.
+ * - `isEvalSupported: false`: untrusted input (pdf.js CVE-2024-4367, font-program eval).
+ * - `maxImageSize: 0`: we never look at images, and decoding a scanned page or a seal image is
+ *   the most expensive thing pdf.js does while building an operator list. pdf.js skips
+ *   (with a warning, not an error) every image larger than this many pixels.
+ */
+// natives.js must come first: it keeps the built-ins that pdf.js's bundled core-js replaces.
+import { restoreNatives } from "./natives.js";
+// pdf-parse/worker must be imported before pdf-parse: it installs DOMMatrix/Path2D (from
+// @napi-rs/canvas) and pdf.js's in-thread worker, without which pdf.js fails in Node.
+import "pdf-parse/worker";
+import { PDFParse } from "pdf-parse";
+import { createRequire } from "node:module";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+
+/* ------------------------------------------------------------------------------------------ */
+/* Typed views of pdf.js objects (only the members we use).                                   */
+/* ------------------------------------------------------------------------------------------ */
+
+export type Matrix = [number, number, number, number, number, number];
+
+export interface PdfTextItem {
+  str: string;
+  /** Text space → user space: [a, b, c, d, e, f]; (e, f) is the baseline origin. */
+  transform: number[];
+  /** Advance along the text direction, user-space units. */
+  width: number;
+  /** Font size, user-space units (0 for pdf.js's synthetic space/EOL items). */
+  height: number;
+  /** pdf.js's id of the font (a key of the text content's `styles`). */
+  fontName?: string;
+}
+
+export interface PdfTextContent {
+  items: unknown[];
+  /** Per font id; `vertical` for vertical-writing fonts. */
+  styles: Record<string, { vertical?: boolean } | undefined>;
+}
+
+export interface PdfOperatorList {
+  fnArray: number[];
+  argsArray: unknown[];
+}
+
+export interface PdfViewport {
+  width: number;
+  height: number;
+  /** User space → display space (y down, origin at the top-left of the page as shown). */
+  transform: number[];
+}
+
+export interface PdfPage {
+  /** The page's /Rotate, degrees clockwise. */
+  rotate: number;
+  /** `rotation` overrides /Rotate. */
+  getViewport(params: { scale: number; rotation?: number }): PdfViewport;
+  getTextContent(): Promise<PdfTextContent>;
+  getOperatorList(): Promise<PdfOperatorList>;
+  cleanup(): boolean | void;
+}
+
+export interface PdfDocument {
+  numPages: number;
+  getPage(pageNumber: number): Promise<PdfPage>;
+}
+
+/** pdf.js operator codes (`OPS`), by name. */
+export type OpsTable = Readonly<Record<string, number>>;
+
+export function isTextItem(x: unknown): x is PdfTextItem {
+  if (typeof x !== "object" || x === null) return false;
+  const o = x as Record<string, unknown>;
+  return typeof o.str === "string" && Array.isArray(o.transform) && typeof o.width === "number";
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Locating pdf.js's data files and operator table.                                            */
+/* ------------------------------------------------------------------------------------------ */
+
+/**
+ * The pdfjs-dist that pdf-parse itself loads (hoisted or nested under pdf-parse): resolved
+ * from pdf-parse's own location so that the CMaps and the `OPS` table match its pdf.js.
+ */
+const pdfjsDir: string = (() => {
+  const fromPdfParse = createRequire(createRequire(import.meta.url).resolve("pdf-parse"));
+  return path.dirname(fromPdfParse.resolve("pdfjs-dist/package.json"));
+})();
+
+/** pdf.js wants a directory string with a trailing separator; a plain path works in Node. */
+const CMAP_DIR = path.join(pdfjsDir, "cmaps") + path.sep;
+const STANDARD_FONT_DIR = path.join(pdfjsDir, "standard_fonts") + path.sep;
+
+let ready: Promise<OpsTable> | undefined;
+
+/**
+ * Once per process: load pdf.js's worker bundle (pdf-parse/worker starts that import without
+ * waiting for it) and main bundle, put back the built-ins their core-js replaced, and return
+ * pdf.js's `OPS` table (from the same module instance pdf-parse uses).
+ */
+export function pdfjsReady(): Promise<OpsTable> {
+  ready ??= (async () => {
+    const url = (file: string) => pathToFileURL(path.join(pdfjsDir, file)).href;
+    await import(url("legacy/build/pdf.worker.mjs"));
+    const mod = (await import(url("legacy/build/pdf.mjs"))) as { OPS: OpsTable };
+    restoreNatives();
+    return mod.OPS;
+  })();
+  return ready;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Process-wide caches for CMaps and standard fonts.                                            */
+/* ------------------------------------------------------------------------------------------ */
+
+/*
+ * pdf.js asks the main thread for every CMap / standard font a document needs, per document.
+ * These factories read each file from disk once per process. pdf.js may transfer the bytes
+ * it gets to its worker (detaching the buffer), so each request gets its own copy.
+ */
+const fileCache = new Map<string, Uint8Array>();
+
+function cachedRead(file: string): Uint8Array {
+  let bytes = fileCache.get(file);
+  if (!bytes) {
+    bytes = new Uint8Array(readFileSync(file));
+    fileCache.set(file, bytes);
+  }
+  return bytes.slice();
+}
+
+class CachedCMapReaderFactory {
+  async fetch({ name }: { name: string }): Promise<{ cMapData: Uint8Array; isCompressed: boolean }> {
+    // CMap names come from the PDF: keep them to plain file names inside the cmaps folder.
+    if (!/^[\w.-]+$/.test(name)) throw new Error(`Unexpected CMap name: ${name}`);
+    return { cMapData: cachedRead(`${CMAP_DIR}${name}.bcmap`), isCompressed: true };
+  }
+}
+
+class CachedStandardFontDataFactory {
+  async fetch({ filename }: { filename: string }): Promise<Uint8Array> {
+    if (!/^[\w.-]+$/.test(filename)) throw new Error(`Unexpected font file name: ${filename}`);
+    return cachedRead(`${STANDARD_FONT_DIR}${filename}`);
+  }
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* The parser.                                                                                 */
+/* ------------------------------------------------------------------------------------------ */
+
+/**
+ * pdf-parse's PDFParse, exposing the pdf.js document it loads, so that one parse of the file
+ * serves both positioned text (`getTextContent`) and drawn lines (`getOperatorList`).
+ *
+ * `load()` and `doc` are declared `private` in pdf-parse's typings (plain fields at run time);
+ * the cast below is the one place that relies on them.
+ */
+export class PositionedPdfParse extends PDFParse {
+  constructor(bytes: Uint8Array) {
+    super({
+      // pdf.js may detach the buffer it is given: never hand it the caller's bytes.
+      data: bytes.slice(),
+      cMapUrl: CMAP_DIR,
+      cMapPacked: true,
+      standardFontDataUrl: STANDARD_FONT_DIR,
+      CMapReaderFactory: CachedCMapReaderFactory,
+      StandardFontDataFactory: CachedStandardFontDataFactory,
+      isEvalSupported: false,
+      disableFontFace: true,
+      useSystemFonts: false,
+      maxImageSize: 0,
+      verbosity: 0,
+    });
+  }
+
+  /** The loaded pdf.js document (loads it on first call). Errors come from pdf-parse's load(). */
+  async document(): Promise<PdfDocument> {
+    const self = this as unknown as { load(): Promise<PdfDocument> };
+    return self.load();
+  }
+}

@@ -1,0 +1,313 @@
+/**
+ * Aligning value runs to catalogue rows.
+ *
+ * A table region of the token stream is cut into *runs*: maximal sequences of value cells
+ * (numbers, placeholders, empty cells), each with the label text printed before it (its
+ * *evidence*). The rows of a table always come in the official order, so the runs are aligned
+ * to the catalogue rows by dynamic programming, like a sequence alignment:
+ *
+ *  - a run fills one row, or several consecutive rows when their labels were lost or printed
+ *    elsewhere (flattened PDF text often puts a merged label after its numbers);
+ *  - a row may be missing (never printed, or unreadable), a run may be noise;
+ *  - the evidence scores a run against a row by label similarity, so a printed label always
+ *    wins over position, and rows a report left out do not shift everything after them.
+ *
+ * The same aligner reads grids (a run is the value cells of one grid row, its evidence the
+ * label cells) and text (a run is the numbers between two labels). What it cannot place with
+ * certainty comes back as null with a reason, never as a plausible guess.
+ */
+import type { RowDef } from "../catalogue.js";
+import { labelKey, labelSimilarity } from "./normalize.js";
+import type { Token } from "./tokens.js";
+import { splitDigitRun, type SumCheck } from "./digits.js";
+
+export interface Run {
+  values: Token[];
+  evidence: Token[];
+}
+
+export type RowStatus =
+  /** values read exactly */
+  | "ok"
+  /** a label printed with no value cells at all: the cells are blank */
+  | "blank"
+  /** values found, but not as many as the row has columns: cells unreadable */
+  | "damaged"
+  /** digits of adjacent cells ran together; exactly one split satisfies the sum rules */
+  | "split"
+  /** the row was not found */
+  | "missing"
+  /** values were found, but which row they belong to is not certain */
+  | "uncertain";
+
+export interface RowResult {
+  row: RowDef;
+  status: RowStatus;
+  /** One entry per field: the token read, or null where nothing was read. */
+  cells: (Token | null)[];
+  /** For "split": the numbers the digit string was split into. */
+  splitValues?: number[];
+  /** Label similarity of the evidence that placed the row. */
+  evidence: number;
+  detail?: string;
+}
+
+export interface Alignment {
+  rows: RowResult[];
+  score: number;
+}
+
+const EVIDENCE_WEIGHT = 3;
+const FIT_BONUS = 1;
+const MISSING_PENALTY = 1;
+const DAMAGED_PENALTY = 0.5;
+/** A run matched with at least this similarity is an anchor: its row is known. */
+export const STRONG_EVIDENCE = 0.6;
+/** How many text tokens before a run count as its evidence. */
+const EVIDENCE_WINDOW = 6;
+
+/** Cuts a region of tokens into runs of values with the label text before each. */
+export function buildRuns(tokens: readonly Token[], rows: readonly RowDef[], blankRows: boolean): Run[] {
+  const runs: Run[] = [];
+  let evidence: Token[] = [];
+  let values: Token[] = [];
+  const close = () => {
+    if (values.length) runs.push({ values, evidence: evidence.slice(-EVIDENCE_WINDOW) });
+    if (values.length) evidence = [];
+    values = [];
+  };
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i] as Token;
+    if (t.kind === "text") {
+      close();
+      evidence.push(t);
+      // A label printed with no cells after it (a blank row in flattened text) still makes a
+      // row: only when the next text starts another row, so a wrapped label is not cut.
+      const next = tokens[i + 1];
+      if (blankRows && next && next.kind === "text" && bestRowSimilarity(t.text, rows) >= 0.85 && startsAnotherRow(t.text, next.text, rows)) {
+        runs.push({ values: [], evidence: evidence.slice(-EVIDENCE_WINDOW) });
+        evidence = [];
+      }
+    } else {
+      values.push(t);
+    }
+  }
+  close();
+  return runs;
+}
+
+function rowSimilarity(text: string, row: RowDef): number {
+  let best = labelSimilarity(row.label, text);
+  for (const a of row.aliases ?? []) best = Math.max(best, labelSimilarity(a, text));
+  return best;
+}
+
+function bestRowSimilarity(text: string, rows: readonly RowDef[]): number {
+  return Math.max(0, ...rows.map((r) => rowSimilarity(text, r)));
+}
+
+function startsAnotherRow(text: string, next: string, rows: readonly RowDef[]): boolean {
+  const here = rows.findIndex((r) => rowSimilarity(text, r) >= 0.85);
+  return rows.some((r, i) => i !== here && rowSimilarity(next, r) >= 0.85);
+}
+
+/** Similarity of a run's evidence to a row: the best single label cell, or the joined tail. */
+function evidenceFor(run: Run, row: RowDef): number {
+  let best = 0;
+  for (const t of run.evidence) best = Math.max(best, rowSimilarity(t.text, row));
+  if (run.evidence.length > 1) {
+    for (let k = 2; k <= run.evidence.length; k++) {
+      const joined = run.evidence
+        .slice(-k)
+        .map((t) => t.text)
+        .join("");
+      best = Math.max(best, rowSimilarity(joined, row) * 0.95);
+    }
+  }
+  return best;
+}
+
+interface Fit {
+  kind: "ok" | "split" | "damaged" | "blank";
+  /** values per row, in order */
+  perRow: (Token | null)[][];
+  splitValues?: number[][];
+}
+
+/**
+ * Whether `values` fill the widths exactly: either the same count, or more with only empty
+ * cells left over (colspan padding, merged-cell leftovers), or after leading empty cells.
+ */
+function fitValues(values: readonly Token[], widths: readonly number[], sumChecks: readonly (SumCheck | null)[]): Fit | null {
+  const W = widths.reduce((a, b) => a + b, 0);
+  const cut = (vs: readonly Token[]): (Token | null)[][] => {
+    const out: (Token | null)[][] = [];
+    let p = 0;
+    for (const w of widths) {
+      out.push(vs.slice(p, p + w));
+      p += w;
+    }
+    return out;
+  };
+  // No value at all, or only empty cells (a blank row, or the padding of a header line).
+  if (values.every((v) => v.kind === "empty"))
+    return { kind: "blank", perRow: widths.map((w) => new Array<Token | null>(w).fill(null)) };
+  if (values.length === W) return { kind: "ok", perRow: cut(values) };
+  if (values.length > W) {
+    if (values.slice(W).every((v) => v.kind === "empty")) return { kind: "ok", perRow: cut(values.slice(0, W)) };
+    let lead = 0;
+    while (lead < values.length && values[lead]?.kind === "empty") lead++;
+    const rest = values.slice(lead);
+    if (lead > 0 && rest.length >= W && rest.slice(W).every((v) => v.kind === "empty")) return { kind: "ok", perRow: cut(rest.slice(0, W)) };
+    return null;
+  }
+  // Fewer values than columns: digits of adjacent cells may have run together.
+  if (widths.length === 1 && sumChecks[0]) {
+    const split = splitDigitRun(values, W, sumChecks[0]);
+    if (split) return { kind: "split", perRow: [new Array<Token | null>(W).fill(null)], splitValues: [split] };
+  }
+  return { kind: "damaged", perRow: widths.map((w) => new Array<Token | null>(w).fill(null)) };
+}
+
+interface Step {
+  from: [number, number];
+  kind: "noise" | "missing" | "fit";
+  run?: number;
+  rows?: number;
+  fit?: Fit;
+  evidence?: number;
+}
+
+/**
+ * Aligns runs to rows. `sumCheckOf(row)` gives the in-row sum rule used to split run-together
+ * digits (table 三: total = Σ six columns; table 四: total = Σ four), or null.
+ */
+export interface AlignOptions {
+  /** In-row sum rule of a row, or null. */
+  sumCheckOf: (row: RowDef) => SumCheck | null;
+  /**
+   * Whether a label printed with no values is a blank row. True for tables whose rows carry
+   * their own labels (二, 三); false for table 四, whose labels are column headers.
+   */
+  blankRows: boolean;
+}
+
+export function alignRuns(runs: readonly Run[], rows: readonly RowDef[], options: AlignOptions): Alignment {
+  const K = runs.length;
+  const J = rows.length;
+  const NEG = -Infinity;
+  const score: number[][] = Array.from({ length: K + 1 }, () => new Array<number>(J + 1).fill(NEG));
+  const back: (Step | null)[][] = Array.from({ length: K + 1 }, () => new Array<Step | null>(J + 1).fill(null));
+  (score[0] as number[])[0] = 0;
+  const widths = rows.map((r) => r.fields.length);
+  const checks = rows.map(options.sumCheckOf);
+  const relax = (k: number, j: number, s: number, step: Step) => {
+    if (s > (score[k] as number[])[j]!) {
+      (score[k] as number[])[j] = s;
+      (back[k] as (Step | null)[])[j] = step;
+    }
+  };
+  for (let k = 0; k <= K; k++) {
+    for (let j = 0; j <= J; j++) {
+      const here = (score[k] as number[])[j] as number;
+      if (here === NEG) continue;
+      if (j < J) relax(k, j + 1, here - MISSING_PENALTY, { from: [k, j], kind: "missing" });
+      if (k === K) continue;
+      const run = runs[k] as Run;
+      // Noise: numbers that belong to no row. Trailing noise after the last row is free.
+      const noiseCost = j === J ? 0 : 0.3 + 0.1 * run.values.length;
+      relax(k + 1, j, here - noiseCost, { from: [k, j], kind: "noise", run: k });
+      if (j === J) continue;
+      const ev = evidenceFor(run, rows[j] as RowDef);
+      // A blank row is only believed when its own label is printed right before the blanks.
+      const last = run.evidence[run.evidence.length - 1];
+      const adjacent = last ? rowSimilarity(last.text, rows[j] as RowDef) : 0;
+      let W = 0;
+      for (let m = 1; j + m <= J; m++) {
+        W += widths[j + m - 1] as number;
+        const fit = fitValues(run.values, widths.slice(j, j + m), checks.slice(j, j + m));
+        if (fit) {
+          // A blank label row or a damaged one fills exactly one row.
+          if ((fit.kind === "blank" || fit.kind === "damaged") && m > 1) break;
+          if (fit.kind === "blank" && (!options.blankRows || adjacent < 0.85)) break;
+          const gain =
+            fit.kind === "ok" || fit.kind === "split"
+              ? FIT_BONUS * m + EVIDENCE_WEIGHT * ev - (fit.kind === "split" ? 0.2 : 0)
+              : fit.kind === "blank"
+                ? EVIDENCE_WEIGHT * adjacent
+                : EVIDENCE_WEIGHT * ev - DAMAGED_PENALTY;
+          relax(k + 1, j + m, here + gain, { from: [k, j], kind: "fit", run: k, rows: m, fit, evidence: ev });
+        }
+        if (W >= run.values.length) break;
+      }
+    }
+  }
+  // Best end state: all runs consumed, any row count (rows after the last run are missing).
+  let bestJ = 0;
+  let best = NEG;
+  for (let j = 0; j <= J; j++) {
+    const s = ((score[K] as number[])[j] as number) - (J - j) * MISSING_PENALTY;
+    if (s > best) {
+      best = s;
+      bestJ = j;
+    }
+  }
+  const results: RowResult[] = rows.map((row) => ({ row, status: "missing", cells: row.fields.map(() => null), evidence: 0 }));
+  const noiseBetween: number[] = [];
+  let k = K;
+  let j = bestJ;
+  while (k > 0 || j > 0) {
+    const step = (back[k] as (Step | null)[])[j];
+    if (!step) break;
+    if (step.kind === "fit" && step.fit && step.rows) {
+      const fit = step.fit;
+      for (let m = 0; m < step.rows; m++) {
+        const r = results[step.from[1] + m] as RowResult;
+        r.status = fit.kind === "ok" ? "ok" : fit.kind;
+        r.cells = fit.perRow[m] ?? r.cells;
+        r.evidence = m === 0 ? (step.evidence ?? 0) : 0;
+        const sv = fit.splitValues?.[m];
+        if (sv) r.splitValues = sv;
+      }
+    } else if (step.kind === "noise" && step.from[1] > 0 && step.from[1] < J) {
+      noiseBetween.push(step.from[1]);
+    }
+    [k, j] = step.from;
+  }
+  markUncertain(results, noiseBetween);
+  return { rows: results, score: best };
+}
+
+/**
+ * A row placed by position alone (weak evidence) is only trusted when the stretch between the
+ * anchors around it holds no missing row and no stray numbers: then the order of the official
+ * template decides it. Otherwise its cells become null, with the reason.
+ */
+function markUncertain(results: RowResult[], noiseBefore: readonly number[]): void {
+  const isAnchor = (r: RowResult) => r.status !== "missing" && r.evidence >= STRONG_EVIDENCE;
+  let start = 0;
+  while (start < results.length) {
+    let end = start;
+    while (end < results.length && !isAnchor(results[end] as RowResult)) end++;
+    // results[start..end) are weak or missing; results[end] (if any) is an anchor
+    const segment = results.slice(start, end);
+    const broken =
+      segment.some((r) => r.status === "missing") || noiseBefore.some((j) => j >= start && j <= end && j < results.length);
+    if (broken) {
+      for (const r of segment) {
+        if (r.status === "ok" || r.status === "split" || r.status === "blank") {
+          r.status = "uncertain";
+          r.detail = "values found, but their row could not be told from the label or the order";
+          r.cells = r.cells.map(() => null);
+          delete r.splitValues;
+        }
+      }
+    }
+    start = end + 1;
+  }
+}
+
+/** Label text of a run, for messages. */
+export function evidenceText(run: Run): string {
+  return run.evidence.map((t) => labelKey(t.text)).join("/");
+}

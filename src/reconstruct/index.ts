@@ -1,0 +1,250 @@
+/**
+ * The table reconstructor: intermediate document → report model.
+ *
+ * 1. tokenize: every block as one stream of cells (tokens.ts);
+ * 2. find the section headings and the region of each table (sections.ts);
+ * 3. detect the format from the printed labels (never from the year);
+ * 4. align each region's value runs to the catalogue rows (align.ts);
+ * 5. build the nested table data, and a finding for every cell that could not be read.
+ */
+import {
+  APPLICATIONS_2021_COLLAPSED,
+  CATALOGUE,
+  FORMAT_MARKERS,
+  TABLE_IDS,
+  type ReportFormat,
+  type RowDef,
+  type TableDef,
+  type TableId,
+} from "../catalogue.js";
+import type { IntermediateDocument } from "../document.js";
+import type { Finding, ReportData, TableData } from "../model.js";
+import { alignRuns, buildRuns, type Alignment, type RowResult } from "./align.js";
+import type { SumCheck } from "./digits.js";
+import { readLegacy } from "./legacy.js";
+import { labelKey, labelSimilarity } from "./normalize.js";
+import { findHeadings, findMetadata, findRegions, sectionText, type Region } from "./sections.js";
+import { tokenize, type Token, type TokenStream } from "./tokens.js";
+
+export interface Reconstruction {
+  report: ReportData;
+  /** Findings of reconstruction itself (tables or rows not found, cells unreadable). */
+  findings: Finding[];
+  /** Whether a table or row of the detected format could not be located or read. */
+  incomplete: boolean;
+  /** Whether the document looks like a disclosure report at all. */
+  looksLikeReport: boolean;
+}
+
+/** In-row sum rules, used to split digits that ran together. */
+function sumCheckOf(table: TableId) {
+  return (row: RowDef): SumCheck | null => {
+    const n = row.fields.length;
+    if (table === "applications" && n === 7) return { total: 6, parts: [0, 1, 2, 3, 4, 5] };
+    if (table === "reviewLitigation" && n === 5) return { total: 4, parts: [0, 1, 2, 3] };
+    return null;
+  };
+}
+
+function tokensOf(stream: TokenStream, region: Region): Token[] {
+  return stream.tokens.slice(region.start, region.end);
+}
+
+/** Counts format-specific labels printed in the tables. */
+function detectFormat(tokens: readonly Token[]): { format: ReportFormat | null; score: Record<ReportFormat, number> } {
+  const score: Record<ReportFormat, number> = { "2021": 0, "2019": 0 };
+  for (const t of tokens) {
+    if (t.kind !== "text") continue;
+    const k = labelKey(t.text);
+    for (const f of ["2021", "2019"] as const) {
+      for (const m of FORMAT_MARKERS[f]) if (k.includes(labelKey(m))) score[f]++;
+    }
+  }
+  const format = score["2021"] > score["2019"] ? "2021" : score["2019"] > score["2021"] ? "2019" : null;
+  return { format, score };
+}
+
+function setPath(target: TableData, path: string, value: TableData) {
+  const parts = path.split(".");
+  let node = target;
+  for (const p of parts.slice(0, -1)) node = (node[p] ??= {}) as TableData;
+  node[parts[parts.length - 1] as string] = value;
+}
+
+function cellValue(r: RowResult, i: number): number | null {
+  if (r.status === "split") return r.splitValues?.[i] ?? null;
+  return r.cells[i]?.parsed?.value ?? null;
+}
+
+function rowData(r: RowResult): TableData {
+  return Object.fromEntries(r.row.fields.map((f, i) => [f.key, cellValue(r, i)]));
+}
+
+function rowFindings(table: TableId, rows: readonly RowResult[]): Finding[] {
+  const out: Finding[] = [];
+  for (const r of rows) {
+    const path = `${table}.${r.row.path}`;
+    if (r.status === "missing")
+      out.push({ rule: "T2", severity: "error", path, message: `row ${r.row.label} not found; its cells are null` });
+    else if (r.status === "damaged")
+      out.push({
+        rule: "T3",
+        severity: "error",
+        path,
+        message: `row ${r.row.label}: the values could not be matched to its ${r.row.fields.length} columns; its cells are null`,
+      });
+    else if (r.status === "uncertain")
+      out.push({ rule: "T3", severity: "error", path, message: `row ${r.row.label}: ${r.detail ?? "cells uncertain"}; its cells are null` });
+    else if (r.status === "split")
+      out.push({
+        rule: "T4",
+        severity: "warning",
+        path,
+        message: `row ${r.row.label}: digits of adjacent cells ran together; split as ${(r.splitValues ?? []).join("|")}, the only split satisfying the row's sum rule`,
+      });
+  }
+  return out;
+}
+
+function alignTable(stream: TokenStream, region: Region, def: TableDef): Alignment {
+  const tokens = tokensOf(stream, region);
+  const blankRows = def.id !== "reviewLitigation";
+  return alignRuns(buildRuns(tokens, def.rows, blankRows), def.rows, { sumCheckOf: sumCheckOf(def.id), blankRows });
+}
+
+/** 2019 采购总金额's unit: printed in the cell (`251000元`) or in the column header. */
+function procurementUnit(rows: readonly RowResult[], tokens: readonly Token[]): "元" | "万元" | null {
+  const r = rows.find((x) => x.row.path === "procurement");
+  const unit = r?.cells[1]?.parsed?.unit;
+  if (unit === "元" || unit === "万元") return unit;
+  for (const t of tokens) {
+    if (t.kind !== "text" || !t.text.includes("采购总金额")) continue;
+    if (/万元/.test(t.text)) return "万元";
+    if (/元/.test(t.text)) return "元";
+  }
+  return null;
+}
+
+/**
+ * A 2021 table that prints （六）其他处理 as one row: where a column of the printed row is 0,
+ * all three sub-rows are 0 there; otherwise they are null, with a warning (spec).
+ */
+function spreadOtherHandling(data: TableData, findings: Finding[]) {
+  const printed = data["otherHandlingAsPrinted"] as TableData | undefined;
+  if (!printed) return;
+  const subRows = ["overdueCorrection", "overdueFee", "other"];
+  const spread: TableData = {};
+  const unknown: string[] = [];
+  for (const k of subRows) spread[k] = {};
+  for (const [col, v] of Object.entries(printed)) {
+    for (const k of subRows) (spread[k] as TableData)[col] = v === 0 ? 0 : null;
+    if (v !== 0) unknown.push(col);
+  }
+  data["otherHandling"] = spread;
+  if (unknown.length)
+    findings.push({
+      rule: "T5",
+      severity: "warning",
+      path: "applications.otherHandling",
+      message: `（六）其他处理 is printed as one row, as in the 2019 format; its sub-rows are null in ${unknown.join(", ")}`,
+    });
+}
+
+export function reconstruct(doc: IntermediateDocument): Reconstruction {
+  const stream = tokenize(doc);
+  const headings = findHeadings(stream);
+  const anchorRows = (format: ReportFormat, table: TableId) => CATALOGUE[format][table].rows;
+  // The first two rows of a table are its fallback anchors when its header is not printed.
+  const rowAnchor = (table: TableId, key: string) =>
+    anchorRows("2021", table)
+      .slice(0, 2)
+      .some((r) => labelSimilarity(r.label, key) >= 0.9);
+  const regions = findRegions(stream, headings, rowAnchor);
+  const firstTableLine = Math.min(
+    ...TABLE_IDS.map((id) => regions[id]).map((r) => (r ? (stream.tokens[r.start]?.line ?? Infinity) : Infinity)),
+  );
+  const overviewLine = headings.find((h) => h.section === "overview")?.line ?? Infinity;
+  const meta = findMetadata(stream, Math.min(firstTableLine, overviewLine === Infinity ? 60 : overviewLine + 1, 200));
+  const sections = {
+    overview: sectionText(stream, headings, "overview"),
+    problems: sectionText(stream, headings, "problems"),
+    other: sectionText(stream, headings, "other"),
+  };
+  const allText = stream.lines.map((l) => l.text).join("\n");
+  const looksLikeReport = /政府信息公开/.test(allText.replace(/\s+/g, "")) || meta.title !== null;
+
+  const tableTokens = TABLE_IDS.flatMap((id) => (regions[id] ? tokensOf(stream, regions[id] as Region) : []));
+  const hasTables = regions.applications !== null || regions.proactive !== null;
+  if (!hasTables) {
+    return {
+      report: { format: "legacy", ...meta, sections, proactive: null, applications: null, reviewLitigation: null, legacy: readLegacy(stream) },
+      findings: [],
+      incomplete: stream.tokens.length === 0,
+      looksLikeReport,
+    };
+  }
+
+  const findings: Finding[] = [];
+  const detected = detectFormat(tableTokens);
+  let format: ReportFormat;
+  if (detected.format) format = detected.format;
+  else {
+    // No format-specific label was printed: the 2021 （六） sub-rows decide, if they align.
+    const region = regions.applications;
+    const full = region ? alignTable(stream, region, CATALOGUE["2021"].applications) : null;
+    const single = region ? alignTable(stream, region, CATALOGUE["2019"].applications) : null;
+    format = full && single && full.score > single.score ? "2021" : "2019";
+    findings.push({
+      rule: "T6",
+      severity: "warning",
+      path: null,
+      message: `no format-specific column label was found; the ${format} format was assumed from the rows of table 三`,
+    });
+  }
+
+  const tables: Record<TableId, TableData | null> = { proactive: null, applications: null, reviewLitigation: null };
+  let incomplete = false;
+  for (const id of TABLE_IDS) {
+    const region = regions[id];
+    if (!region) {
+      findings.push({ rule: "T1", severity: "error", path: id, message: `table ${tableName(id)} not found` });
+      incomplete = true;
+      continue;
+    }
+    let def = CATALOGUE[format][id];
+    let alignment = alignTable(stream, region, def);
+    if (format === "2021" && id === "applications") {
+      const collapsed = alignTable(stream, region, APPLICATIONS_2021_COLLAPSED);
+      if (collapsed.score > alignment.score) {
+        def = APPLICATIONS_2021_COLLAPSED;
+        alignment = collapsed;
+      }
+    }
+    if (alignment.rows.every((r) => r.status === "missing")) {
+      findings.push({ rule: "T1", severity: "error", path: id, message: `table ${tableName(id)}: no row could be read` });
+      incomplete = true;
+      continue;
+    }
+    const data: TableData = {};
+    for (const r of alignment.rows) setPath(data, r.row.path, rowData(r));
+    if (id === "proactive" && format === "2019") {
+      (data["procurement"] as TableData)["amountUnit"] = procurementUnit(alignment.rows, tokensOf(stream, region));
+    }
+    if (def === APPLICATIONS_2021_COLLAPSED) spreadOtherHandling(data, findings);
+    const rf = rowFindings(id, alignment.rows);
+    if (rf.some((f) => f.severity === "error")) incomplete = true;
+    findings.push(...rf);
+    tables[id] = data;
+  }
+
+  return {
+    report: { format, ...meta, sections, ...tables },
+    findings,
+    incomplete,
+    looksLikeReport,
+  };
+}
+
+function tableName(id: TableId): string {
+  return { proactive: "二 (主动公开)", applications: "三 (收到和处理申请)", reviewLitigation: "四 (行政复议、行政诉讼)" }[id];
+}

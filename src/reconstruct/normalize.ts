@@ -1,0 +1,113 @@
+/**
+ * Text normalisation for label matching and number parsing.
+ *
+ * Printed labels vary: full-width and half-width forms, `1、`/`1.`/`1．`, `（一）`/`(一)`,
+ * spaces and line breaks inside labels, curly or ASCII quotes, small typos. Matching works on
+ * a normalised key, and similarity on character bigrams, which survives all of these.
+ */
+
+/** NFKC, with the ideographic space and no-break space turned into plain spaces. */
+export function nfkc(s: string): string {
+  return s.normalize("NFKC").replace(/[\u3000\u00a0\u2002-\u200b\ufeff]/g, " ");
+}
+
+/**
+ * The matching key of a label: NFKC, no whitespace, no quotes or punctuation, enumerators
+ * kept in one form (`1.`, `(一)`, `一、` all become their bare numeral followed by nothing).
+ */
+export function labelKey(s: string): string {
+  return nfkc(s)
+    .replace(/\s+/g, "")
+    .replace(/["'“”‘’「」『』〈〉《》<>]/g, "")
+    .replace(/[，,。.、:：;；!！?？·・\-—–_~～/\\|[\]【】]/g, "")
+    .replace(/[()（）]/g, "");
+}
+
+const ENUM_RE = /^\s*(?:[（(]\s*[一二三四五六七八九十]+\s*[)）]|[一二三四五六七八九十]+\s*[、.．,，]|\d{1,2}\s*[、.．,，)）](?!\d))\s*/;
+
+/** The label without its leading enumerator (`（三）不予公开` → `不予公开`). */
+export function stripEnumerator(s: string): string {
+  return nfkc(s).replace(ENUM_RE, "");
+}
+
+/** The leading enumerator in one canonical form, or null: `1、`→`1`, `（一）`→`(一)`, `二、`→`二`. */
+export function enumeratorOf(s: string): string | null {
+  const m = ENUM_RE.exec(nfkc(s));
+  if (!m) return null;
+  const e = m[0].replace(/\s+/g, "");
+  if (/^[(（]/.test(e)) return `(${e.replace(/[()（）]/g, "")})`;
+  return e.replace(/[、.．,，)）]$/, "");
+}
+
+/** Character bigrams of a key (a one-character key is its own "bigram"). */
+export function bigrams(key: string): string[] {
+  const chars = [...key];
+  if (chars.length < 2) return chars.length ? [chars[0] as string] : [];
+  const out: string[] = [];
+  for (let i = 0; i + 1 < chars.length; i++) out.push((chars[i] as string) + (chars[i + 1] as string));
+  return out;
+}
+
+/**
+ * How well `text` carries `label`: the share of the label's bigrams found in the text,
+ * scaled down when the text is much longer than the label (a short label found inside a long
+ * different label is weak evidence). 1 for an exact match; 0 for nothing in common.
+ */
+export function labelSimilarity(label: string, text: string): number {
+  const lk = labelKey(stripEnumerator(label));
+  const tk = labelKey(text);
+  if (!lk || !tk) return 0;
+  const lb = bigrams(lk);
+  const tb = new Set(bigrams(tk));
+  let hit = 0;
+  for (const b of lb) if (tb.has(b)) hit++;
+  const coverage = hit / lb.length;
+  if (coverage === 0) return 0;
+  const ratio = Math.min(1, lb.length / Math.max(1, tb.size));
+  return coverage * (0.6 + 0.4 * ratio);
+}
+
+// ------------------------------------------------------------------------------- numbers
+
+/** Placeholders printed in a blank cell. */
+const PLACEHOLDER_RE = /^(?:[/／\\—–\-－―─_~～·*×xX]+|无|空|暂无|—+|-+)$/;
+
+/** A printed number, optionally with thousands separators, a unit, or a note in brackets. */
+const NUMBER_RE =
+  /^([+\-−]?)\s*(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?\s*(万元|元|件|条|个|项|次|人次|家|宗)?\s*(?:[（(【[].*[)）】\]])?$/;
+
+export interface ParsedValue {
+  /** The number, or null for a blank or a placeholder. */
+  value: number | null;
+  /** Whether the cell printed a placeholder (as opposed to being empty). */
+  placeholder: boolean;
+  /** A unit printed with the number (`元`, `万元`), if any. */
+  unit: string | null;
+  /** Whether the number had a decimal part. */
+  decimal: boolean;
+}
+
+/** Parses a value cell. Returns null when the text is not a value at all (it is a label). */
+export function parseValue(raw: string): ParsedValue | null {
+  const s = nfkc(raw).trim();
+  if (s === "") return { value: null, placeholder: false, unit: null, decimal: false };
+  if (PLACEHOLDER_RE.test(s)) return { value: null, placeholder: true, unit: null, decimal: false };
+  const m = NUMBER_RE.exec(s);
+  if (!m) return null;
+  const sign = m[1] === "-" || m[1] === "−" ? -1 : 1;
+  const int = (m[2] as string).replace(/,/g, "");
+  const frac = m[3];
+  const value = sign * Number(frac ? `${int}.${frac}` : int);
+  if (!Number.isFinite(value)) return null;
+  return { value, placeholder: false, unit: m[4] ?? null, decimal: frac !== undefined };
+}
+
+/** A page-number line: `- 3 -`, `— 3 —`, `第 3 页`, `第3页 共6页`, `3 / 6`. */
+export function isPageNumberLine(line: string): boolean {
+  const s = nfkc(line).trim();
+  return (
+    /^[-—–－―─]+\s*\d{1,4}\s*[-—–－―─]+$/.test(s) ||
+    /^第\s*\d{1,4}\s*页(?:\s*[,，/]?\s*共\s*\d{1,4}\s*页)?$/.test(s) ||
+    /^\d{1,4}\s*\/\s*\d{1,4}$/.test(s)
+  );
+}

@@ -1,0 +1,109 @@
+/**
+ * The token stream: every block of the intermediate document, in reading order, as a flat
+ * sequence of cells. A grid row gives its cells exactly; a text line is split into cells on
+ * ` | `, tabs, or runs of spaces. The reconstructor then reads tables from this one stream,
+ * whether the source had a grid (docx, html, a ruled PDF) or only text (plain text, .doc,
+ * flattened page text).
+ */
+import type { Block, IntermediateDocument } from "../document.js";
+import { isPageNumberLine, nfkc, parseValue, type ParsedValue } from "./normalize.js";
+
+export type TokenSource = "grid" | "pipe" | "tab" | "space";
+
+export interface Token {
+  /** The cell text as printed (trimmed). */
+  text: string;
+  /** "value": a number or placeholder; "empty": an empty cell; "text": anything else. */
+  kind: "text" | "value" | "empty";
+  parsed: ParsedValue | null;
+  /** Line (text line or grid row) the token came from, numbered across the document. */
+  line: number;
+  /** Index of the block it came from. */
+  block: number;
+  source: TokenSource;
+  /** True for the last token of its line. */
+  lineEnd: boolean;
+  page?: number;
+}
+
+/** A line of the document as plain text, kept for prose and metadata. */
+export interface TextLine {
+  text: string;
+  line: number;
+  block: number;
+  /** Whether the line is a row of a grid (then it is never a heading or prose). */
+  inGrid: boolean;
+}
+
+export interface TokenStream {
+  tokens: Token[];
+  lines: TextLine[];
+}
+
+const MULTI_NUMBER_RE = /^[+\-−]?\d[\d,]*(?:\.\d+)?(?:\s+[+\-−]?\d[\d,]*(?:\.\d+)?)+$/;
+/** A label with numbers after it on one line of flattened text: `规章 0 0 0`. */
+const TRAILING_NUMBERS_RE = /^(.*?[^\d\s.,+\-−])\s+([+\-−]?\d[\d,]*(?:\.\d+)?(?:\s+[+\-−]?\d[\d,]*(?:\.\d+)?)*)$/;
+
+function splitLine(line: string): { cells: string[]; source: TokenSource } {
+  if (line.includes("|")) {
+    const cells = line.split("|").map((c) => c.trim());
+    // "| a | b |" — the outer bars open and close the row; they are not empty cells.
+    if (/^\s*\|/.test(line)) cells.shift();
+    return { cells, source: "pipe" };
+  }
+  if (line.includes("\t")) return { cells: line.split("\t").map((c) => c.trim()), source: "tab" };
+  return { cells: nfkc(line).split(/\s{2,}/).map((c) => c.trim()).filter((c) => c !== ""), source: "space" };
+}
+
+/** In flattened text, one cell may hold several numbers (`0 0 2`) or a label and numbers. */
+function refine(cell: string): string[] {
+  const s = nfkc(cell).trim();
+  if (MULTI_NUMBER_RE.test(s)) return s.split(/\s+/);
+  const m = TRAILING_NUMBERS_RE.exec(s);
+  if (m && parseValue(m[1] as string) === null) return [(m[1] as string).trim(), ...(m[2] as string).split(/\s+/)];
+  return [cell];
+}
+
+function classify(text: string): Pick<Token, "kind" | "parsed"> {
+  const parsed = parseValue(text);
+  if (parsed === null) return { kind: "text", parsed: null };
+  if (parsed.value === null && !parsed.placeholder) return { kind: "empty", parsed };
+  return { kind: "value", parsed };
+}
+
+export function tokenize(doc: IntermediateDocument): TokenStream {
+  const tokens: Token[] = [];
+  const lines: TextLine[] = [];
+  let lineNo = 0;
+  const push = (cells: string[], source: TokenSource, block: number, page: number | undefined) => {
+    const start = tokens.length;
+    for (const raw of cells) {
+      const text = raw.trim();
+      tokens.push({ text, ...classify(text), line: lineNo, block, source, lineEnd: false, ...(page !== undefined ? { page } : {}) });
+    }
+    const last = tokens[tokens.length - 1];
+    if (tokens.length > start && last) last.lineEnd = true;
+  };
+
+  doc.blocks.forEach((b: Block, bi: number) => {
+    if (b.kind === "table") {
+      for (const row of b.rows) {
+        const cells = [...row].sort((x, y) => x.col - y.col).map((c) => c.text);
+        if (cells.every((c) => c.trim() === "")) continue;
+        lines.push({ text: cells.join(" | "), line: lineNo, block: bi, inGrid: true });
+        push(cells, "grid", bi, row[0]?.page ?? b.page);
+        lineNo++;
+      }
+      return;
+    }
+    for (const rawLine of b.text.split(/\r?\n/)) {
+      if (rawLine.trim() === "" || isPageNumberLine(rawLine)) continue;
+      lines.push({ text: rawLine.trim(), line: lineNo, block: bi, inGrid: false });
+      const { cells, source } = splitLine(rawLine);
+      const refined = source === "space" ? cells.flatMap(refine) : cells;
+      push(refined, source, bi, b.page);
+      lineNo++;
+    }
+  });
+  return { tokens, lines };
+}
