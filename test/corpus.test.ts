@@ -35,11 +35,11 @@ describe.each(["seed", "synthetic"])("corpus %s: every cell exact", (folder) => 
  * floor: falling below it fails). Their unread cells are null with a finding, never guessed.
  */
 const REAL_BELOW_TARGET: Record<string, number> = {
-  "13_huaian-raw_2024": 0.925, // table 四's numbers interleaved column by column with its header words
-  "14_shuyang_2025": 0.925, // OCR'd Markdown; table 四 not recognised
-  "15_shanghai-kewei_2024": 0.09, // Markdown tables with value rows detached from their labels
-  "16_shanghai-bgt_2025": 0.37, // Markdown tables with page footers inside
-  "29_hongze-raw_2024": 0.43, // pdftotext reading order scatters table 三's rows
+  // plain pdftotext: table 四's 15 numbers come interleaved column by column with its header
+  // words, so which group is which cannot be told from the text
+  "13_huaian-raw_2024": 0.925,
+  // plain pdftotext: table 三's rows come out with the cell order lost (their sums fail)
+  "29_hongze-raw_2024": 0.36,
 };
 
 describe("corpus real: at least 95% of present cells, and never silently wrong", () => {

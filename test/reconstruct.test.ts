@@ -180,9 +180,23 @@ describe("layout text (columns by runs of spaces), wrapped and interleaved label
   });
 });
 
+describe("flattened text that lost its cell order", () => {
+  it("leaves rows null when one run fills them by count but they do not add up", () => {
+    const lines = ROWS_2021.map(([l, v]) => `${l.split(" | ").pop()}      ${v.join("     ")}`);
+    // rows 5–7 (不予公开 1–3) printed as one block of numbers, one per line, scrambled
+    const scrambled = [1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0];
+    lines.splice(4, 3, `（三）不予公开\n1.属于国家秘密\n${scrambled.join("\n")}`);
+    const { rec, v } = report([HEAD, T2_2021, T3_HEADER, lines.join("\n"), T4, TAIL].join("\n"));
+    expect(get(rec.report.applications, "withheld.stateSecret.naturalPerson")).toBe(null);
+    expect(get(rec.report.applications, "withheld.threeSecuritiesOneStability.total")).toBe(null);
+    expect(v.findings.find((f) => f.path === "applications.withheld.stateSecret")?.message).toContain("do not add up");
+    expect(get(rec.report.applications, "withheld.thirdPartyRights.total")).toBe(1);
+  });
+});
+
 describe("blanks", () => {
   it("a blank or placeholder cell is null, never 0, and only R9 warns about table 二 blanks", () => {
-    const t2 = T2_2021.replace("规章 | 0 | 0 | 0", "规章 | / | — | ").replace("行政强制 | 0", "行政强制 | -");
+    const t2 = T2_2021.replace("规章 | 0 | 0 | 0", "规章 | / | — |  |").replace("行政强制 | 0", "行政强制 | -");
     const { rec, v } = report([HEAD, t2, T3_HEADER, pipeRows(ROWS_2021), T4, TAIL].join("\n"));
     expect(get(rec.report.proactive, "regulations")).toEqual({ issued: null, repealed: null, inForce: null });
     expect(get(rec.report.proactive, "coercion.decisions")).toBe(null);

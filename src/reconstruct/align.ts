@@ -64,7 +64,7 @@ const DAMAGED_PENALTY = 0.5;
 /** A run matched with at least this similarity is an anchor: its row is known. */
 export const STRONG_EVIDENCE = 0.6;
 /** How many text tokens before a run count as its evidence. */
-const EVIDENCE_WINDOW = 6;
+const EVIDENCE_WINDOW = 10;
 
 /** Cuts a region of tokens into runs of values with the label text before each. */
 export function buildRuns(tokens: readonly Token[], rows: readonly RowDef[], blankRows: boolean): Run[] {
@@ -129,9 +129,30 @@ function evidenceFor(run: Run, row: RowDef): number {
 
 interface Fit {
   kind: "ok" | "split" | "damaged" | "blank";
+  /** why a fit is damaged, for the finding */
+  detail?: string;
   /** values per row, in order */
   perRow: (Token | null)[][];
   splitValues?: number[][];
+}
+
+/**
+ * Drops empty cells that only close a line (`| 1 | 2 |` leaves one after the last bar). They
+ * are padding when a run spans several lines; inside a line an empty cell stays a blank.
+ */
+function dropLineEndEmpties(values: readonly Token[]): Token[] {
+  const out: Token[] = [];
+  let pending: Token[] = [];
+  for (const v of values) {
+    if (v.kind === "empty") {
+      pending.push(v);
+      if (v.lineEnd) pending = [];
+      continue;
+    }
+    out.push(...pending, v);
+    pending = [];
+  }
+  return out.concat(pending);
 }
 
 /**
@@ -139,6 +160,34 @@ interface Fit {
  * cells left over (colspan padding, merged-cell leftovers), or after leading empty cells.
  */
 function fitValues(values: readonly Token[], widths: readonly number[], sumChecks: readonly (SumCheck | null)[]): Fit | null {
+  let fit = fitExactly(values, widths, sumChecks);
+  if (widths.length > 1 && (!fit || fit.kind === "damaged")) {
+    const compact = dropLineEndEmpties(values);
+    if (compact.length !== values.length) {
+      const again = fitExactly(compact, widths, sumChecks);
+      if (again && again.kind === "ok") fit = again;
+    }
+  }
+  // One run filling several rows across several lines is only believed when every row adds
+  // up: flattened text that lost its row boundaries often lost the cell order too, and a
+  // count that happens to fit would spread scrambled numbers over plausible rows. (Numbers
+  // printed on one line, like table 四's data row, keep their order.)
+  const oneLine = values.every((v) => v.line === values[0]?.line);
+  if (fit && fit.kind === "ok" && widths.length > 1 && !oneLine && !fit.perRow.every((cells, i) => rowAddsUp(cells, sumChecks[i] ?? null)))
+    return { kind: "damaged", perRow: widths.map((w) => new Array<Token | null>(w).fill(null)), detail: "the values fill these rows by count, but the rows do not add up: the cell order was lost" };
+  return fit;
+}
+
+function rowAddsUp(cells: readonly (Token | null)[], check: SumCheck | null): boolean {
+  if (!check) return true;
+  const v = (i: number) => cells[i]?.parsed?.value;
+  const total = v(check.total);
+  const parts = check.parts.map(v);
+  if (typeof total !== "number" || parts.some((p) => typeof p !== "number")) return true;
+  return Math.abs((parts as number[]).reduce((a, b) => a + b, 0) - total) < 1e-9;
+}
+
+function fitExactly(values: readonly Token[], widths: readonly number[], sumChecks: readonly (SumCheck | null)[]): Fit | null {
   const W = widths.reduce((a, b) => a + b, 0);
   const cut = (vs: readonly Token[]): (Token | null)[][] => {
     const out: (Token | null)[][] = [];
@@ -227,8 +276,10 @@ export function alignRuns(runs: readonly Run[], rows: readonly RowDef[], options
         W += widths[j + m - 1] as number;
         const fit = fitValues(run.values, widths.slice(j, j + m), checks.slice(j, j + m));
         if (fit) {
-          // A blank label row or a damaged one fills exactly one row.
-          if ((fit.kind === "blank" || fit.kind === "damaged") && m > 1) break;
+          // A blank label row fills exactly one row; so does a damaged one, unless its count
+          // fits several rows exactly (then they are damaged together).
+          if (fit.kind === "blank" && m > 1) break;
+          if (fit.kind === "damaged" && m > 1 && !fit.detail) break;
           if (fit.kind === "blank" && (!options.blankRows || adjacent < 0.85)) break;
           const gain =
             fit.kind === "ok" || fit.kind === "split"
@@ -265,7 +316,10 @@ export function alignRuns(runs: readonly Run[], rows: readonly RowDef[], options
         const r = results[step.from[1] + m] as RowResult;
         r.status = fit.kind === "ok" ? "ok" : fit.kind;
         r.cells = fit.perRow[m] ?? r.cells;
-        r.evidence = m === 0 ? (step.evidence ?? 0) : 0;
+        if (fit.detail) r.detail = fit.detail;
+        // Rows after the first are fixed by the run's cell count from the first row on, so
+        // they are as certain as the first row's label.
+        r.evidence = step.evidence ?? 0;
         const sv = fit.splitValues?.[m];
         if (sv) r.splitValues = sv;
       }
@@ -305,6 +359,56 @@ function markUncertain(results: RowResult[], noiseBefore: readonly number[]): vo
     }
     start = end + 1;
   }
+}
+
+/**
+ * Aligns by label alone, for a table whose row labels are all distinct and whose rows may be
+ * printed in any order (table 二: converters and page breaks reorder its small blocks). A run
+ * goes to the row its label names; rows without such a run are missing.
+ */
+export function alignByLabel(runs: readonly Run[], rows: readonly RowDef[]): Alignment {
+  const results: RowResult[] = rows.map((row) => ({ row, status: "missing", cells: row.fields.map(() => null), evidence: 0 }));
+  let score = 0;
+  for (const run of runs) {
+    let best = -1;
+    let bestSim = 0;
+    rows.forEach((row, j) => {
+      const sim = evidenceFor(run, row);
+      if (sim > bestSim) {
+        bestSim = sim;
+        best = j;
+      }
+    });
+    if (best < 0 || bestSim < 0.85) continue;
+    const r = results[best] as RowResult;
+    if (r.status !== "missing" && r.evidence >= bestSim) continue;
+    const fit = fitValues(run.values, [r.row.fields.length], [null]);
+    if (!fit || fit.kind === "split") continue;
+    r.status = fit.kind;
+    r.cells = fit.perRow[0] ?? r.cells;
+    r.evidence = bestSim;
+    score += bestSim;
+  }
+  return { rows: results, score };
+}
+
+/**
+ * The ordered alignment, with the rows it could not read taken from the label-only one where
+ * that one read them from values no other row uses. For tables printed in order except where
+ * a block was moved.
+ */
+export function alignOrderedThenByLabel(runs: readonly Run[], rows: readonly RowDef[], options: AlignOptions): Alignment {
+  const ordered = alignRuns(runs, rows, options);
+  const byLabel = alignByLabel(runs, rows);
+  const used = new Set<Token>();
+  for (const r of ordered.rows) for (const c of r.cells) if (c) used.add(c);
+  const read = (r: RowResult) => r.status === "ok" || r.status === "blank";
+  const merged = ordered.rows.map((r, j) => {
+    const alt = byLabel.rows[j] as RowResult;
+    if (read(r) || !read(alt) || alt.cells.some((c) => c !== null && used.has(c))) return r;
+    return alt;
+  });
+  return { rows: merged, score: ordered.score };
 }
 
 /** Label text of a run, for messages. */

@@ -19,7 +19,7 @@ import {
 } from "../catalogue.js";
 import type { IntermediateDocument } from "../document.js";
 import type { Finding, ReportData, TableData } from "../model.js";
-import { alignRuns, buildRuns, type Alignment, type RowResult } from "./align.js";
+import { alignOrderedThenByLabel, alignRuns, buildRuns, type Alignment, type RowResult } from "./align.js";
 import type { SumCheck } from "./digits.js";
 import { readLegacy } from "./legacy.js";
 import { labelKey, labelSimilarity } from "./normalize.js";
@@ -91,7 +91,7 @@ function rowFindings(table: TableId, rows: readonly RowResult[]): Finding[] {
         rule: "T3",
         severity: "error",
         path,
-        message: `row ${r.row.label}: the values could not be matched to its ${r.row.fields.length} columns; its cells are null`,
+        message: `row ${r.row.label}: ${r.detail ?? `the values could not be matched to its ${r.row.fields.length} columns`}; its cells are null`,
       });
     else if (r.status === "uncertain")
       out.push({ rule: "T3", severity: "error", path, message: `row ${r.row.label}: ${r.detail ?? "cells uncertain"}; its cells are null` });
@@ -109,7 +109,12 @@ function rowFindings(table: TableId, rows: readonly RowResult[]): Finding[] {
 function alignTable(stream: TokenStream, region: Region, def: TableDef): Alignment {
   const tokens = tokensOf(stream, region);
   const blankRows = def.id !== "reviewLitigation";
-  return alignRuns(buildRuns(tokens, def.rows, blankRows), def.rows, { sumCheckOf: sumCheckOf(def.id), blankRows });
+  const runs = buildRuns(tokens, def.rows, blankRows);
+  const options = { sumCheckOf: sumCheckOf(def.id), blankRows };
+  // Table 二's row labels are all distinct, and its small blocks get moved: rows the order
+  // cannot place are read by their label.
+  if (def.id === "proactive") return alignOrderedThenByLabel(runs, def.rows, options);
+  return alignRuns(runs, def.rows, options);
 }
 
 /** 2019 采购总金额's unit: printed in the cell (`251000元`) or in the column header. */

@@ -40,6 +40,11 @@ export interface TokenStream {
   lines: TextLine[];
 }
 
+/** A Markdown table's separator row (`|---|:---:|`), written by PDF-to-Markdown converters. */
+const MARKDOWN_RULE_RE = /^\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?\s*$/;
+/** Markdown heading marks and emphasis around a line: `## 四、…`, `**一、总体情况**`. */
+const MARKDOWN_MARK_RE = /^\s*#{1,6}\s+|^\s*\*\*|\*\*\s*$/g;
+
 const MULTI_NUMBER_RE = /^[+\-−]?\d[\d,]*(?:\.\d+)?(?:\s+[+\-−]?\d[\d,]*(?:\.\d+)?)+$/;
 /** A label with numbers after it on one line of flattened text: `规章 0 0 0`. */
 const TRAILING_NUMBERS_RE = /^(.*?[^\d\s.,+\-−])\s+([+\-−]?\d[\d,]*(?:\.\d+)?(?:\s+[+\-−]?\d[\d,]*(?:\.\d+)?)*)$/;
@@ -47,8 +52,10 @@ const TRAILING_NUMBERS_RE = /^(.*?[^\d\s.,+\-−])\s+([+\-−]?\d[\d,]*(?:\.\d+)
 function splitLine(line: string): { cells: string[]; source: TokenSource } {
   if (line.includes("|")) {
     const cells = line.split("|").map((c) => c.trim());
-    // "| a | b |" — the outer bars open and close the row; they are not empty cells.
+    // "| a | b |" and "a | b |": a bar at either end opens or closes the row; it is not an
+    // empty cell. (Colspan padding is written as bars between, "a | b | ||", and stays.)
     if (/^\s*\|/.test(line)) cells.shift();
+    if (/\|\s*$/.test(line)) cells.pop();
     return { cells, source: "pipe" };
   }
   if (line.includes("\t")) return { cells: line.split("\t").map((c) => c.trim()), source: "tab" };
@@ -96,8 +103,9 @@ export function tokenize(doc: IntermediateDocument): TokenStream {
       }
       return;
     }
-    for (const rawLine of b.text.split(/\r?\n/)) {
-      if (rawLine.trim() === "" || isPageNumberLine(rawLine)) continue;
+    for (const line of b.text.split(/\r?\n/)) {
+      if (line.trim() === "" || isPageNumberLine(line) || MARKDOWN_RULE_RE.test(line)) continue;
+      const rawLine = line.replace(MARKDOWN_MARK_RE, "");
       lines.push({ text: rawLine.trim(), line: lineNo, block: bi, inGrid: false });
       const { cells, source } = splitLine(rawLine);
       const refined = source === "space" ? cells.flatMap(refine) : cells;
