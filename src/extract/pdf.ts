@@ -22,7 +22,9 @@ import {
   pdfjsReady,
   type OpsTable,
   type PdfDocument,
+  type PdfOperatorList,
   type PdfPage,
+  type PdfTextContent,
   type PdfViewport,
 } from "./pdf/pdfjs.js";
 import { appendFragment, continues, draftFromFragment, toTableBlock, type DraftTable } from "./pdf/stitch.js";
@@ -96,29 +98,31 @@ async function openDocument(parser: PositionedPdfParse): Promise<PdfDocument> {
 }
 
 async function readPage(doc: PdfDocument, n: number, OPS: OpsTable): Promise<PageLayout> {
+  let page: PdfPage;
+  let content: PdfTextContent;
+  let ops: PdfOperatorList;
   try {
-    const page = await doc.getPage(n);
-    try {
-      const [content, ops] = await Promise.all([page.getTextContent(), page.getOperatorList()]);
-      // Vertical-writing fonts: pdf.js's text content loses glyphs, see pdf/vertical.ts.
-      const vertical = new Set(Object.keys(content.styles).filter((f) => content.styles[f]?.vertical));
-      const items = vertical.size === 0 ? content.items : content.items.filter((it) => !isVerticalItem(it, vertical));
-      const viewport = uprightViewport(page, items);
-      const pieces = textPieces(items, viewport.transform);
-      if (vertical.size > 0) pieces.push(...verticalTextPieces(ops, OPS, viewport.transform, vertical));
-      const rulings = extractRulings(ops, OPS, viewport.transform);
-      const { tables, rest } = findTables(rulings, pieces, n);
-      const lines = groupLines(rest)
-        .map((l) => ({ text: lineText(l, TAB_GAP_EM), rect: l as Rect }))
-        .filter((l) => !isPageNumberLine(l, viewport.height));
-      return { page: n, height: viewport.height, tables, lines, pieceCount: pieces.length };
-    } finally {
-      page.cleanup();
-    }
+    page = await doc.getPage(n);
+    [content, ops] = await Promise.all([page.getTextContent(), page.getOperatorList()]);
   } catch (e) {
-    if (e instanceof RefusalError) throw e;
     const detail = e instanceof Error ? e.message.split("\n")[0] : String(e);
     throw new RefusalError("corrupt", `PDF page ${n} cannot be read: ${detail}`, { cause: e });
+  }
+  try {
+    // Vertical-writing fonts: pdf.js's text content loses glyphs, see pdf/vertical.ts.
+    const vertical = new Set(Object.keys(content.styles).filter((f) => content.styles[f]?.vertical));
+    const items = vertical.size === 0 ? content.items : content.items.filter((it) => !isVerticalItem(it, vertical));
+    const viewport = uprightViewport(page, items);
+    const pieces = textPieces(items, viewport.transform);
+    if (vertical.size > 0) pieces.push(...verticalTextPieces(ops, OPS, viewport.transform, vertical));
+    const rulings = extractRulings(ops, OPS, viewport.transform);
+    const { tables, rest } = findTables(rulings, pieces, n);
+    const lines = groupLines(rest)
+      .map((l) => ({ text: lineText(l, TAB_GAP_EM), rect: l as Rect }))
+      .filter((l) => !isPageNumberLine(l, viewport.height));
+    return { page: n, height: viewport.height, tables, lines, pieceCount: pieces.length };
+  } finally {
+    page.cleanup();
   }
 }
 

@@ -103,11 +103,17 @@ function connectedGroups(h: Span[], v: Span[]): { h: Span[]; v: Span[] }[] {
     while (parent[i] !== i) i = parent[i] = parent[parent[i] as number] as number;
     return i;
   };
-  h.forEach((hl, i) =>
-    v.forEach((vl, j) => {
-      if (touches(hl, vl)) parent[find(i)] = find(h.length + j);
-    }),
-  );
+  // Vertical lines by x, so each horizontal line only looks at those within its extent
+  // (pages with vector charts can have thousands of lines).
+  const vOrder = v.map((_, j) => j).sort((a, b) => (v[a] as Span).pos - (v[b] as Span).pos);
+  const vPos = vOrder.map((j) => (v[j] as Span).pos);
+  h.forEach((hl, i) => {
+    let k = lowerBound(vPos, hl.from - TOUCH);
+    for (; k < vOrder.length && (vPos[k] as number) <= hl.to + TOUCH; k++) {
+      const j = vOrder[k] as number;
+      if (touches(hl, v[j] as Span)) parent[find(i)] = find(h.length + j);
+    }
+  });
   const groups = new Map<number, { h: Span[]; v: Span[] }>();
   const groupOf = (i: number) => {
     const root = find(i);
@@ -118,6 +124,18 @@ function connectedGroups(h: Span[], v: Span[]): { h: Span[]; v: Span[] }[] {
   h.forEach((hl, i) => groupOf(i).h.push(hl));
   v.forEach((vl, j) => groupOf(h.length + j).v.push(vl));
   return [...groups.values()];
+}
+
+/** The first index of a sorted array whose value is >= v. */
+function lowerBound(sorted: readonly number[], v: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((sorted[mid] as number) < v) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -233,9 +251,9 @@ function splitAtBorders(p: TextPiece, g: Grid): TextPiece[] {
     const x = g.xs[c] as number;
     if (x - p.left > 0.5 * perChar && p.right - x > 0.5 * perChar && g.vBorder(c, row)) {
       const k = Math.max(1, Math.min(chars.length - 1, Math.round((x - p.left) / perChar)));
-      const head = { ...p, text: chars.slice(0, k).join(""), right: p.left + k * perChar };
-      const tail = { ...p, text: chars.slice(k).join(""), left: p.left + k * perChar };
-      return [head, ...splitAtBorders(tail, g)];
+      const head = { ...p, text: chars.slice(0, k).join("").trim(), right: p.left + k * perChar };
+      const tail = { ...p, text: chars.slice(k).join("").trim(), left: p.left + k * perChar };
+      return [head, ...splitAtBorders(tail, g)].filter((part) => part.text !== "");
     }
   }
   return [p];

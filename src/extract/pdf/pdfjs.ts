@@ -6,19 +6,21 @@
  * - `cMapUrl` + `cMapPacked`: many 公文 PDFs use non-embedded Chinese fonts with the
  *   `GBK-EUC-H` / `UniGB-UCS2-H` encodings and no ToUnicode map. Without CMaps pdf.js returns
  *   *empty text, with no error*.
- * - `standardFontDataUrl`: glyph widths of the non-embedded standard 14 fonts; without it item
- *   widths (and so cell assignment) of Latin text are guesses.
+ * - `standardFontDataUrl`: the font programs pdf.js substitutes for non-embedded standard
+ *   fonts (Helvetica, Times …); without them it warns and guesses glyph mappings.
+ * - Both are read once per process (the caching factories below), not once per document.
  * - `isEvalSupported: false`: untrusted input (pdf.js CVE-2024-4367, font-program eval).
  * - `maxImageSize: 0`: we never look at images, and decoding a scanned page or a seal image is
  *   the most expensive thing pdf.js does while building an operator list. pdf.js skips
  *   (with a warning, not an error) every image larger than this many pixels.
+ * - `disableFontFace: false` with a stand-in `ownerDocument` (FONT_SINK below): see there.
  */
 // natives.js must come first: it keeps the built-ins that pdf.js's bundled core-js replaces.
 import { restoreNatives } from "./natives.js";
 // pdf-parse/worker must be imported before pdf-parse: it installs DOMMatrix/Path2D (from
 // @napi-rs/canvas) and pdf.js's in-thread worker, without which pdf.js fails in Node.
 import "pdf-parse/worker";
-import { PDFParse } from "pdf-parse";
+import { PDFParse, type LoadParameters } from "pdf-parse";
 import { createRequire } from "node:module";
 import { readFileSync } from "node:fs";
 import path from "node:path";
@@ -154,6 +156,20 @@ class CachedStandardFontDataFactory {
   }
 }
 
+/*
+ * With `disableFontFace` (its default in Node), pdf.js turns every glyph a page uses into a
+ * path while building the operator list, in case it is rendered: ~20% of the extraction time
+ * of a WPS report. With font faces enabled, it instead hands each font to the document's
+ * stylesheet as an @font-face rule, and then a page has nothing more to do for its fonts.
+ * Node has no document, so this stand-in accepts the rules and drops them (we never render).
+ * If pdf.js used more of it, font loading would fail and pdf.js would fall back to glyph
+ * paths: slower, never wrong.
+ */
+const FONT_SINK = {
+  createElement: () => ({ sheet: { cssRules: { length: 0 }, insertRule: () => 0 }, remove: () => undefined }),
+  documentElement: { getElementsByTagName: () => [{ append: () => undefined }] },
+};
+
 /* ------------------------------------------------------------------------------------------ */
 /* The parser.                                                                                 */
 /* ------------------------------------------------------------------------------------------ */
@@ -176,7 +192,8 @@ export class PositionedPdfParse extends PDFParse {
       CMapReaderFactory: CachedCMapReaderFactory,
       StandardFontDataFactory: CachedStandardFontDataFactory,
       isEvalSupported: false,
-      disableFontFace: true,
+      disableFontFace: false,
+      ownerDocument: FONT_SINK as unknown as LoadParameters["ownerDocument"],
       useSystemFonts: false,
       maxImageSize: 0,
       verbosity: 0,

@@ -13,9 +13,9 @@
  *    (text with no enumerator under a cell that starts with one, e.g. `申请` under
  *    `2.申请人逾期未按收费通知要求缴纳费用、行政机关不再处理其政府信息公开`) and values the part
  *    above lacks, that row is merged into the table's last row.
- * 3. Otherwise an empty first-row cell continues the cell above when that is a rowspan cut by
- *    the break (e.g. `三、本年度办理结果`): it is empty, sits under a label (or an empty
- *    multi-row cell), and the row's own label lies further right.
+ * 3. Otherwise single first-row cells continue the cell above them when that is a rowspan cut
+ *    by the break: an empty cell under `三、本年度办理结果`, or the tail of a label wrapped
+ *    over the break (see continuationRule).
  */
 import type { GridCell, TableBlock } from "../../document.js";
 import { clusterValues, nearestIndex, toBBox, type Rect } from "./geometry.js";
@@ -135,10 +135,11 @@ export function appendFragment(table: DraftTable, fragment: TableFragment): void
   const above = (c: DraftCell) =>
     table.cells.find((a) => a.row + a.rowSpan === table.nRows && near(a.x0, c.x0) && near(a.x1, c.x1));
   const firstRow = next.cells.filter((c) => c.row === 0);
+  const rule = continuationRule(firstRow, above);
   const merged = new Set<DraftCell>();
 
   let offset = table.nRows;
-  if (isSplitRow(firstRow, above)) {
+  if (isSplitRow(firstRow, above, rule)) {
     // 2. One row cut in two by the page break: its parts become one row.
     offset = table.nRows - 1;
     for (const c of firstRow) {
@@ -149,12 +150,10 @@ export function appendFragment(table: DraftTable, fragment: TableFragment): void
       merged.add(c);
     }
   } else {
-    // 3. Rowspans cut by the page break: an empty continuation, or the tail of a wrapped label
-    //    in a column that groups rows (the row's own label lies further right) or a header.
+    // 3. Rowspans cut by the page break.
     for (const c of firstRow) {
       const a = above(c);
-      const kind = a && continuation(c, a, firstRow);
-      if (a && (kind === "empty" || (kind === "tail" && (hasLabelRight(c, firstRow) || isHeaderRow(firstRow))))) {
+      if (a && rule(c, a)) {
         a.text = joinWords(a.text, c.text);
         a.rowSpan += c.rowSpan;
         merged.add(c);
@@ -168,53 +167,71 @@ export function appendFragment(table: DraftTable, fragment: TableFragment): void
   table.nRows = offset + next.nRows;
 }
 
+const isEmpty = (c: DraftCell) => c.text.trim() === "";
+
 /** Whether the row has a label to the right of `c`. */
 function hasLabelRight(c: DraftCell, row: readonly DraftCell[]): boolean {
   return row.some((o) => o !== c && o.x0 >= c.x1 - EDGE_TOLERANCE && isLabel(o.text));
 }
 
-/** A header row: labels only, no values. */
-function isHeaderRow(row: readonly DraftCell[]): boolean {
-  return row.some((c) => isLabel(c.text)) && !row.some((c) => isValue(c.text));
+/** The rest of a label wrapped over the break: no enumerator, under a cell that starts with one. */
+function isEnumeratorTail(c: DraftCell, a: DraftCell): boolean {
+  return isLabel(c.text) && !ENUMERATOR.test(c.text) && ENUMERATOR.test(a.text);
+}
+
+/** A cell that can hold a rowspan over several rows: a label, or an empty multi-row cell. */
+const groups = (a: DraftCell) => isLabel(a.text) || (isEmpty(a) && a.rowSpan > 1);
+
+/**
+ * Which first-row cells `c` continue the cell `a` above them across the page break.
+ *
+ * On its own evidence, a cell continues when the row has its own label further right (so
+ * this column groups rows, like `三、本年度办理结果` or `（三）不予公开`) and the cell is
+ * either empty under a grouping cell, or the tail of an enumerated label (`（四）无` +
+ * `法提供`). Requiring a label to the right keeps blank values (a data row right under the
+ * header, table 四's lone data row, a blank 规章 row) from being glued to the header.
+ *
+ * In a header row (labels only, no values) with at least one such cell, the neighbours
+ * continue too: empty cells under labels (`总计` at the right edge) and labels under labels
+ * of exactly their width (`结果` + `维持`, table 四's merged header cells cut by the break).
+ */
+function continuationRule(
+  row: readonly DraftCell[],
+  above: (c: DraftCell) => DraftCell | undefined,
+): (c: DraftCell, a: DraftCell) => boolean {
+  const alone = (c: DraftCell, a: DraftCell) =>
+    hasLabelRight(c, row) && (isEmpty(c) ? groups(a) : isEnumeratorTail(c, a));
+  const anchored = row.some((c) => {
+    const a = above(c);
+    return a !== undefined && alone(c, a);
+  });
+  const header = anchored && row.some((c) => isLabel(c.text)) && !row.some((c) => isValue(c.text));
+  const inHeader = (c: DraftCell, a: DraftCell) => header && (isEmpty(c) ? groups(a) : isLabel(a.text));
+  return (c, a) => alone(c, a) || inHeader(c, a);
 }
 
 /**
- * Whether first-row cell `c` continues the cell `a` above it across the page break:
- * - "tail": `c` carries the rest of a label wrapped over the break: it has no enumerator
- *   while `a` starts with one (`（四）无` + `法提供`, `2.申请人逾期…` + `申请`), or, in a header
- *   row, it sits under a label of exactly its width (`结果` + `维持`);
- * - "empty": `c` is empty under a label (or under an empty multi-row cell), in a column that
- *   groups rows: the row's own label lies further right (`三、本年度办理结果`, `（三）不予公开`),
- *   or the row is a header row. This keeps a blank value (a data row right under the header,
- *   table 四's lone data row) from being glued to the header.
+ * The fragment's first row is the rest of the table's last row: at least one cell holds the
+ * tail of the label above it, and every other non-empty cell is such a tail too, or a value
+ * under an empty cell (`2.申请人逾期…公开` + `申请`, the values printed on either side).
  */
-function continuation(c: DraftCell, a: DraftCell, row: readonly DraftCell[]): "tail" | "empty" | undefined {
-  const header = isHeaderRow(row);
-  if (c.text.trim() === "") {
-    const groups = isLabel(a.text) || (a.text.trim() === "" && a.rowSpan > 1);
-    return groups && (hasLabelRight(c, row) || header) ? "empty" : undefined;
-  }
-  if (!isLabel(c.text) || !isLabel(a.text)) return undefined;
-  const enumeratorTail = !ENUMERATOR.test(c.text) && ENUMERATOR.test(a.text);
-  return enumeratorTail || header ? "tail" : undefined;
-}
-
-/**
- * The fragment's first row is the rest of the table's last row: it has at least one label
- * tail, and every other non-empty cell is a tail too or a value under an empty cell.
- */
-function isSplitRow(firstRow: readonly DraftCell[], above: (c: DraftCell) => DraftCell | undefined): boolean {
+function isSplitRow(
+  row: readonly DraftCell[],
+  above: (c: DraftCell) => DraftCell | undefined,
+  rule: (c: DraftCell, a: DraftCell) => boolean,
+): boolean {
   let tails = 0;
-  for (const c of firstRow) {
-    if (c.text.trim() === "") continue;
+  for (const c of row) {
+    if (isEmpty(c)) continue;
     const a = above(c);
     if (!a) return false;
     if (isValue(c.text)) {
-      if (a.text.trim() !== "") return false;
-      continue;
+      if (!isEmpty(a)) return false;
+    } else if (isEnumeratorTail(c, a) || rule(c, a)) {
+      tails++;
+    } else {
+      return false;
     }
-    if (continuation(c, a, firstRow) !== "tail") return false;
-    tails++;
   }
   return tails > 0;
 }
