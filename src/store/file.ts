@@ -1,0 +1,445 @@
+/**
+ * FileStore: the default output store, plain JSON files under one folder (./data/out).
+ *
+ *   <root>/reports/<year|unknown-year>/<agency|unknown-agency>/<sha256>.<version>.json   StoredReport
+ *   <root>/index.ndjson        append-only; the last line for a (sha256, version) is the current one
+ *   <root>/ingest/<sha256>.json                                                           IngestRecord
+ *   <root>/artifacts/<safe key>.json                                                      artifact text
+ *   <root>/failures.ndjson     append-only FailureRecord lines
+ *
+ * Agency names, artifact keys and versions come from untrusted documents and uploads, so every
+ * path segment is sanitised (`safeSegment`) and every path is checked to stay under the root.
+ * Whole files are written to a temporary name in the same folder and renamed into place, so a
+ * crash leaves the old file or the new one, never half a JSON.
+ *
+ * Writes are serialised inside one process. Across processes, the ingest record's firstTime is
+ * still exact (it is created with link(), which fails if the file exists) and index lines are
+ * single O_APPEND writes; the R6 recomputation of neighbours is not locked across processes,
+ * so run several writers against PgStore instead.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import { constants as fsConstants } from "node:fs";
+import { appendFile, link, mkdir, open, readFile, rename, rm, stat, unlink } from "node:fs/promises";
+import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
+import type { Envelope, Finding } from "../model.js";
+import { agencyKey, compareVersions, crossYearSlot, pickNeighbour, r6Findings, type CrossYearSlot } from "./cross-year.js";
+import type { FailureRecord, IngestRecord, OutputStore, SourceRef, StoredReport } from "./types.js";
+
+/** Longest segment, in UTF-8 bytes (file systems allow 255; this leaves room for suffixes and temp names). */
+export const MAX_SEGMENT_BYTES = 100;
+const HASH_CHARS = 12;
+const SHA256 = /^[0-9a-f]{64}$/;
+
+/**
+ * Makes one untrusted string safe as a single file-name segment. Keeps letters (Chinese
+ * included), digits and `-_.`; replaces everything else (`/`, `\`, NUL, control characters,
+ * spaces, `:*?"<>|`, `~`) with `_`; refuses a leading dot (`.`, `..`, hidden files). Whenever
+ * anything was changed or cut to MAX_SEGMENT_BYTES, `~<hash of the original>` is appended, and
+ * since `~` never survives sanitising, two different inputs cannot meet in one name.
+ */
+export function safeSegment(raw: string): string {
+  let s = raw.replace(/[^\p{L}\p{M}\p{N}._-]/gu, "_").replace(/^\./u, "_");
+  const changed = s !== raw || s === "";
+  const bytes = Buffer.byteLength(s, "utf8");
+  if (!changed && bytes <= MAX_SEGMENT_BYTES) return s;
+  const suffix = `~${createHash("sha256").update(raw, "utf8").digest("hex").slice(0, HASH_CHARS)}`;
+  s = truncateBytes(s, MAX_SEGMENT_BYTES - suffix.length);
+  return `${s}${suffix}`;
+}
+
+/** Cuts a string to at most `max` UTF-8 bytes without splitting a character. */
+function truncateBytes(s: string, max: number): string {
+  let out = "";
+  let used = 0;
+  for (const ch of s) {
+    const n = Buffer.byteLength(ch, "utf8");
+    if (used + n > max) break;
+    out += ch;
+    used += n;
+  }
+  return out;
+}
+
+function assertSha(sha256: string): void {
+  if (!SHA256.test(sha256)) throw new Error(`not a sha256 (64 lowercase hex digits): ${JSON.stringify(sha256.slice(0, 80))}`);
+}
+
+/** One line of index.ndjson: where the current file of a (sha256, version) is. */
+export interface IndexEntry {
+  sha256: string;
+  pipelineVersion: string;
+  /** Relative to the root, with `/` separators. */
+  path: string;
+  format: string;
+  agency: string | null;
+  /** agencyKey(agency), or null when the report has no agency. */
+  agencyKey: string | null;
+  year: number | null;
+}
+
+const entryKey = (sha256: string, version: string) => `${sha256}\u0000${version}`;
+const sameEntry = (a: IndexEntry, b: IndexEntry) =>
+  a.path === b.path && a.format === b.format && a.agency === b.agency && a.agencyKey === b.agencyKey && a.year === b.year;
+const slotKey = (s: CrossYearSlot) => `${s.agencyKey}\u0000${s.year}`;
+const sameSource = (a: SourceRef, b: SourceRef) => a.uri === b.uri && (a.versionId ?? null) === (b.versionId ?? null);
+
+function errorCode(e: unknown): string | undefined {
+  return e instanceof Error && "code" in e && typeof e.code === "string" ? e.code : undefined;
+}
+
+export class FileStore implements OutputStore {
+  readonly root: string;
+  private readonly indexFile: string;
+  private readonly failuresFile: string;
+  /** The folded index: the current entry per (sha256, version). */
+  private readonly index = new Map<string, IndexEntry>();
+  /** Bytes of index.ndjson already folded in; later lines (other processes) are read on demand. */
+  private indexOffset = 0;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(root: string) {
+    this.root = resolve(root);
+    this.indexFile = join(this.root, "index.ndjson");
+    this.failuresFile = join(this.root, "failures.ndjson");
+  }
+
+  async init(): Promise<void> {
+    await this.serial(async () => {
+      for (const d of ["reports", "ingest", "artifacts"]) await mkdir(join(this.root, d), { recursive: true });
+      // A crash in the middle of an append leaves a line without its newline; end it here, or
+      // the next record would be glued onto the broken line and lost with it.
+      for (const f of [this.indexFile, this.failuresFile]) await terminateLastLine(f);
+      await this.refreshIndex();
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.queue.catch(() => undefined);
+  }
+
+  // ------------------------------------------------------------------------- ingest records
+  async recordIngest(sha256: string, source: SourceRef): Promise<{ firstTime: boolean }> {
+    assertSha(sha256);
+    const file = this.path("ingest", `${sha256}.json`);
+    return this.serial(async () => {
+      const fresh: IngestRecord = { sha256, sources: [source], firstSeen: new Date().toISOString() };
+      if (await writeExclusive(file, json(fresh))) return { firstTime: true };
+      const rec = await readJson<IngestRecord>(file);
+      if (rec && !rec.sources.some((s) => sameSource(s, source))) {
+        rec.sources.push(source);
+        await writeAtomic(file, json(rec));
+      }
+      return { firstTime: false };
+    });
+  }
+
+  async getIngest(sha256: string): Promise<IngestRecord | null> {
+    assertSha(sha256);
+    return readJson<IngestRecord>(this.path("ingest", `${sha256}.json`));
+  }
+
+  // ------------------------------------------------------------------------------ artifacts
+  async putArtifact(key: string, data: string): Promise<void> {
+    const file = this.path("artifacts", `${safeSegment(key)}.json`);
+    await this.serial(() => writeAtomic(file, data));
+  }
+
+  async getArtifact(key: string): Promise<string | null> {
+    return readText(this.path("artifacts", `${safeSegment(key)}.json`));
+  }
+
+  // -------------------------------------------------------------------------------- results
+  async putResult(envelope: Envelope, source: SourceRef | null): Promise<{ crossYear: Finding[] }> {
+    const { sha256 } = envelope.source;
+    const version = envelope.pipeline.version;
+    assertSha(sha256);
+    return this.serial(async () => {
+      await this.refreshIndex();
+      const slot = crossYearSlot(envelope);
+      const previous = slot ? await this.neighbour({ agencyKey: slot.agencyKey, year: slot.year - 1 }, sha256) : null;
+      const crossYear = previous ? r6Findings(previous.envelope, envelope) : [];
+
+      const r = envelope.report;
+      const entry: IndexEntry = {
+        sha256,
+        pipelineVersion: version,
+        path: this.reportPath(r.year, r.agency, sha256, version),
+        format: r.format,
+        agency: r.agency,
+        agencyKey: r.agency === null ? null : agencyKey(r.agency),
+        year: r.year,
+      };
+      const stored: StoredReport = { envelope, crossYear, source, storedAt: new Date().toISOString() };
+      await writeAtomic(this.abs(entry.path), json(stored));
+
+      const old = this.index.get(entryKey(sha256, version));
+      if (!old || !sameEntry(old, entry)) await this.appendIndex(entry);
+      // The agency or year changed since this (sha256, version) was last stored: its old file
+      // goes (the index now points at the new one), and its old next year is checked again.
+      if (old && old.path !== entry.path) await rm(this.abs(old.path), { force: true });
+
+      const affected = new Map<string, CrossYearSlot>();
+      if (slot) affected.set(slotKey(slot), slot);
+      const oldSlot = old ? slotOfEntry(old) : null;
+      if (oldSlot) affected.set(slotKey(oldSlot), oldSlot);
+      for (const s of affected.values()) await this.recheckNextYear(s);
+      return { crossYear };
+    });
+  }
+
+  async getResult(sha256: string, pipelineVersion?: string): Promise<StoredReport | null> {
+    assertSha(sha256);
+    await this.serial(() => this.refreshIndex());
+    let entry: IndexEntry | undefined;
+    if (pipelineVersion !== undefined) entry = this.index.get(entryKey(sha256, pipelineVersion));
+    else
+      for (const e of this.index.values())
+        if (e.sha256 === sha256 && (!entry || compareVersions(e.pipelineVersion, entry.pipelineVersion) > 0)) entry = e;
+    return entry ? readJson<StoredReport>(this.abs(entry.path)) : null;
+  }
+
+  async hasResult(sha256: string, pipelineVersion: string): Promise<boolean> {
+    assertSha(sha256);
+    await this.serial(() => this.refreshIndex());
+    const entry = this.index.get(entryKey(sha256, pipelineVersion));
+    return entry !== undefined && (await exists(this.abs(entry.path)));
+  }
+
+  async findByAgencyYear(agency: string, year: number): Promise<StoredReport[]> {
+    await this.serial(() => this.refreshIndex());
+    const key = agencyKey(agency);
+    const entries = [...this.index.values()]
+      .filter((e) => e.agencyKey === key && e.year === year)
+      .sort((a, b) => (a.sha256 === b.sha256 ? compareVersions(b.pipelineVersion, a.pipelineVersion) : a.sha256 < b.sha256 ? -1 : 1));
+    const out: StoredReport[] = [];
+    for (const e of entries) {
+      const rec = await readJson<StoredReport>(this.abs(e.path));
+      if (rec) out.push(rec);
+    }
+    return out;
+  }
+
+  /** The current index entries (one per (sha256, version)), for tools and tests. */
+  async indexEntries(): Promise<IndexEntry[]> {
+    await this.serial(() => this.refreshIndex());
+    return [...this.index.values()];
+  }
+
+  // ------------------------------------------------------------------------------- failures
+  async recordFailure(failure: FailureRecord): Promise<void> {
+    await this.serial(() => appendFile(this.failuresFile, `${JSON.stringify(failure)}\n`, "utf8"));
+  }
+
+  /** The newest `limit` failures, newest first. */
+  async listFailures(limit: number): Promise<FailureRecord[]> {
+    const text = await readText(this.failuresFile);
+    if (text === null || limit <= 0) return [];
+    const out: FailureRecord[] = [];
+    const lines = text.split("\n");
+    for (let i = lines.length - 1; i >= 0 && out.length < limit; i--) {
+      const rec = parseLine<FailureRecord>(lines[i] ?? "");
+      if (rec) out.push(rec);
+    }
+    return out;
+  }
+
+  // -------------------------------------------------------------------------------- helpers
+  /** Runs `fn` after every earlier write of this store has finished (one writer at a time). */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Joins sanitised segments under the root and refuses anything that would land outside it. */
+  private path(...segments: string[]): string {
+    const p = resolve(this.root, ...segments);
+    const rel = relative(this.root, p);
+    if (rel === "" || rel === ".." || rel.startsWith(`..${sep}`) || isAbsolute(rel)) throw new Error(`path escapes the store root: ${p}`);
+    return p;
+  }
+
+  /** An index path (relative, `/`-separated) made absolute, with the same check. */
+  private abs(relPath: string): string {
+    return this.path(...relPath.split("/"));
+  }
+
+  private reportPath(year: number | null, agency: string | null, sha256: string, version: string): string {
+    const y = year !== null && Number.isSafeInteger(year) ? safeSegment(String(year)) : "unknown-year";
+    const key = agency === null ? "" : agencyKey(agency);
+    const a = key === "" ? "unknown-agency" : safeSegment(key);
+    return ["reports", y, a, `${sha256}.${safeSegment(version)}.json`].join("/");
+  }
+
+  private async appendIndex(entry: IndexEntry): Promise<void> {
+    await appendFile(this.indexFile, `${JSON.stringify(entry)}\n`, "utf8");
+    await this.refreshIndex();
+  }
+
+  /** Folds the lines appended to index.ndjson since the last read (by this or another process). */
+  private async refreshIndex(): Promise<void> {
+    let fh;
+    try {
+      fh = await open(this.indexFile, "r");
+    } catch (e) {
+      if (errorCode(e) === "ENOENT") return;
+      throw e;
+    }
+    try {
+      const { size } = await fh.stat();
+      if (size < this.indexOffset) {
+        // Replaced by a shorter file (compacted or restored): fold it again from the start.
+        this.index.clear();
+        this.indexOffset = 0;
+      }
+      if (size === this.indexOffset) return;
+      const buf = Buffer.alloc(size - this.indexOffset);
+      await fh.read(buf, 0, buf.length, this.indexOffset);
+      // Only complete lines: a line still being appended is read next time.
+      const end = buf.lastIndexOf(0x0a);
+      if (end < 0) return;
+      for (const line of buf.subarray(0, end).toString("utf8").split("\n")) {
+        const e = parseLine<IndexEntry>(line);
+        if (e && typeof e.sha256 === "string" && typeof e.pipelineVersion === "string") this.index.set(entryKey(e.sha256, e.pipelineVersion), e);
+      }
+      this.indexOffset += end + 1;
+    } finally {
+      await fh.close();
+    }
+  }
+
+  /** The stored report standing for an agency-year (see pickNeighbour), other than `exclude`. */
+  private async neighbour(slot: CrossYearSlot, exclude: string): Promise<StoredReport | null> {
+    const candidates: (StoredReport & { sha256: string; pipelineVersion: string })[] = [];
+    for (const e of this.index.values()) {
+      const s = slotOfEntry(e);
+      if (!s || e.sha256 === exclude || slotKey(s) !== slotKey(slot)) continue;
+      const rec = await readJson<StoredReport>(this.abs(e.path));
+      if (rec) candidates.push({ ...rec, sha256: e.sha256, pipelineVersion: e.pipelineVersion });
+    }
+    return pickNeighbour(candidates);
+  }
+
+  /** Recomputes R6 of every report in the year after `slot`, against what `slot` now holds. */
+  private async recheckNextYear(slot: CrossYearSlot): Promise<void> {
+    const next: CrossYearSlot = { agencyKey: slot.agencyKey, year: slot.year + 1 };
+    for (const e of [...this.index.values()]) {
+      const s = slotOfEntry(e);
+      if (!s || slotKey(s) !== slotKey(next)) continue;
+      const file = this.abs(e.path);
+      const rec = await readJson<StoredReport>(file);
+      if (!rec) continue;
+      const previous = await this.neighbour(slot, e.sha256);
+      const crossYear = previous ? r6Findings(previous.envelope, rec.envelope) : [];
+      if (JSON.stringify(crossYear) !== JSON.stringify(rec.crossYear)) await writeAtomic(file, json({ ...rec, crossYear }));
+    }
+  }
+}
+
+function slotOfEntry(e: IndexEntry): CrossYearSlot | null {
+  if ((e.format !== "2021" && e.format !== "2019") || !e.agencyKey || e.year === null) return null;
+  return { agencyKey: e.agencyKey, year: e.year };
+}
+
+const json = (v: unknown) => `${JSON.stringify(v, null, 2)}\n`;
+
+function parseLine<T>(line: string): T | null {
+  if (line.trim() === "") return null;
+  try {
+    return JSON.parse(line) as T;
+  } catch {
+    return null; // a line torn by a crash
+  }
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await stat(file);
+    return true;
+  } catch (e) {
+    if (errorCode(e) === "ENOENT") return false;
+    throw e;
+  }
+}
+
+async function readText(file: string): Promise<string | null> {
+  try {
+    return await readFile(file, "utf8");
+  } catch (e) {
+    if (errorCode(e) === "ENOENT") return null;
+    throw e;
+  }
+}
+
+async function readJson<T>(file: string): Promise<T | null> {
+  const text = await readText(file);
+  return text === null ? null : (JSON.parse(text) as T);
+}
+
+/** Writes the whole file to a temporary name beside it, flushed to disk. Returns that name. */
+async function writeTemp(file: string, data: string): Promise<string> {
+  const dir = dirname(file);
+  await mkdir(dir, { recursive: true });
+  const tmp = join(dir, `.tmp-${process.pid}-${randomBytes(6).toString("hex")}`);
+  const fh = await open(tmp, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL, 0o644);
+  try {
+    await fh.writeFile(data, "utf8");
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  return tmp;
+}
+
+/** Replaces `file` atomically: readers see the old content or the new, never a part. */
+async function writeAtomic(file: string, data: string): Promise<void> {
+  const tmp = await writeTemp(file, data);
+  try {
+    await rename(tmp, file);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw e;
+  }
+}
+
+/** Creates `file` atomically unless it exists. Returns false if it already existed. */
+async function writeExclusive(file: string, data: string): Promise<boolean> {
+  const tmp = await writeTemp(file, data);
+  try {
+    await link(tmp, file); // link() fails with EEXIST instead of replacing, even across processes
+    return true;
+  } catch (e) {
+    const code = errorCode(e);
+    if (code === "EEXIST") return false;
+    // A file system without hard links: fall back to check-then-rename (exact within a process).
+    if (code === "EPERM" || code === "ENOTSUP" || code === "EOPNOTSUPP" || code === "ENOSYS") {
+      if (await exists(file)) return false;
+      await rename(tmp, file);
+      return true;
+    }
+    throw e;
+  } finally {
+    await unlink(tmp).catch(() => undefined);
+  }
+}
+
+/** Appends a newline if the file's last byte is not one (see init). */
+async function terminateLastLine(file: string): Promise<void> {
+  let fh;
+  try {
+    fh = await open(file, "r");
+  } catch (e) {
+    if (errorCode(e) === "ENOENT") return;
+    throw e;
+  }
+  try {
+    const { size } = await fh.stat();
+    if (size === 0) return;
+    const last = Buffer.alloc(1);
+    await fh.read(last, 0, 1, size - 1);
+    if (last[0] === 0x0a) return;
+  } finally {
+    await fh.close();
+  }
+  await appendFile(file, "\n", "utf8");
+}

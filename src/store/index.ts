@@ -1,0 +1,31 @@
+/**
+ * Opens the output store named by a URL (usually STORE_URL):
+ *   undefined or ""                    FileStore at ./data/out
+ *   file:///abs/path, file:rel/path    FileStore there
+ *   a plain path (./out, /srv/out)     FileStore there
+ *   postgres://…, postgresql://…       PgStore
+ * The caller runs init() before use and close() at the end.
+ */
+import { fileURLToPath } from "node:url";
+import { FileStore } from "./file.js";
+import { PgStore } from "./pg.js";
+import type { OutputStore } from "./types.js";
+
+export const DEFAULT_STORE_ROOT = "./data/out";
+
+export function openStore(url?: string): OutputStore {
+  if (url === undefined || url.trim() === "") return new FileStore(DEFAULT_STORE_ROOT);
+  const scheme = /^([a-zA-Z][a-zA-Z0-9+.-]*):/.exec(url)?.[1]?.toLowerCase();
+  // No scheme, or a one-letter one (a Windows drive, C:\…): a plain path.
+  if (scheme === undefined || scheme.length === 1) return new FileStore(url);
+  if (scheme === "file") {
+    // file:///abs is a URL; file:rel/path (no //) is taken as a path, not as /rel/path.
+    return new FileStore(url.startsWith("file://") ? fileURLToPath(url) : decodeURIComponent(url.slice("file:".length)));
+  }
+  if (scheme === "postgres" || scheme === "postgresql") return new PgStore(url);
+  throw new Error(`unsupported store URL scheme "${scheme}:" (use a folder path, file:///…, or postgres://…)`);
+}
+
+export { FileStore } from "./file.js";
+export { PgStore } from "./pg.js";
+export type { FailureRecord, IngestRecord, OutputStore, SourceRef, StoredReport } from "./types.js";

@@ -1,0 +1,81 @@
+/**
+ * The output store: where results go. One interface, two implementations:
+ *  - FileStore (default): JSON files under a folder (./data/out), laid out by year and agency;
+ *  - PgStore (STORE_URL=postgres://…): documents, reports (JSONB), cells, findings tables.
+ *
+ * Results are keyed by (sha256, pipeline version): writing the same result again (a retried
+ * job) replaces it and never duplicates a row. The store also keeps the durable "already
+ * ingested" record (a BullMQ job id only dedupes while the job exists) and the extraction
+ * artifacts that let reprocessing start at reconstruct without parsing the file again.
+ */
+import type { Envelope, Finding } from "../model.js";
+
+/** Where an original came from: which object version produced which result. */
+export interface SourceRef {
+  /** `file:///abs/path` or `s3://bucket/key` */
+  uri: string;
+  /** The key relative to the bucket or inbox root, e.g. `2021/淮安市/report.pdf`. */
+  key: string;
+  size: number;
+  /** S3 object version, where the bucket keeps versions. */
+  versionId?: string | null;
+  etag?: string | null;
+  /** Last-modified time, ISO 8601. */
+  mtime?: string | null;
+}
+
+export interface IngestRecord {
+  sha256: string;
+  /** Every source this content was seen under (the same bytes dropped twice are one document). */
+  sources: SourceRef[];
+  firstSeen: string;
+}
+
+export interface FailureRecord {
+  sha256: string;
+  source: SourceRef | null;
+  /** RefusalCode ("corrupt", "encrypted", …) or "timeout" / "internal". */
+  code: string;
+  message: string;
+  at: string;
+}
+
+export interface StoredReport {
+  envelope: Envelope;
+  /** R6 findings computed by the store against the neighbouring years (warnings). */
+  crossYear: Finding[];
+  source: SourceRef | null;
+  storedAt: string;
+}
+
+export interface OutputStore {
+  /** Creates folders / runs migrations. Idempotent. */
+  init(): Promise<void>;
+  close(): Promise<void>;
+
+  /**
+   * Records that these bytes were ingested from `source`. Returns firstTime = false when the
+   * content was already recorded (the source is then added to its list).
+   */
+  recordIngest(sha256: string, source: SourceRef): Promise<{ firstTime: boolean }>;
+  getIngest(sha256: string): Promise<IngestRecord | null>;
+
+  /** Extraction artifacts (the intermediate document as JSON), by key. */
+  putArtifact(key: string, data: string): Promise<void>;
+  getArtifact(key: string): Promise<string | null>;
+
+  /**
+   * Upserts the result keyed by (sha256, pipeline version), then evaluates rule R6 against
+   * the same agency's previous and next year in the store, and returns the R6 findings
+   * of this report.
+   */
+  putResult(envelope: Envelope, source: SourceRef | null): Promise<{ crossYear: Finding[] }>;
+  /** The result for this content at this version (default: the newest version stored). */
+  getResult(sha256: string, pipelineVersion?: string): Promise<StoredReport | null>;
+  hasResult(sha256: string, pipelineVersion: string): Promise<boolean>;
+  /** Everything stored about an agency (matched after NFKC and whitespace removal) and year. */
+  findByAgencyYear(agency: string, year: number): Promise<StoredReport[]>;
+
+  recordFailure(failure: FailureRecord): Promise<void>;
+  listFailures(limit: number): Promise<FailureRecord[]>;
+}

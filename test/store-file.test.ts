@@ -1,0 +1,388 @@
+/**
+ * FileStore against a real temporary folder: results, the index, ingest records, artifacts,
+ * failures, path safety with hostile names, and rule R6 in both arrival orders.
+ */
+import { createHash } from "node:crypto";
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve, sep } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { APPLICANT_COLUMNS } from "../src/catalogue.js";
+import { Envelope } from "../src/model.js";
+import { processBytes } from "../src/process.js";
+import { agencyKey, compareVersions, pickNeighbour, r6Findings } from "../src/store/cross-year.js";
+import { FileStore, MAX_SEGMENT_BYTES, safeSegment } from "../src/store/file.js";
+import { openStore } from "../src/store/index.js";
+import { PgStore } from "../src/store/pg.js";
+import type { SourceRef } from "../src/store/types.js";
+
+// ------------------------------------------------------------------------------- fixtures
+const CORPUS = new URL("./fixtures/corpus/", import.meta.url);
+type Report = Envelope["report"];
+type Row7 = Record<string, number | null>;
+
+const sha = (seed: string) => createHash("sha256").update(seed).digest("hex");
+
+/** The `report` of a corpus expected file (they carry no sections: add empty ones). */
+function corpusReport(rel: string): Report {
+  const expected = JSON.parse(readFileSync(new URL(`${rel}.expected.json`, CORPUS), "utf8")) as { report: object };
+  return { sections: { overview: null, problems: null, other: null }, ...expected.report } as Report;
+}
+
+function envelope(report: Report, seed: string, version = "0.1.0"): Envelope {
+  return Envelope.parse({
+    schemaVersion: 1,
+    source: { sha256: sha(seed), fileName: `${seed}.pdf`, mediaType: "application/pdf", pages: 5 },
+    report,
+    validation: { status: "valid", findings: [] },
+    pipeline: { version },
+  });
+}
+
+const row7 = (values: Row7): Row7 => ({ ...Object.fromEntries(APPLICANT_COLUMNS.map((c) => [c.key, 0])), ...values });
+
+/** The seed report (2021 format) as another agency and year, with table 三's carry rows set. */
+function yearReport(agency: string, year: number, rows: { carriedOver?: Row7; carriedForward?: Row7 } = {}): Report {
+  const r = structuredClone(corpusReport("seed/jingzhouqu-2021"));
+  if (r.format === "legacy" || !r.applications) throw new Error("the seed report has table 三");
+  const apps = r.applications as Record<string, unknown>;
+  if (rows.carriedOver) apps.carriedOver = rows.carriedOver;
+  if (rows.carriedForward) apps.carriedForward = rows.carriedForward;
+  return { ...r, agency, year };
+}
+
+const source = (name: string, versionId: string | null = null): SourceRef => ({
+  uri: `file:///inbox/${name}`,
+  key: name,
+  size: 1234,
+  versionId,
+  etag: null,
+  mtime: "2024-03-01T08:00:00.000Z",
+});
+
+/** Every file below `dir`, as absolute paths. */
+function walk(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((d) =>
+    d.isDirectory() ? walk(join(dir, d.name)) : [join(dir, d.name)],
+  );
+}
+
+// --------------------------------------------------------------------------------- setup
+let tmp: string;
+let root: string;
+let store: FileStore;
+
+beforeEach(async () => {
+  tmp = mkdtempSync(join(tmpdir(), "nianbao-store-"));
+  root = join(tmp, "out");
+  store = new FileStore(root);
+  await store.init();
+});
+
+afterEach(async () => {
+  await store.close();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+// --------------------------------------------------------------------------------- tests
+describe("FileStore results", () => {
+  it("stores a result under year/agency and reads it back", async () => {
+    const env = envelope(corpusReport("seed/jingzhouqu-2021"), "seed");
+    const src = source("2021/jingzhouqu.pdf");
+    expect(await store.hasResult(env.source.sha256, "0.1.0")).toBe(false);
+    expect(await store.putResult(env, src)).toEqual({ crossYear: [] });
+
+    const file = join(root, "reports", "2021", "荆州市荆州区人民政府办公室", `${env.source.sha256}.0.1.0.json`);
+    expect(statSync(file).isFile()).toBe(true);
+    const got = await store.getResult(env.source.sha256);
+    expect(got?.envelope).toEqual(env);
+    expect(got?.source).toEqual(src);
+    expect(got?.crossYear).toEqual([]);
+    expect(Number.isNaN(Date.parse(got?.storedAt ?? ""))).toBe(false);
+    expect(await store.hasResult(env.source.sha256, "0.1.0")).toBe(true);
+    expect(await store.hasResult(env.source.sha256, "0.2.0")).toBe(false);
+    expect(await store.getResult(sha("nothing"))).toBeNull();
+  });
+
+  it("upserting the same (sha256, version) twice leaves one file and one index entry", async () => {
+    const env = envelope(corpusReport("seed/jingzhouqu-2021"), "seed");
+    await store.putResult(env, null);
+    await store.putResult(env, source("again.pdf"));
+    const reports = walk(join(root, "reports"));
+    expect(reports).toHaveLength(1);
+    expect(await store.indexEntries()).toHaveLength(1);
+    expect(readFileSync(join(root, "index.ndjson"), "utf8").trim().split("\n")).toHaveLength(1);
+    expect((await store.getResult(env.source.sha256))?.source?.key).toBe("again.pdf");
+    // no temporary files are left beside the results
+    expect(walk(root).filter((f) => f.includes(".tmp-"))).toEqual([]);
+  });
+
+  it("moves a result whose agency and year changed, keeping one current index entry", async () => {
+    const first = envelope(yearReport("甲市人民政府", 2021), "moving");
+    const second = envelope(yearReport("乙市人民政府", 2022), "moving");
+    await store.putResult(first, null);
+    await store.putResult(second, null);
+    const entries = await store.indexEntries();
+    expect(entries).toHaveLength(1);
+    expect(entries[0]).toMatchObject({ agency: "乙市人民政府", year: 2022 });
+    expect(walk(join(root, "reports")).map((f) => f.slice(root.length))).toEqual([
+      `${sep}${["reports", "2022", "乙市人民政府", `${sha("moving")}.0.1.0.json`].join(sep)}`,
+    ]);
+    expect(await store.findByAgencyYear("甲市人民政府", 2021)).toEqual([]);
+    expect(await store.findByAgencyYear("乙市人民政府", 2022)).toHaveLength(1);
+
+    // A second store on the same folder folds the index the same way.
+    const again = new FileStore(root);
+    await again.init();
+    expect(await again.indexEntries()).toEqual(entries);
+    expect((await again.getResult(sha("moving")))?.envelope.report.agency).toBe("乙市人民政府");
+  });
+
+  it("gives the newest pipeline version by default, compared as versions, not as text", async () => {
+    const report = corpusReport("seed/jingzhouqu-2021");
+    await store.putResult(envelope(report, "versions", "0.10.0"), null);
+    await store.putResult(envelope(report, "versions", "0.9.0"), null);
+    expect((await store.getResult(sha("versions")))?.envelope.pipeline.version).toBe("0.10.0");
+    expect((await store.getResult(sha("versions"), "0.9.0"))?.envelope.pipeline.version).toBe("0.9.0");
+    expect(await store.findByAgencyYear("荆州市荆州区人民政府办公室", 2021)).toHaveLength(2);
+  });
+
+  it("finds by agency and year after NFKC and whitespace removal", async () => {
+    await store.putResult(envelope(yearReport("上海市ABC委员会", 2024), "abc"), null);
+    await store.putResult(envelope(yearReport("上海市ABC委员会", 2023), "abc-2023"), null);
+    for (const q of ["上海市ABC委员会", " 上海市 ABC\t委员会\n", "上海市ＡＢＣ委员会", "上海市　ＡＢＣ　委员会"]) {
+      const found = await store.findByAgencyYear(q, 2024);
+      expect(found.map((f) => f.envelope.source.sha256)).toEqual([sha("abc")]);
+    }
+    expect(await store.findByAgencyYear("上海市ABC委员会", 2022)).toEqual([]);
+    expect(await store.findByAgencyYear("上海市ABD委员会", 2024)).toEqual([]);
+  });
+
+  it("stores a real envelope from the core and survives a torn index line", async () => {
+    const env = await processBytes(readFileSync(new URL("seed/jingzhouqu-2021.txt", CORPUS)), { fileName: "jingzhouqu-2021.txt" });
+    await store.putResult(env, source("seed.txt"));
+    // A crash in the middle of an append leaves a line without its end.
+    appendFileSync(join(root, "index.ndjson"), '{"sha256":"deadbeef","pipeli');
+    const reopened = new FileStore(root);
+    await reopened.init();
+    const other = envelope(yearReport("丙县人民政府", 2021), "after-crash");
+    await reopened.putResult(other, null);
+    const third = new FileStore(root);
+    await third.init();
+    expect((await third.getResult(env.source.sha256))?.envelope).toEqual(env);
+    expect((await third.getResult(other.source.sha256))?.envelope).toEqual(other);
+    expect(await third.indexEntries()).toHaveLength(2);
+  });
+});
+
+describe("FileStore ingest records, artifacts and failures", () => {
+  it("says firstTime once and keeps every source", async () => {
+    const s = sha("bytes");
+    expect(await store.getIngest(s)).toBeNull();
+    expect(await store.recordIngest(s, source("a.pdf"))).toEqual({ firstTime: true });
+    expect(await store.recordIngest(s, source("b.pdf", "v2"))).toEqual({ firstTime: false });
+    expect(await store.recordIngest(s, source("a.pdf"))).toEqual({ firstTime: false });
+    const rec = await store.getIngest(s);
+    expect(rec?.sha256).toBe(s);
+    expect(rec?.sources).toEqual([source("a.pdf"), source("b.pdf", "v2")]);
+    expect(Number.isNaN(Date.parse(rec?.firstSeen ?? ""))).toBe(false);
+  });
+
+  it("gives firstTime true to exactly one of two concurrent stores", async () => {
+    const other = new FileStore(root);
+    await other.init();
+    const s = sha("race");
+    const outcomes = await Promise.all([store.recordIngest(s, source("x.pdf")), other.recordIngest(s, source("y.pdf"))]);
+    expect(outcomes.filter((o) => o.firstTime)).toHaveLength(1);
+  });
+
+  it("round-trips artifacts and replaces them", async () => {
+    expect(await store.getArtifact("extract/none")).toBeNull();
+    await store.putArtifact(`extract/${sha("a")}`, '{"blocks":[]}');
+    expect(await store.getArtifact(`extract/${sha("a")}`)).toBe('{"blocks":[]}');
+    await store.putArtifact(`extract/${sha("a")}`, '{"blocks":[1]}');
+    expect(await store.getArtifact(`extract/${sha("a")}`)).toBe('{"blocks":[1]}');
+    expect(readdirSync(join(root, "artifacts"))).toHaveLength(1);
+  });
+
+  it("lists failures newest first", async () => {
+    const f = (i: number) => ({ sha256: sha(`f${i}`), source: i === 1 ? null : source(`f${i}.pdf`), code: "corrupt", message: `bad ${i}`, at: new Date(2024, 0, i).toISOString() });
+    for (const i of [1, 2, 3]) await store.recordFailure(f(i));
+    expect(await store.listFailures(2)).toEqual([f(3), f(2)]);
+    expect(await store.listFailures(10)).toEqual([f(3), f(2), f(1)]);
+    expect(await store.listFailures(0)).toEqual([]);
+  });
+
+  it("refuses a sha256 that is not 64 hex digits", async () => {
+    await expect(store.recordIngest("../../etc/passwd", source("x"))).rejects.toThrow(/sha256/);
+    await expect(store.getIngest("ABC")).rejects.toThrow(/sha256/);
+  });
+});
+
+describe("FileStore path safety", () => {
+  /** Everything written is below the root: nothing beside it in the temp folder. */
+  function assertContained(): void {
+    expect(readdirSync(tmp)).toEqual(["out"]);
+    for (const f of walk(root)) expect(f.startsWith(root + sep)).toBe(true);
+  }
+
+  it("keeps hostile agency names and versions under reports/<year>/", async () => {
+    const hostile = ["../../etc", "/etc/passwd", "..\\..\\windows", "a/../../b", ".", "..", "x\u0000y", "a\u0007\u001bb", "局".repeat(500)];
+    for (const [i, agency] of hostile.entries()) await store.putResult(envelope(yearReport(agency, 2021), `hostile-${i}`), null);
+    await store.putResult(envelope(yearReport("正常机关", 2021), "bad-version", "../../../../x\u0000/y"), null);
+    assertContained();
+
+    const dirs = readdirSync(join(root, "reports", "2021"));
+    expect(dirs).toHaveLength(hostile.length + 1);
+    for (const d of dirs) {
+      expect(Buffer.byteLength(d, "utf8")).toBeLessThanOrEqual(MAX_SEGMENT_BYTES);
+      expect(d).not.toMatch(/^\.|[/\\\p{Cc}]/u);
+    }
+    for (const [i, agency] of hostile.entries()) {
+      const got = await store.findByAgencyYear(agency, 2021);
+      expect(got.map((g) => g.envelope.source.sha256)).toEqual([sha(`hostile-${i}`)]);
+    }
+    expect(await store.hasResult(sha("bad-version"), "../../../../x\u0000/y")).toBe(true);
+  });
+
+  it("keeps hostile artifact keys under artifacts/ and distinct", async () => {
+    const keys = ["../../../../etc/passwd", "/etc/shadow", "a\u0000b", "a\u0000c", "a_b", "C:\\Windows\\x", "~", "k".repeat(500), `${"k".repeat(500)}!`];
+    for (const k of keys) await store.putArtifact(k, JSON.stringify({ k }));
+    assertContained();
+    const names = readdirSync(join(root, "artifacts"));
+    expect(names).toHaveLength(keys.length);
+    for (const n of names) expect(Buffer.byteLength(n, "utf8")).toBeLessThanOrEqual(MAX_SEGMENT_BYTES + ".json".length);
+    for (const k of keys) expect(await store.getArtifact(k)).toBe(JSON.stringify({ k }));
+  });
+
+  it("sanitises one segment: safe names kept, the rest replaced, cut by bytes and made unique", () => {
+    expect(safeSegment("淮安市人民政府")).toBe("淮安市人民政府");
+    expect(safeSegment("0.1.0")).toBe("0.1.0");
+    for (const s of ["..", ".", "", "a/b", "a\\b", "/abs", "a\u0000b", "x\ny"]) {
+      const out = safeSegment(s);
+      expect(out).not.toMatch(/[/\\\p{Cc}]/u);
+      expect(out.startsWith(".")).toBe(false);
+      expect(out).toMatch(/~[0-9a-f]{12}$/);
+    }
+    const long = safeSegment("局".repeat(500));
+    expect(Buffer.byteLength(long, "utf8")).toBeLessThanOrEqual(MAX_SEGMENT_BYTES);
+    expect(long).not.toBe(safeSegment(`${"局".repeat(499)}处`));
+    expect(safeSegment("a/b")).not.toBe(safeSegment("a\\b"));
+    expect(safeSegment("a/b")).toBe(safeSegment("a/b"));
+  });
+});
+
+describe("rule R6 (cross-year)", () => {
+  const AG = "荆州市荆州区人民政府办公室";
+  const forward2021 = row7({ naturalPerson: 3, total: 3 });
+
+  it("warns per column when 2021 carriedForward ≠ 2022 carriedOver: 2021 first", async () => {
+    const y2021 = envelope(yearReport(AG, 2021, { carriedForward: forward2021 }), "r6-2021");
+    const y2022 = envelope(yearReport(AG, 2022, { carriedOver: row7({ naturalPerson: 2, total: 2 }) }), "r6-2022");
+    expect((await store.putResult(y2021, null)).crossYear).toEqual([]);
+    const { crossYear } = await store.putResult(y2022, null);
+    expect(crossYear).toHaveLength(2);
+    expect(crossYear[0]).toMatchObject({ rule: "R6", severity: "warning", path: "applications.carriedOver.naturalPerson", expected: 3, actual: 2 });
+    expect(crossYear[0]?.message).toContain("2021 carriedForward (3) ≠ 2022 carriedOver (2) in column 自然人");
+    expect(crossYear[1]).toMatchObject({ path: "applications.carriedOver.total", expected: 3, actual: 2 });
+    expect((await store.getResult(y2022.source.sha256))?.crossYear).toEqual(crossYear);
+    expect((await store.getResult(y2021.source.sha256))?.crossYear).toEqual([]);
+  });
+
+  it("warns when 2022 arrives first, once 2021 is stored, and clears when 2021 is corrected", async () => {
+    const y2022 = envelope(yearReport(AG, 2022, { carriedOver: row7({ naturalPerson: 2, total: 2 }) }), "r6b-2022");
+    expect((await store.putResult(y2022, null)).crossYear).toEqual([]);
+    // the 2021 report is stored with the agency spelled with spaces: it is the same agency
+    const y2021 = envelope(yearReport(` 荆州市 荆州区人民政府办公室`, 2021, { carriedForward: forward2021 }), "r6b-2021");
+    expect((await store.putResult(y2021, null)).crossYear).toEqual([]);
+    const stored = await store.getResult(y2022.source.sha256);
+    expect(stored?.crossYear.map((f) => f.path)).toEqual(["applications.carriedOver.naturalPerson", "applications.carriedOver.total"]);
+
+    // A newer pipeline version of 2021 that agrees: the neighbour is now that version.
+    const fixed = envelope(yearReport(AG, 2021, { carriedForward: row7({ naturalPerson: 2, total: 2 }) }), "r6b-2021", "0.2.0");
+    await store.putResult(fixed, null);
+    expect((await store.getResult(y2022.source.sha256))?.crossYear).toEqual([]);
+  });
+
+  it("is silent when the years agree, in either order", async () => {
+    const a = envelope(yearReport(AG, 2021, { carriedForward: forward2021 }), "eq-2021");
+    const b = envelope(yearReport(AG, 2022, { carriedOver: forward2021 }), "eq-2022");
+    expect((await store.putResult(b, null)).crossYear).toEqual([]);
+    expect((await store.putResult(a, null)).crossYear).toEqual([]);
+    expect((await store.getResult(b.source.sha256))?.crossYear).toEqual([]);
+    const c = envelope(yearReport(AG, 2023, { carriedOver: row7({}) }), "eq-2023");
+    expect((await store.putResult(c, null)).crossYear).toEqual([]);
+  });
+
+  it("gives one warning naming the null cells", async () => {
+    await store.putResult(envelope(yearReport(AG, 2021, { carriedForward: row7({ other: null }) }), "null-2021"), null);
+    const { crossYear } = await store.putResult(
+      envelope(yearReport(AG, 2022, { carriedOver: row7({ naturalPerson: null, total: 5 }) }), "null-2022"),
+      null,
+    );
+    expect(crossYear.map((f) => f.path)).toEqual(["applications.carriedOver.total", "applications.carriedOver"]);
+    const nullWarning = crossYear[1];
+    expect(nullWarning?.severity).toBe("warning");
+    expect(nullWarning?.message).toContain("2022 applications.carriedOver.naturalPerson");
+    expect(nullWarning?.message).toContain("2021 applications.carriedForward.other");
+  });
+
+  it("leaves out reports without an agency or a year", async () => {
+    await store.putResult(envelope(yearReport(AG, 2021, { carriedForward: forward2021 }), "lo-2021"), null);
+    const noYear = envelope({ ...yearReport(AG, 2022), year: null }, "lo-noyear");
+    expect((await store.putResult(noYear, null)).crossYear).toEqual([]);
+    expect(walk(join(root, "reports", "unknown-year"))).toHaveLength(1);
+    const noAgency = envelope({ ...yearReport(AG, 2022), agency: null }, "lo-noagency");
+    expect((await store.putResult(noAgency, null)).crossYear).toEqual([]);
+    expect(walk(join(root, "reports", "2022", "unknown-agency"))).toHaveLength(1);
+  });
+});
+
+describe("cross-year helpers", () => {
+  it("compares versions numerically, pre-releases below their release", () => {
+    const sorted = ["0.10.0", "0.2.0", "1.0.0-rc.1", "1.0.0", "0.9.9", "1.0.0-beta", "1.0.0-rc.2"].sort(compareVersions);
+    expect(sorted).toEqual(["0.2.0", "0.9.9", "0.10.0", "1.0.0-beta", "1.0.0-rc.1", "1.0.0-rc.2", "1.0.0"]);
+  });
+
+  it("picks the newest version, then the latest stored", () => {
+    const c = (s: string, v: string, t: string) => ({ sha256: s, pipelineVersion: v, storedAt: t });
+    expect(pickNeighbour([])).toBeNull();
+    expect(pickNeighbour([c("a", "0.10.0", "2024-01-01T00:00:00Z"), c("b", "0.9.0", "2025-01-01T00:00:00Z")])?.sha256).toBe("a");
+    expect(pickNeighbour([c("a", "0.1.0", "2024-01-01T00:00:00Z"), c("b", "0.1.0", "2025-01-01T00:00:00Z")])?.sha256).toBe("b");
+  });
+
+  it("matches agencies after NFKC and whitespace removal", () => {
+    expect(agencyKey(" 上海市ＡＢＣ　委员会\n")).toBe("上海市ABC委员会");
+  });
+
+  it("reports each disagreeing column of the seven", () => {
+    const prev = envelope(yearReport("X", 2021, { carriedForward: row7({ naturalPerson: 1, commercialEnterprise: 2, researchInstitution: 3, socialWelfareOrganization: 4, legalServiceAgency: 5, other: 6, total: 21 }) }), "p");
+    const cur = envelope(yearReport("X", 2022, { carriedOver: row7({}) }), "c");
+    const findings = r6Findings(prev, cur);
+    expect(findings.map((f) => f.path)).toEqual(APPLICANT_COLUMNS.map((c) => `applications.carriedOver.${c.key}`));
+    expect(findings.map((f) => f.message.split(" in column ")[1])).toEqual(APPLICANT_COLUMNS.map((c) => c.label));
+  });
+});
+
+describe("openStore", () => {
+  it("opens a FileStore for no URL, a path or a file: URL", async () => {
+    const def = openStore();
+    expect(def).toBeInstanceOf(FileStore);
+    expect((def as FileStore).root).toBe(resolve("./data/out"));
+    expect((openStore("") as FileStore).root).toBe(resolve("./data/out"));
+    expect((openStore(root) as FileStore).root).toBe(root);
+    expect((openStore("./some/rel") as FileStore).root).toBe(resolve("./some/rel"));
+    expect((openStore(`file://${root}`) as FileStore).root).toBe(root);
+    expect((openStore("file:rel/out") as FileStore).root).toBe(resolve("rel/out"));
+  });
+
+  it("opens a PgStore for postgres:// and postgresql://, and refuses other schemes", async () => {
+    for (const url of ["postgres://127.0.0.1:5432/x", "postgresql://127.0.0.1:5432/x"]) {
+      const s = openStore(url);
+      expect(s).toBeInstanceOf(PgStore);
+      await s.close(); // never connected: closing just ends the idle pool
+    }
+    expect(() => openStore("s3://bucket/out")).toThrow(/unsupported store URL scheme "s3:"/);
+    expect(() => openStore("mysql://localhost/db")).toThrow(/unsupported/);
+  });
+});
