@@ -6,9 +6,9 @@
 import { readFile } from "node:fs/promises";
 import { basename } from "node:path";
 import { parseArgs } from "node:util";
-import { isRefusal, type RefusalCode } from "./document.js";
-import { CSV_HEADER, csvLine, csvRows } from "./csv.js";
-import { PIPELINE_VERSION, processBytes } from "./process.js";
+import { isRefusal, type RefusalCode } from "../src/document.js";
+import { CSV_HEADER, csvLine, csvRows } from "../src/csv.js";
+import { PIPELINE_VERSION, processBytes } from "../src/process.js";
 
 /** Exit codes (documented in README "CLI"). */
 export const EXIT_CODES: Record<RefusalCode | "ok" | "usage" | "internal" | "unreadable", number> = {
@@ -24,10 +24,18 @@ export const EXIT_CODES: Record<RefusalCode | "ok" | "usage" | "internal" | "unr
   unreadable: 9,
 };
 
-const USAGE = `usage: nianbao extract [--format json|csv] FILE...
+const USAGE = `usage: nianbao COMMAND [ARGS]
 
-  Prints the report envelope of each FILE as JSON (NDJSON, one line per file, for several
-  files), or with --format csv one tidy row per cell: file,agency,year,format,table,row,column,value.
+  extract [--format json|csv] FILE...  the report envelope of each FILE as JSON (NDJSON, one
+                                       line per file, for several files), or with --format csv
+                                       one tidy row per cell: file,agency,year,format,table,row,column,value
+  worker                               run the pipeline workers (extract, reconstruct, store)
+  watch [DIR|s3://bucket/prefix]       ingest new files from the upload bucket (default INBOX)
+  enqueue FILE...                      add files to the pipeline directly
+  status [--json] [--failures N]       queue counts and the last failures with their reasons
+  start [DIR|s3://…]                   workers and watcher together (npm start)
+
+  The pipeline commands read their configuration from the environment (README "Configuration").
 
 exit codes: 0 a model was produced (even an invalid one); 3 unsupported type; 4 corrupt;
   5 encrypted; 6 no text layer (scanned); 7 not a disclosure report; 8 too large;
@@ -84,11 +92,44 @@ async function extractCommand(args: string[]): Promise<number> {
   return exit;
 }
 
+async function pipeline(command: string, rest: string[]): Promise<number> {
+  // Loaded only for the pipeline commands: `extract` needs no Redis client.
+  const [{ loadConfig, ConfigError }, p] = await Promise.all([import("../src/config.js"), import("./pipeline.js")]);
+  let config;
+  try {
+    config = loadConfig();
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`nianbao: ${e.message}\n`);
+      return EXIT_CODES.usage;
+    }
+    throw e;
+  }
+  switch (command) {
+    case "worker":
+      return p.workerCommand(config);
+    case "watch":
+      return p.watchCommand(config, rest);
+    case "enqueue":
+      return p.enqueueCommand(config, rest);
+    case "status":
+      return p.statusCommand(config, rest);
+    default:
+      return p.startCommand(config, rest);
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case "extract":
       return extractCommand(rest);
+    case "worker":
+    case "watch":
+    case "enqueue":
+    case "status":
+    case "start":
+      return pipeline(command, rest);
     case "--version":
     case "version":
       process.stdout.write(`${PIPELINE_VERSION}\n`);
@@ -108,6 +149,8 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
+    // Everything is closed by now; should a library still hold a handle, exit anyway.
+    setTimeout(() => process.exit(code), 2000).unref();
   },
   (e: unknown) => {
     process.stderr.write(`nianbao: internal error: ${(e as Error).stack ?? String(e)}\n`);

@@ -1,0 +1,174 @@
+/**
+ * The pipeline commands: worker, watch, enqueue, status, start. Adapters around queues/ and
+ * workers/; the configuration comes from the environment (src/config.ts).
+ */
+import { mkdirSync } from "node:fs";
+import { readFile, stat } from "node:fs/promises";
+import { basename, dirname, resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { parseArgs } from "node:util";
+import type { Logger } from "pino";
+import { openBucket } from "../src/bucket/index.js";
+import type { Config } from "../src/config.js";
+import { openStore } from "../src/store/index.js";
+import type { OutputStore } from "../src/store/types.js";
+import { StageQueues } from "../queues/connection.js";
+import { STAGES } from "../queues/names.js";
+import { Producer } from "../queues/producer.js";
+import { Watcher } from "../queues/watcher.js";
+import { createLogger } from "../workers/log.js";
+import { reasonCode } from "../workers/processors.js";
+import { startWorkers } from "../workers/runner.js";
+
+/** Resolves once SIGINT or SIGTERM arrives. A second signal exits at once. */
+function untilSignal(log: Logger): Promise<string> {
+  return new Promise((resolveSignal) => {
+    let seen = false;
+    const on = (sig: string) => {
+      if (seen) {
+        log.warn({ signal: sig }, "second signal: exiting now");
+        process.exit(130);
+      }
+      seen = true;
+      resolveSignal(sig);
+    };
+    process.on("SIGINT", () => on("SIGINT"));
+    process.on("SIGTERM", () => on("SIGTERM"));
+  });
+}
+
+async function withStore<T>(config: Config, fn: (store: OutputStore) => Promise<T>): Promise<T> {
+  const store = openStore(config.STORE_URL);
+  await store.init();
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}
+
+export async function workerCommand(config: Config): Promise<number> {
+  const log = createLogger(config.LOG_LEVEL);
+  return withStore(config, async (store) => {
+    const running = startWorkers(config, store, log);
+    const sig = await untilSignal(log);
+    log.info({ signal: sig }, "stopping");
+    await running.close();
+    return 0;
+  });
+}
+
+function watcherFor(config: Config, store: OutputStore, queues: StageQueues, root: string, log: Logger): Watcher {
+  // The default local inbox is created on first use.
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(root) || root.startsWith("file:")) mkdirSync(root.startsWith("file:") ? fileURLToPath(root) : root, { recursive: true });
+  // No size limit here: an oversized file is still hashed and enqueued, and its job fails with
+  // "too-large" in the worker, so the refusal is recorded like any other.
+  const bucket = openBucket(root, { stableChecks: config.STABLE_CHECKS });
+  const producer = new Producer(queues, store, bucket.root);
+  return new Watcher(bucket, producer, log.child({ component: "watcher" }), config.POLL_INTERVAL_MS);
+}
+
+export async function watchCommand(config: Config, args: string[]): Promise<number> {
+  const root = args[0] ?? config.INBOX;
+  const log = createLogger(config.LOG_LEVEL);
+  return withStore(config, async (store) => {
+    const queues = new StageQueues(config, "producer");
+    const watcher = watcherFor(config, store, queues, root, log);
+    log.info({ inbox: root, intervalMs: config.POLL_INTERVAL_MS }, "watching");
+    watcher.start();
+    await untilSignal(log);
+    await watcher.stop();
+    await queues.close();
+    log.info(watcher.stats, "watcher stopped");
+    return 0;
+  });
+}
+
+/** `npm start`: the workers and the watcher in one process. */
+export async function startCommand(config: Config, args: string[]): Promise<number> {
+  const root = args[0] ?? config.INBOX;
+  const log = createLogger(config.LOG_LEVEL);
+  return withStore(config, async (store) => {
+    const queues = new StageQueues(config, "producer");
+    const running = startWorkers(config, store, log);
+    const watcher = watcherFor(config, store, queues, root, log);
+    log.info({ inbox: root, store: config.STORE_URL }, "nianbao started");
+    watcher.start();
+    await untilSignal(log);
+    await watcher.stop();
+    await running.close();
+    await queues.close();
+    return 0;
+  });
+}
+
+export async function enqueueCommand(config: Config, args: string[]): Promise<number> {
+  if (args.length === 0) {
+    process.stderr.write("usage: nianbao enqueue FILE...\n");
+    return 2;
+  }
+  return withStore(config, async (store) => {
+    const queues = new StageQueues(config, "producer");
+    let failed = 0;
+    try {
+      for (const file of args) {
+        const path = resolve(file);
+        try {
+          const [bytes, st] = await Promise.all([readFile(path), stat(path)]);
+          const root = pathToFileURL(dirname(path)).href;
+          const producer = new Producer(queues, store, root);
+          const out = await producer.enqueue(
+            { uri: pathToFileURL(path).href, key: basename(path), size: st.size, mtime: st.mtime.toISOString() },
+            bytes,
+          );
+          process.stdout.write(`${out.status}\t${out.documentId}\t${file}\n`);
+        } catch (e) {
+          failed++;
+          process.stderr.write(`nianbao: ${file}: ${(e as Error).message}\n`);
+        }
+      }
+    } finally {
+      await queues.close();
+    }
+    return failed ? 9 : 0;
+  });
+}
+
+export async function statusCommand(config: Config, args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { json: { type: "boolean" }, failures: { type: "string", default: "10" } } });
+  const limit = Math.max(0, Number(values.failures) || 10);
+  const queues = new StageQueues(config, "producer");
+  try {
+    const counts = Object.fromEntries(
+      await Promise.all(
+        STAGES.map(async (s) => [s, await queues.queues[s].getJobCounts("waiting", "prioritized", "active", "delayed", "completed", "failed")] as const),
+      ),
+    );
+    const failed = (
+      await Promise.all(STAGES.map(async (s) => (await queues.queues[s].getFailed(0, limit - 1)).map((j) => ({ stage: s, job: j }))))
+    )
+      .flat()
+      .sort((a, b) => (b.job.finishedOn ?? 0) - (a.job.finishedOn ?? 0))
+      .slice(0, limit)
+      .map(({ stage, job }) => ({
+        stage,
+        documentId: job.id,
+        code: reasonCode(job.failedReason),
+        reason: job.failedReason,
+        file: (job.data as { source?: { key?: string } }).source?.key ?? null,
+        at: job.finishedOn ? new Date(job.finishedOn).toISOString() : null,
+      }));
+    if (values.json) {
+      process.stdout.write(`${JSON.stringify({ queues: counts, failures: failed }, null, 2)}\n`);
+      return 0;
+    }
+    const cols = ["waiting", "prioritized", "active", "delayed", "completed", "failed"];
+    process.stdout.write(`${"queue".padEnd(12)}${cols.map((c) => c.padStart(12)).join("")}\n`);
+    for (const s of STAGES) process.stdout.write(`${s.padEnd(12)}${cols.map((c) => String(counts[s]?.[c] ?? 0).padStart(12)).join("")}\n`);
+    process.stdout.write(failed.length ? `\nlast failures:\n` : `\nno failures\n`);
+    for (const f of failed) process.stdout.write(`  ${f.at ?? ""}  ${f.stage.padEnd(11)} ${f.code.padEnd(16)} ${f.file ?? f.documentId}  ${f.reason ?? ""}\n`);
+    return 0;
+  } finally {
+    await queues.close();
+  }
+}

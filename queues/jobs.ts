@@ -1,0 +1,40 @@
+/**
+ * Job data of each stage, validated with zod by the producer and again by the worker. Job
+ * data holds references (the document id, the source, artifact keys), never document text.
+ */
+import { z } from "zod";
+
+export const DocumentId = z.string().regex(/^sha256-[0-9a-f]{64}$/, "sha256-<64 hex>");
+
+export const SourceRefSchema = z.object({
+  uri: z.string().min(1),
+  key: z.string(),
+  size: z.number().int().nonnegative(),
+  versionId: z.string().nullable().optional(),
+  etag: z.string().nullable().optional(),
+  mtime: z.string().nullable().optional(),
+});
+
+const base = {
+  /** `sha256-<hex>`: also the BullMQ job id, so the same bytes make one job per stage. */
+  documentId: DocumentId,
+  /** The upload bucket the source is in (a folder or s3://bucket/prefix). */
+  bucket: z.string().min(1),
+  source: SourceRefSchema,
+  fileName: z.string().nullable(),
+};
+
+export const ExtractJob = z.object(base);
+export const ReconstructJob = z.object({ ...base, artifactKey: z.string().min(1) });
+export const StoreJob = z.object({ ...base, envelopeKey: z.string().min(1) });
+
+export type ExtractJob = z.infer<typeof ExtractJob>;
+export type ReconstructJob = z.infer<typeof ReconstructJob>;
+export type StoreJob = z.infer<typeof StoreJob>;
+
+export const documentIdOf = (sha256: string) => `sha256-${sha256}`;
+export const shaOf = (documentId: string) => documentId.slice("sha256-".length);
+
+/** Artifact keys in the output store. */
+export const extractionKey = (sha256: string) => `extract/${sha256}`;
+export const envelopeKey = (sha256: string, version: string) => `envelope/${sha256}/${version}`;

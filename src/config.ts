@@ -1,0 +1,67 @@
+/**
+ * Configuration from the environment, validated at start-up. Every variable has a sane
+ * default so that `nianbao start` runs on a laptop with a local Redis and nothing else.
+ * README "Configuration" lists them; docker-compose.yml sets the production ones.
+ */
+import { availableParallelism } from "node:os";
+import { z } from "zod";
+
+const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
+
+export const ConfigSchema = z.object({
+  /** Redis for the queues. Must run with maxmemory-policy noeviction and AOF persistence. */
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL").default("redis://127.0.0.1:6379"),
+  /** Prefix of every BullMQ key; lets several pipelines share one Redis. */
+  QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/, "letters, digits, - and _ only").default("nianbao"),
+  /** Output store: a folder (default ./data/out) or postgres://user@host/db. */
+  STORE_URL: z.string().min(1).default("./data/out"),
+  /** Upload bucket: a folder (default ./data/inbox) or s3://bucket/prefix. */
+  INBOX: z.string().min(1).default("./data/inbox"),
+  /** Extraction jobs run at once in one worker process (one parser thread each). */
+  CONCURRENCY: int(Math.max(1, availableParallelism() - 1), 1),
+  /** How often the watcher looks for new files, and how many unchanged looks make a file complete. */
+  POLL_INTERVAL_MS: int(2000, 50),
+  STABLE_CHECKS: int(2, 1),
+  /** Per-job time limit for parsing one file; past it the parser thread is stopped. */
+  JOB_TIMEOUT_MS: int(120_000, 100),
+  /** Heap limit of a parser thread; a file that needs more fails alone. */
+  PARSER_MEMORY_MB: int(1024, 64),
+  MAX_FILE_BYTES: int(100 * 1024 * 1024, 1),
+  MAX_PAGES: int(500, 1),
+  /** Attempts for jobs that fail for a transient reason (store down, Redis blip). */
+  ATTEMPTS: int(8, 1),
+  BACKOFF_MS: int(1000, 1),
+  /** BullMQ lock and stall detection: how soon the job of a dead worker is handed on. */
+  LOCK_DURATION_MS: int(30_000, 1000),
+  STALLED_INTERVAL_MS: int(30_000, 500),
+  /** Graceful shutdown: how long running jobs may take to finish before they are handed back. */
+  SHUTDOWN_TIMEOUT_MS: int(30_000, 0),
+  /** How long finished jobs stay in Redis. */
+  KEEP_COMPLETED_S: int(24 * 3600, 0),
+  KEEP_FAILED_S: int(14 * 24 * 3600, 0),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+});
+
+export type Config = z.infer<typeof ConfigSchema>;
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
+
+/** Reads the configuration, or throws a ConfigError naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Record<keyof Config, string>> = {}): Config {
+  const source: Record<string, string | undefined> = {};
+  for (const key of Object.keys(ConfigSchema.shape)) {
+    const v = overrides[key as keyof Config] ?? env[key];
+    source[key] = v === "" ? undefined : v;
+  }
+  const r = ConfigSchema.safeParse(source);
+  if (!r.success) {
+    const lines = r.error.issues.map((i) => `  ${i.path.join(".")}=${JSON.stringify(source[String(i.path[0])])}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join("\n")}`);
+  }
+  return r.data;
+}

@@ -1,0 +1,141 @@
+/**
+ * A pool of long-lived parser threads, one per concurrent extraction job.
+ *
+ * - Threads live across jobs, so pdf.js's font and CMap set-up is paid once per thread.
+ * - Each job has a time limit: past it the thread is terminated (whatever it was doing) and
+ *   replaced, and the job fails with code "timeout".
+ * - Each thread has a heap limit: a file that needs more kills only its own thread, and the
+ *   job fails with code "crashed"; the other jobs in flight are not touched.
+ */
+import { Worker } from "node:worker_threads";
+import type { Extraction } from "../src/process.js";
+
+export interface ThreadTask {
+  id: number;
+  bytes: Uint8Array;
+  fileName: string | null;
+  maxBytes: number;
+  maxPages: number;
+}
+
+export type ThreadReply =
+  | { id: number; ok: true; extraction: Extraction }
+  | { id: number; ok: false; code: string; message: string };
+
+/** Failure of a task: a refusal code of the core, or "timeout" / "crashed" / "internal". */
+export class ExtractFailure extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = "ExtractFailure";
+  }
+}
+
+interface Slot {
+  worker: Worker;
+  busy: boolean;
+}
+
+interface Pending {
+  task: Omit<ThreadTask, "id">;
+  timeoutMs: number;
+  resolve: (e: Extraction) => void;
+  reject: (e: Error) => void;
+}
+
+export interface PoolOptions {
+  size: number;
+  /** Heap limit of each thread, in MB. */
+  memoryMb: number;
+  /** The thread script; defaults to the compiled extract-thread.js beside this module. */
+  script?: URL;
+}
+
+export class ExtractPool {
+  private readonly slots: Slot[] = [];
+  private readonly waiting: Pending[] = [];
+  private nextId = 1;
+  private closed = false;
+  private readonly script: URL;
+
+  constructor(private readonly options: PoolOptions) {
+    this.script = options.script ?? new URL("./extract-thread.js", import.meta.url);
+    for (let i = 0; i < options.size; i++) this.slots.push({ worker: this.spawn(), busy: false });
+  }
+
+  private spawn(): Worker {
+    const w = new Worker(this.script, { resourceLimits: { maxOldGenerationSizeMb: this.options.memoryMb } });
+    // An idle thread must not keep the process alive on its own.
+    w.unref();
+    return w;
+  }
+
+  /** Extracts one file in a parser thread, within `timeoutMs`. */
+  run(task: Omit<ThreadTask, "id">, timeoutMs: number): Promise<Extraction> {
+    if (this.closed) return Promise.reject(new ExtractFailure("internal", "the parser pool is closed"));
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ task, timeoutMs, resolve, reject });
+      this.dispatch();
+    });
+  }
+
+  private dispatch(): void {
+    for (const slot of this.slots) {
+      if (slot.busy) continue;
+      const next = this.waiting.shift();
+      if (!next) return;
+      this.start(slot, next);
+    }
+  }
+
+  private start(slot: Slot, job: Pending): void {
+    slot.busy = true;
+    const id = this.nextId++;
+    const worker = slot.worker;
+    let done = false;
+    const finish = (replace: boolean, settle: () => void) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      worker.off("message", onMessage);
+      worker.off("error", onError);
+      worker.off("exit", onExit);
+      if (replace) {
+        void worker.terminate();
+        if (!this.closed) slot.worker = this.spawn();
+      } else {
+        worker.unref();
+      }
+      slot.busy = false;
+      settle();
+      this.dispatch();
+    };
+    const onMessage = (reply: ThreadReply) => {
+      if (reply.id !== id) return;
+      if (reply.ok) finish(false, () => job.resolve(reply.extraction));
+      else finish(false, () => job.reject(new ExtractFailure(reply.code, reply.message)));
+    };
+    const onError = (e: Error) =>
+      finish(true, () => job.reject(new ExtractFailure("crashed", `the parser thread died: ${e.message}`)));
+    const onExit = (code: number) =>
+      finish(true, () => job.reject(new ExtractFailure("crashed", `the parser thread exited with code ${code}`)));
+    const timer = setTimeout(
+      () => finish(true, () => job.reject(new ExtractFailure("timeout", `parsing took longer than ${job.timeoutMs} ms`))),
+      job.timeoutMs,
+    );
+    worker.on("message", onMessage);
+    worker.on("error", onError);
+    worker.on("exit", onExit);
+    worker.ref();
+    // The bytes are copied: the caller may still need them (and a transfer would detach them).
+    worker.postMessage({ id, ...job.task } satisfies ThreadTask);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const p of this.waiting.splice(0)) p.reject(new ExtractFailure("internal", "the parser pool was closed"));
+    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+  }
+}

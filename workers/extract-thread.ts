@@ -1,0 +1,23 @@
+/**
+ * A parser thread: runs the core's extractBytes() (the same function the CLI uses) off the
+ * worker's main event loop, so a slow PDF never stalls BullMQ's lock renewal.
+ */
+import { parentPort } from "node:worker_threads";
+import { isRefusal } from "../src/document.js";
+import { extractBytes } from "../src/process.js";
+import type { ThreadReply, ThreadTask } from "./extract-pool.js";
+
+if (!parentPort) throw new Error("extract-thread must run as a worker thread");
+const port = parentPort;
+
+port.on("message", (task: ThreadTask) => {
+  extractBytes(task.bytes, { fileName: task.fileName, maxBytes: task.maxBytes, maxPages: task.maxPages }).then(
+    (extraction) => port.postMessage({ id: task.id, ok: true, extraction } satisfies ThreadReply),
+    (e: unknown) => {
+      const reply: ThreadReply = isRefusal(e)
+        ? { id: task.id, ok: false, code: e.code, message: e.message }
+        : { id: task.id, ok: false, code: "internal", message: e instanceof Error ? (e.stack ?? e.message) : String(e) };
+      port.postMessage(reply);
+    },
+  );
+});

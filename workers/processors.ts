@@ -1,0 +1,118 @@
+/**
+ * The stage processors: thin adapters that call the core and hand on to the next stage.
+ *
+ *   extract      read the original from the bucket, check its hash, parse it in a parser
+ *                thread, store the intermediate document as an artifact
+ *   reconstruct  rebuild and validate the report from that artifact (buildEnvelope, the same
+ *                function as `nianbao extract`), store the envelope as an artifact
+ *   store        upsert the result into the output store (rule R6 runs there)
+ *
+ * Bad input (corrupt, encrypted, unsupported, not a report, too large, a parser timeout or
+ * crash) throws UnrecoverableError at once, its message starting with the reason code; any
+ * other error is retried with exponential backoff and jitter.
+ */
+import { UnrecoverableError, type Job, type Queue } from "bullmq";
+import type { Logger } from "pino";
+import { ObjectGoneError, ObjectTooLargeError } from "../src/bucket/index.js";
+import type { UploadBucket } from "../src/bucket/types.js";
+import type { Config } from "../src/config.js";
+import { isRefusal, type IntermediateDocument } from "../src/document.js";
+import { Envelope } from "../src/model.js";
+import { buildEnvelope, PIPELINE_VERSION, sha256 } from "../src/process.js";
+import type { OutputStore } from "../src/store/types.js";
+import { envelopeKey, ExtractJob, extractionKey, ReconstructJob, shaOf, StoreJob } from "../queues/jobs.js";
+import type { Stage } from "../queues/names.js";
+import { ExtractFailure, type ExtractPool } from "./extract-pool.js";
+
+export interface Deps {
+  config: Config;
+  store: OutputStore;
+  bucket: (root: string) => UploadBucket;
+  pool: ExtractPool;
+  queues: Record<Stage, Queue>;
+  log: Logger;
+}
+
+/** Codes of failures caused by the file itself: retrying cannot help. */
+const FILE_FAULTS = new Set(["unsupported-type", "corrupt", "encrypted", "no-text-layer", "not-a-report", "too-large", "timeout", "crashed", "changed", "missing"]);
+
+/** The reason code of a failed job, from its failedReason (`corrupt: …`). */
+export function reasonCode(failedReason: string | undefined): string {
+  const m = /^([a-z-]+): /.exec(failedReason ?? "");
+  return m && FILE_FAULTS.has(m[1] as string) ? (m[1] as string) : "internal";
+}
+
+function fileFault(code: string, message: string): UnrecoverableError {
+  return new UnrecoverableError(`${code}: ${message}`);
+}
+
+export function processors(deps: Deps): Record<Stage, (job: Job) => Promise<unknown>> {
+  const { config, store, pool, queues } = deps;
+  const logFor = (job: Job, stage: Stage, documentId: string) => deps.log.child({ stage, jobId: job.id, documentId });
+
+  return {
+    async extract(job) {
+      const data = ExtractJob.parse(job.data);
+      const log = logFor(job, "extract", data.documentId);
+      const sha = shaOf(data.documentId);
+      let bytes: Buffer;
+      try {
+        bytes = await deps.bucket(data.bucket).read(data.source);
+      } catch (e) {
+        if (e instanceof ObjectGoneError || (e as { name?: string }).name === "NoSuchKey") throw fileFault("missing", `the original is gone: ${data.source.uri}`);
+        if (e instanceof ObjectTooLargeError) throw fileFault("too-large", e.message);
+        throw e;
+      }
+      if (sha256(bytes) !== sha) throw fileFault("changed", `the original changed since it was enqueued: ${data.source.uri}`);
+      log.info({ bytes: bytes.byteLength, key: data.source.key }, "extracting");
+      let document: IntermediateDocument;
+      try {
+        const extraction = await pool.run(
+          { bytes, fileName: data.fileName, maxBytes: config.MAX_FILE_BYTES, maxPages: config.MAX_PAGES },
+          config.JOB_TIMEOUT_MS,
+        );
+        document = extraction.document;
+      } catch (e) {
+        if (e instanceof ExtractFailure && FILE_FAULTS.has(e.code)) throw fileFault(e.code, e.message);
+        throw e;
+      }
+      const artifactKey = extractionKey(sha);
+      await store.putArtifact(artifactKey, JSON.stringify(document));
+      await queues.reconstruct.add("reconstruct", ReconstructJob.parse({ ...data, artifactKey }), { jobId: data.documentId });
+      log.info({ pages: document.pages, blocks: document.blocks.length }, "extracted");
+      return { artifactKey, pages: document.pages, bytes: bytes.byteLength, mediaType: document.mediaType };
+    },
+
+    async reconstruct(job) {
+      const data = ReconstructJob.parse(job.data);
+      const log = logFor(job, "reconstruct", data.documentId);
+      const sha = shaOf(data.documentId);
+      const artifact = await store.getArtifact(data.artifactKey);
+      if (artifact === null) throw new Error(`extraction artifact ${data.artifactKey} not found`);
+      let envelope: Envelope;
+      try {
+        envelope = buildEnvelope({ sha256: sha, fileName: data.fileName, document: JSON.parse(artifact) as IntermediateDocument });
+      } catch (e) {
+        if (isRefusal(e)) throw fileFault(e.code, e.message);
+        throw e;
+      }
+      const key = envelopeKey(sha, PIPELINE_VERSION);
+      await store.putArtifact(key, JSON.stringify(envelope));
+      const { artifactKey: _unused, ...rest } = data;
+      await queues.store.add("store", StoreJob.parse({ ...rest, envelopeKey: key }), { jobId: data.documentId });
+      log.info({ status: envelope.validation.status, format: envelope.report.format, year: envelope.report.year }, "reconstructed");
+      return { status: envelope.validation.status, format: envelope.report.format };
+    },
+
+    async store(job) {
+      const data = StoreJob.parse(job.data);
+      const log = logFor(job, "store", data.documentId);
+      const artifact = await store.getArtifact(data.envelopeKey);
+      if (artifact === null) throw new Error(`envelope artifact ${data.envelopeKey} not found`);
+      const envelope = Envelope.parse(JSON.parse(artifact));
+      const { crossYear } = await store.putResult(envelope, data.source);
+      log.info({ status: envelope.validation.status, agency: envelope.report.agency, crossYear: crossYear.length }, "stored");
+      return { status: envelope.validation.status, format: envelope.report.format, crossYear: crossYear.length };
+    },
+  };
+}
