@@ -140,7 +140,16 @@ interface Fit {
  * Drops empty cells that only close a line (`| 1 | 2 |` leaves one after the last bar). They
  * are padding when a run spans several lines; inside a line an empty cell stays a blank.
  */
+const compacted = new WeakMap<readonly Token[], Token[]>();
 function dropLineEndEmpties(values: readonly Token[]): Token[] {
+  const known = compacted.get(values);
+  if (known) return known;
+  const out = compact(values);
+  compacted.set(values, out);
+  return out;
+}
+
+function compact(values: readonly Token[]): Token[] {
   const out: Token[] = [];
   let pending: Token[] = [];
   for (const v of values) {

@@ -50,6 +50,11 @@ function tokensOf(stream: TokenStream, region: Region): Token[] {
   return stream.tokens.slice(region.start, region.end);
 }
 
+const MARKER_KEYS = {
+  "2021": FORMAT_MARKERS["2021"].map(labelKey),
+  "2019": FORMAT_MARKERS["2019"].map(labelKey),
+} as const;
+
 /** Counts format-specific labels printed in the tables. */
 function detectFormat(tokens: readonly Token[]): { format: ReportFormat | null; score: Record<ReportFormat, number> } {
   const score: Record<ReportFormat, number> = { "2021": 0, "2019": 0 };
@@ -57,7 +62,7 @@ function detectFormat(tokens: readonly Token[]): { format: ReportFormat | null; 
     if (t.kind !== "text") continue;
     const k = labelKey(t.text);
     for (const f of ["2021", "2019"] as const) {
-      for (const m of FORMAT_MARKERS[f]) if (k.includes(labelKey(m))) score[f]++;
+      for (const m of MARKER_KEYS[f]) if (k.includes(m)) score[f]++;
     }
   }
   const format = score["2021"] > score["2019"] ? "2021" : score["2019"] > score["2021"] ? "2019" : null;

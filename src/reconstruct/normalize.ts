@@ -16,6 +16,10 @@ export function nfkc(s: string): string {
  * kept in one form (`1.`, `(一)`, `一、` all become their bare numeral followed by nothing).
  */
 export function labelKey(s: string): string {
+  return memo(keyMemo, s, () => computeLabelKey(s));
+}
+
+function computeLabelKey(s: string): string {
   return nfkc(s)
     .replace(/\s+/g, "")
     .replace(/["'“”‘’「」『』〈〉《》<>]/g, "")
@@ -54,11 +58,9 @@ export function bigrams(key: string): string[] {
  * different label is weak evidence). 1 for an exact match; 0 for nothing in common.
  */
 export function labelSimilarity(label: string, text: string): number {
-  const lk = labelKey(stripEnumerator(label));
-  const tk = labelKey(text);
-  if (!lk || !tk) return 0;
-  const lb = bigrams(lk);
-  const tb = new Set(bigrams(tk));
+  const lb = labelBigrams(label);
+  const tb = textBigrams(text);
+  if (lb.length === 0 || tb.size === 0) return 0;
   let hit = 0;
   for (const b of lb) if (tb.has(b)) hit++;
   const coverage = hit / lb.length;
@@ -66,6 +68,28 @@ export function labelSimilarity(label: string, text: string): number {
   const ratio = Math.min(1, lb.length / Math.max(1, tb.size));
   return coverage * (0.6 + 0.4 * ratio);
 }
+
+/**
+ * Memo tables: the same catalogue labels and the same cell texts are compared many times in
+ * one alignment. Bounded, so a long batch run does not grow them without end.
+ */
+const MEMO_LIMIT = 20_000;
+const labelMemo = new Map<string, string[]>();
+const keyMemo = new Map<string, string>();
+const textMemo = new Map<string, Set<string>>();
+
+function memo<V>(table: Map<string, V>, key: string, make: () => V): V {
+  let v = table.get(key);
+  if (v === undefined) {
+    if (table.size >= MEMO_LIMIT) table.clear();
+    v = make();
+    table.set(key, v);
+  }
+  return v;
+}
+
+const labelBigrams = (label: string) => memo(labelMemo, label, () => bigrams(labelKey(stripEnumerator(label))));
+const textBigrams = (text: string) => memo(textMemo, text, () => new Set(bigrams(labelKey(text))));
 
 // ------------------------------------------------------------------------------- numbers
 

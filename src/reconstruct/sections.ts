@@ -24,11 +24,15 @@ export function headingOf(text: string): SectionId | null {
   if (key.length === 0 || key.length > MAX_HEADING_KEY) return null;
   const en = enumeratorOf(text);
   if (en && (en.startsWith("(") || /^\d/.test(en))) return null; // （一） and 1. number subsections
-  for (const [section, alternatives] of Object.entries(SECTION_HEADINGS) as [SectionId, readonly (readonly string[])[]][]) {
-    if (alternatives.some((phrases) => phrases.every((p) => key.includes(labelKey(p))))) return section;
+  for (const [section, alternatives] of HEADING_KEYS) {
+    if (alternatives.some((phrases) => phrases.every((p) => key.includes(p)))) return section;
   }
   return null;
 }
+
+const HEADING_KEYS = (Object.entries(SECTION_HEADINGS) as [SectionId, readonly (readonly string[])[]][]).map(
+  ([section, alternatives]) => [section, alternatives.map((phrases) => phrases.map(labelKey))] as const,
+);
 
 export function findHeadings(stream: TokenStream): Heading[] {
   const cellsPerLine = new Map<number, number>();
@@ -49,6 +53,7 @@ export interface Region {
 }
 
 const keyOf = (t: Token) => labelKey(t.text);
+const APPLICATIONS_KEYS = TABLE_ANCHORS.applications.map(labelKey);
 
 function firstToken(tokens: readonly Token[], from: number, to: number, pred: (key: string) => boolean): number {
   for (let i = from; i < to; i++) if ((tokens[i] as Token).kind === "text" && pred(keyOf(tokens[i] as Token))) return i;
@@ -74,9 +79,8 @@ export function findRegions(
     const h = headings.find((x) => x.section === section && firstTokenOnLine(tokens, x.line) >= after);
     return h ? firstTokenOnLine(tokens, h.line) : -1;
   };
-  const applicationsKeys = TABLE_ANCHORS.applications.map(labelKey);
   const t3 = (() => {
-    const byHeader = firstToken(tokens, 0, n, (k) => k.includes("勾稽关系") || applicationsKeys.includes(k));
+    const byHeader = firstToken(tokens, 0, n, (k) => k.includes("勾稽关系") || APPLICATIONS_KEYS.includes(k));
     if (byHeader >= 0) return byHeader;
     return firstToken(tokens, 0, n, (k) => k.length <= 40 && rowAnchor("applications", k));
   })();

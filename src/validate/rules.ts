@@ -27,9 +27,12 @@ export interface RuleDef {
 
 type Cell = number | null | undefined;
 
+const splitPaths = new Map<string, string[]>();
 function get(table: TableData | null, path: string): Cell {
+  let parts = splitPaths.get(path);
+  if (!parts) splitPaths.set(path, (parts = path.split(".")));
   let node: unknown = table;
-  for (const p of path.split(".")) {
+  for (const p of parts) {
     if (node === null || typeof node !== "object") return undefined;
     node = (node as Record<string, unknown>)[p];
   }
