@@ -1,0 +1,13 @@
+/**
+ * The sections `npm run bench` runs, in order. Part 2 adds its sections here (queue
+ * overhead, the 10,000-document scale run through the Redis pipeline): give them a `skip`
+ * that reports a missing service, and `inDefaultRun: false` if they should only run when
+ * named with --only.
+ */
+import type { Section } from "../section.js";
+import { formatsSection } from "./formats.js";
+import { leakSection } from "./leak.js";
+import { pdftotextSection } from "./pdftotext.js";
+import { reconstructSection } from "./reconstruct.js";
+
+export const SECTIONS: readonly Section[] = [formatsSection, pdftotextSection, reconstructSection, leakSection];

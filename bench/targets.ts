@@ -1,0 +1,55 @@
+/** The goals the figures are held against, read from the sections' metrics at the end of a run. */
+
+export interface TargetResult {
+  value: number;
+  unit: string;
+  /** Null for a figure that is reported without a pass/fail goal. */
+  pass: boolean | null;
+}
+
+export interface Target {
+  id: string;
+  label: string;
+  goal: string;
+  /** Undefined when the run lacks the metrics (section not selected or skipped). */
+  evaluate(metrics: ReadonlyMap<string, number>): TargetResult | undefined;
+}
+
+export const TARGETS: readonly Target[] = [
+  {
+    id: "pdf-vs-pdftotext",
+    label: "nianbao PDF end-to-end / pdftotext per document (mean)",
+    goal: "≤ 3×",
+    evaluate: (m) => {
+      const r = m.get("pdf.vsPdftotextMean");
+      return r === undefined ? undefined : { value: r, unit: "×", pass: r <= 3 };
+    },
+  },
+  {
+    id: "reconstruct-ms",
+    label: "reconstruct-only, ms per document per core (mean)",
+    goal: "≤ 4 ms",
+    evaluate: (m) => {
+      const v = m.get("reconstruct.meanMs");
+      return v === undefined ? undefined : { value: v, unit: "ms", pass: v <= 4 };
+    },
+  },
+  {
+    id: "peak-rss",
+    label: "peak RSS of one in-process worker, per-format run",
+    goal: "report (no goal set)",
+    evaluate: (m) => {
+      const v = m.get("memory.osMaxRssMb");
+      return v === undefined ? undefined : { value: v, unit: "MB", pass: null };
+    },
+  },
+  {
+    id: "no-leak",
+    label: "heap growth after GC over the PDF loop",
+    goal: "< 10 MB",
+    evaluate: (m) => {
+      const v = m.get("leak.heapGrowthMb");
+      return v === undefined ? undefined : { value: v, unit: "MB", pass: v < 10 };
+    },
+  },
+];
