@@ -114,6 +114,14 @@ async function pipeline(command: string, rest: string[]): Promise<number> {
       return p.enqueueCommand(config, rest);
     case "status":
       return p.statusCommand(config, rest);
+    case "reprocess":
+      return (await import("./reprocess.js")).reprocessCommand(config, rest);
+    case "import":
+      return (await import("./reprocess.js")).importCommand(config, rest);
+    case "report":
+      return (await import("./report.js")).reportCommand(config, rest);
+    case "dashboard":
+      return (await import("./dashboard.js")).dashboardCommand(config, rest);
     default:
       return p.startCommand(config, rest);
   }
@@ -129,6 +137,10 @@ async function main(argv: string[]): Promise<number> {
     case "enqueue":
     case "status":
     case "start":
+    case "reprocess":
+    case "import":
+    case "report":
+    case "dashboard":
       return pipeline(command, rest);
     case "--version":
     case "version":

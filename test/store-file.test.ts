@@ -111,7 +111,12 @@ describe("FileStore results", () => {
     const reports = walk(join(root, "reports"));
     expect(reports).toHaveLength(1);
     expect(await store.indexEntries()).toHaveLength(1);
-    expect(readFileSync(join(root, "index.ndjson"), "utf8").trim().split("\n")).toHaveLength(1);
+    // the second put changed the entry (its source), so it appended one line; an identical
+    // third put appends nothing
+    expect(readFileSync(join(root, "index.ndjson"), "utf8").trim().split("\n")).toHaveLength(2);
+    await store.putResult(env, source("again.pdf"));
+    expect(readFileSync(join(root, "index.ndjson"), "utf8").trim().split("\n")).toHaveLength(2);
+    expect(await store.indexEntries()).toHaveLength(1);
     expect((await store.getResult(env.source.sha256))?.source?.key).toBe("again.pdf");
     // no temporary files are left beside the results
     expect(walk(root).filter((f) => f.includes(".tmp-"))).toEqual([]);
@@ -145,6 +150,18 @@ describe("FileStore results", () => {
     expect((await store.getResult(sha("versions")))?.envelope.pipeline.version).toBe("0.10.0");
     expect((await store.getResult(sha("versions"), "0.9.0"))?.envelope.pipeline.version).toBe("0.9.0");
     expect(await store.findByAgencyYear("荆州市荆州区人民政府办公室", 2021)).toHaveLength(2);
+  });
+
+  it("lists every document once at its newest version, with status and source key", async () => {
+    const report = yearReport("列表测试局", 2020);
+    await store.putResult(envelope(report, "listed", "0.10.0"), source("2020/列表/a.pdf"));
+    await store.putResult(envelope(report, "listed", "0.9.0"), source("2020/列表/a.pdf"));
+    const all = [];
+    for await (const r of store.listReports()) all.push(r);
+    expect(all.filter((r) => r.sha256 === sha("listed"))).toEqual([
+      expect.objectContaining({ pipelineVersion: "0.10.0", agency: "列表测试局", year: 2020, format: "2021", status: "valid", sourceKey: "2020/列表/a.pdf" }),
+    ]);
+    expect(new Set(all.map((r) => r.sha256)).size).toBe(all.length);
   });
 
   it("finds by agency and year after NFKC and whitespace removal", async () => {

@@ -195,6 +195,19 @@ describe("PgStore results", () => {
     expect((await store.findByAgencyYear("版本测试局", 2021)).map((r) => r.envelope.pipeline.version)).toEqual(["0.10.0", "0.9.0"]);
   });
 
+  it("lists every document once at its newest version, with status and source key", async () => {
+    const report = yearReport("列表测试局", 2020);
+    await store.putResult(envelope(report, "listed", "0.10.0"), source("2020/列表/a.pdf"));
+    await store.putResult(envelope(report, "listed", "0.9.0"), source("2020/列表/a.pdf"));
+    const all = [];
+    for await (const r of store.listReports()) all.push(r);
+    const mine = all.filter((r) => r.sha256 === sha("listed"));
+    expect(mine).toEqual([
+      expect.objectContaining({ pipelineVersion: "0.10.0", agency: "列表测试局", year: 2020, format: "2021", status: "valid", sourceKey: "2020/列表/a.pdf" }),
+    ]);
+    expect(new Set(all.map((r) => r.sha256)).size).toBe(all.length);
+  });
+
   it("finds by agency and year after NFKC and whitespace removal", async () => {
     await store.putResult(envelope(yearReport("上海市ABC委员会", 2024), "abc"), null);
     await store.putResult(envelope(yearReport("上海市ABC委员会", 2023), "abc-2023"), null);

@@ -21,9 +21,9 @@ import { createHash, randomBytes } from "node:crypto";
 import { constants as fsConstants } from "node:fs";
 import { appendFile, link, mkdir, open, readFile, rename, rm, stat, unlink } from "node:fs/promises";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
-import type { Envelope, Finding } from "../model.js";
+import type { Envelope, Finding, ValidationStatus } from "../model.js";
 import { agencyKey, compareVersions, crossYearSlot, pickNeighbour, r6Findings, type CrossYearSlot } from "./cross-year.js";
-import type { FailureRecord, IngestRecord, OutputStore, SourceRef, StoredReport } from "./types.js";
+import type { FailureRecord, IngestRecord, OutputStore, ReportSummary, SourceRef, StoredReport } from "./types.js";
 
 /** Longest segment, in UTF-8 bytes (file systems allow 255; this leaves room for suffixes and temp names). */
 export const MAX_SEGMENT_BYTES = 100;
@@ -75,11 +75,22 @@ export interface IndexEntry {
   /** agencyKey(agency), or null when the report has no agency. */
   agencyKey: string | null;
   year: number | null;
+  /** Validation status and source key (absent on lines written before they were indexed). */
+  status?: ValidationStatus | null;
+  sourceKey?: string | null;
+  sourceUri?: string | null;
 }
 
 const entryKey = (sha256: string, version: string) => `${sha256}\u0000${version}`;
 const sameEntry = (a: IndexEntry, b: IndexEntry) =>
-  a.path === b.path && a.format === b.format && a.agency === b.agency && a.agencyKey === b.agencyKey && a.year === b.year;
+  a.path === b.path &&
+  a.format === b.format &&
+  a.agency === b.agency &&
+  a.agencyKey === b.agencyKey &&
+  a.year === b.year &&
+  a.status === b.status &&
+  a.sourceKey === b.sourceKey &&
+  a.sourceUri === b.sourceUri;
 const slotKey = (s: CrossYearSlot) => `${s.agencyKey}\u0000${s.year}`;
 const sameSource = (a: SourceRef, b: SourceRef) => a.uri === b.uri && (a.versionId ?? null) === (b.versionId ?? null);
 
@@ -168,6 +179,9 @@ export class FileStore implements OutputStore {
         agency: r.agency,
         agencyKey: r.agency === null ? null : agencyKey(r.agency),
         year: r.year,
+        status: envelope.validation.status,
+        sourceKey: source?.key ?? null,
+        sourceUri: source?.uri ?? null,
       };
       const stored: StoredReport = { envelope, crossYear, source, storedAt: new Date().toISOString() };
       await writeAtomic(this.abs(entry.path), json(stored));
@@ -217,6 +231,35 @@ export class FileStore implements OutputStore {
       if (rec) out.push(rec);
     }
     return out;
+  }
+
+  async *listReports(): AsyncIterable<ReportSummary> {
+    await this.serial(() => this.refreshIndex());
+    const newest = new Map<string, IndexEntry>();
+    for (const e of this.index.values()) {
+      const cur = newest.get(e.sha256);
+      if (!cur || compareVersions(e.pipelineVersion, cur.pipelineVersion) > 0) newest.set(e.sha256, e);
+    }
+    for (const e of newest.values()) {
+      let { status, sourceKey, sourceUri } = e;
+      if (status === undefined) {
+        // an index line from before status was indexed: read the report itself
+        const rec = await readJson<StoredReport>(this.abs(e.path));
+        status = rec?.envelope.validation.status ?? null;
+        sourceKey = rec?.source?.key ?? null;
+        sourceUri = rec?.source?.uri ?? null;
+      }
+      yield {
+        sha256: e.sha256,
+        pipelineVersion: e.pipelineVersion,
+        format: e.format,
+        agency: e.agency,
+        year: e.year,
+        status: status ?? null,
+        sourceKey: sourceKey ?? null,
+        sourceUri: sourceUri ?? null,
+      };
+    }
   }
 
   /** The current index entries (one per (sha256, version)), for tools and tests. */

@@ -18,9 +18,9 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { CATALOGUE, TABLE_IDS } from "../catalogue.js";
-import type { Envelope, Finding } from "../model.js";
+import type { Envelope, Finding, ValidationStatus } from "../model.js";
 import { agencyKey, compareVersions, crossYearSlot, pickNeighbour, r6Findings, type CrossYearSlot } from "./cross-year.js";
-import type { FailureRecord, IngestRecord, OutputStore, SourceRef, StoredReport } from "./types.js";
+import type { FailureRecord, IngestRecord, OutputStore, ReportSummary, SourceRef, StoredReport } from "./types.js";
 
 /** Advisory lock ids (first key of the two-key form): one for migrations, one class for agencies. */
 const MIGRATION_LOCK = 0x6e62_0001;
@@ -284,6 +284,40 @@ export class PgStore implements OutputStore {
     );
     rows.sort((a, b) => (a.sha256 === b.sha256 ? compareVersions(b.pipeline_version, a.pipeline_version) : a.sha256 < b.sha256 ? -1 : 1));
     return rows.map(toStored);
+  }
+
+  async *listReports(): AsyncIterable<ReportSummary> {
+    // Keyset pagination over sha256: memory stays flat, and no cursor holds a connection.
+    let after = "";
+    for (;;) {
+      const { rows } = await this.pool.query<{
+        sha256: string;
+        pipeline_version: string;
+        format: string;
+        agency: string | null;
+        year: number | null;
+        status: ValidationStatus | null;
+        source: SourceRef | null;
+      }>(
+        `SELECT DISTINCT ON (sha256) sha256, pipeline_version, format, agency, year, status, source FROM reports
+         WHERE sha256 > $1 ORDER BY sha256, string_to_array(regexp_replace(pipeline_version, '[^0-9.].*$', ''), '.')::int[] DESC LIMIT 1000`,
+        [after],
+      );
+      for (const r of rows)
+        yield {
+          sha256: r.sha256,
+          pipelineVersion: r.pipeline_version,
+          format: r.format,
+          agency: r.agency,
+          year: r.year,
+          status: r.status,
+          sourceKey: r.source?.key ?? null,
+          sourceUri: r.source?.uri ?? null,
+        };
+      const last = rows[rows.length - 1];
+      if (!last || rows.length < 1000) return;
+      after = last.sha256;
+    }
   }
 
   // ------------------------------------------------------------------------------- failures

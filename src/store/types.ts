@@ -8,7 +8,7 @@
  * ingested" record (a BullMQ job id only dedupes while the job exists) and the extraction
  * artifacts that let reprocessing start at reconstruct without parsing the file again.
  */
-import type { Envelope, Finding } from "../model.js";
+import type { Envelope, Finding, ValidationStatus } from "../model.js";
 
 /** Where an original came from: which object version produced which result. */
 export interface SourceRef {
@@ -48,6 +48,19 @@ export interface StoredReport {
   storedAt: string;
 }
 
+/** One stored report, without its envelope: what listings and selections need. */
+export interface ReportSummary {
+  sha256: string;
+  pipelineVersion: string;
+  format: string;
+  agency: string | null;
+  year: number | null;
+  status: ValidationStatus | null;
+  /** The key of the source it was stored from (`2021/淮安市/x.pdf`), where known. */
+  sourceKey: string | null;
+  sourceUri: string | null;
+}
+
 export interface OutputStore {
   /** Creates folders / runs migrations. Idempotent. */
   init(): Promise<void>;
@@ -75,6 +88,12 @@ export interface OutputStore {
   hasResult(sha256: string, pipelineVersion: string): Promise<boolean>;
   /** Everything stored about an agency (matched after NFKC and whitespace removal) and year. */
   findByAgencyYear(agency: string, year: number): Promise<StoredReport[]>;
+
+  /**
+   * Every stored document once, at its newest pipeline version, in no particular order.
+   * Streams: memory stays flat however many reports the store holds.
+   */
+  listReports(): AsyncIterable<ReportSummary>;
 
   recordFailure(failure: FailureRecord): Promise<void>;
   listFailures(limit: number): Promise<FailureRecord[]>;
