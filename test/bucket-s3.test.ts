@@ -7,15 +7,14 @@
  * (ERR_OSSL_EVP_UNSUPPORTED). Nothing else about s3rver needs it.
  */
 import { DeleteObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
-import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { createInterface } from "node:readline";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ObjectGoneError, ObjectTooLargeError } from "../src/bucket/local.js";
 import { S3Bucket, type S3BucketOptions } from "../src/bucket/s3.js";
+import { startS3rver } from "./support/s3rver.js";
 
 const BUCKET = "uploads";
 const credentials = { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" };
@@ -25,41 +24,9 @@ let server: ChildProcess | undefined;
 let endpoint: string;
 let client: S3Client;
 
-/** Starts s3rver in a child process and resolves with its port once it listens. */
-async function startS3rver(directory: string): Promise<{ child: ChildProcess; port: number }> {
-  const s3rverPath = createRequire(import.meta.url).resolve("s3rver");
-  const script = `
-    const S3rver = require(${JSON.stringify(s3rverPath)});
-    // End with the test process: it holds our stdin open.
-    process.stdin.on("end", () => process.exit(0)).resume();
-    new S3rver({
-      port: 0, address: "127.0.0.1", silent: true,
-      directory: ${JSON.stringify(directory)},
-      configureBuckets: [{ name: ${JSON.stringify(BUCKET)} }],
-    }).run().then(
-      (address) => process.stdout.write(JSON.stringify(address) + "\\n"),
-      (error) => { console.error(error); process.exit(1); },
-    );`;
-  const child = spawn(process.execPath, ["--openssl-legacy-provider", "-e", script], {
-    stdio: ["pipe", "pipe", "inherit"],
-  });
-  const port = await new Promise<number>((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout! });
-    lines.once("line", (line) => {
-      const address: unknown = JSON.parse(line);
-      if (typeof address === "object" && address !== null && "port" in address && typeof address.port === "number") {
-        resolve(address.port);
-      } else reject(new Error(`s3rver printed an unexpected address: ${line}`));
-    });
-    child.once("exit", (code) => reject(new Error(`s3rver exited early with code ${String(code)}`)));
-    child.once("error", reject);
-  });
-  return { child, port };
-}
-
 beforeAll(async () => {
   dataDir = await mkdtemp(path.join(tmpdir(), "nianbao-s3rver-"));
-  const started = await startS3rver(dataDir);
+  const started = await startS3rver(dataDir, BUCKET);
   server = started.child;
   endpoint = `http://127.0.0.1:${started.port}`;
   client = new S3Client({
