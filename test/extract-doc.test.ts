@@ -7,21 +7,21 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { corpusFile } from "./support/corpus.js";
 import type { IntermediateDocument } from "../src/document.js";
 import { RefusalError } from "../src/document.js";
 import { extractDoc } from "../src/extract/doc.js";
 
-const FIX = new URL("./fixtures/doc/", import.meta.url);
 const OPTS = { maxPages: 500, maxExpandedBytes: 200 * 1024 * 1024 };
 
 function fixture(name: string): Buffer {
-  return readFileSync(new URL(name, FIX));
+  return readFileSync(corpusFile(name));
 }
 interface Expected {
   report: { proactive: Record<string, unknown>; applications: Record<string, unknown> };
 }
 function expected(name: string): Expected {
-  return JSON.parse(readFileSync(new URL(`${name}.expected.json`, FIX), "utf8")) as Expected;
+  return JSON.parse(readFileSync(corpusFile(`${name}.expected.json`), "utf8")) as Expected;
 }
 function leaves(x: unknown): Array<number | null> {
   if (x === null || typeof x === "number") return [x];

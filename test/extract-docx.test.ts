@@ -7,18 +7,18 @@ import { readFileSync } from "node:fs";
 import { deflateRawSync } from "node:zlib";
 import JSZip from "jszip";
 import { describe, expect, it } from "vitest";
+import { corpusFile } from "./support/corpus.js";
 import type { GridCell, IntermediateDocument, TableBlock } from "../src/document.js";
 import { RefusalError } from "../src/document.js";
 import { extractDocx, guardArchive } from "../src/extract/docx.js";
 
-const FIX = new URL("./fixtures/docx/", import.meta.url);
 const OPTS = { maxPages: 500, maxExpandedBytes: 200 * 1024 * 1024 };
 
 function fixture(name: string): Buffer {
-  return readFileSync(new URL(name, FIX));
+  return readFileSync(corpusFile(name));
 }
 function expected(name: string): { report: Record<string, unknown> } {
-  return JSON.parse(readFileSync(new URL(`${name}.expected.json`, FIX), "utf8")) as { report: Record<string, unknown> };
+  return JSON.parse(readFileSync(corpusFile(`${name}.expected.json`), "utf8")) as { report: Record<string, unknown> };
 }
 /** The numbers of an expected-answer subtree, in document order (null for blanks). */
 function leaves(x: unknown): Array<number | null> {

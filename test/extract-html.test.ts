@@ -5,19 +5,19 @@
 import { readFileSync } from "node:fs";
 import iconv from "iconv-lite";
 import { describe, expect, it } from "vitest";
+import { corpusFile } from "./support/corpus.js";
 import type { Block, GridCell, IntermediateDocument, TableBlock } from "../src/document.js";
 import { RefusalError } from "../src/document.js";
 import { declaredCharset, extractHtml, htmlToBlocks } from "../src/extract/html.js";
 import { dropSliverColumns, joinLines, normaliseLine } from "../src/extract/html-table.js";
 
-const FIX = new URL("./fixtures/html/", import.meta.url);
 const OPTS = { maxPages: 500, maxExpandedBytes: 200 * 1024 * 1024 };
 
 function fixture(name: string): Buffer {
-  return readFileSync(new URL(name, FIX));
+  return readFileSync(corpusFile(name));
 }
 function expected(name: string): { report: Record<string, unknown> } {
-  return JSON.parse(readFileSync(new URL(`${name}.expected.json`, FIX), "utf8")) as { report: Record<string, unknown> };
+  return JSON.parse(readFileSync(corpusFile(`${name}.expected.json`), "utf8")) as { report: Record<string, unknown> };
 }
 function leaves(x: unknown): Array<number | null> {
   if (x === null || typeof x === "number") return [x];

@@ -5,14 +5,14 @@
 import { readFileSync } from "node:fs";
 import iconv from "iconv-lite";
 import { describe, expect, it } from "vitest";
+import { corpusFile } from "./support/corpus.js";
 import type { IntermediateDocument } from "../src/document.js";
 import { extractText } from "../src/extract/text.js";
 
-const FIX = new URL("./fixtures/txt/", import.meta.url);
 const OPTS = { maxPages: 500, maxExpandedBytes: 200 * 1024 * 1024 };
 
 function fixture(name: string): Buffer {
-  return readFileSync(new URL(name, FIX));
+  return readFileSync(corpusFile(name));
 }
 function texts(doc: IntermediateDocument): string[] {
   return doc.blocks.map((b) => (b.kind === "text" ? b.text : "<table>"));

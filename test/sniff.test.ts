@@ -5,10 +5,12 @@ import { readFileSync } from "node:fs";
 import iconv from "iconv-lite";
 import JSZip from "jszip";
 import { describe, expect, it } from "vitest";
+import { corpusFile } from "./support/corpus.js";
 import { RefusalError } from "../src/document.js";
 import { decodeText, readZipDirectory, sniff } from "../src/sniff.js";
 
-const fixture = (path: string) => readFileSync(new URL(`./fixtures/${path}`, import.meta.url));
+/** A corpus file, named as "<kind>/<file>" for readability; the kind folder is not used. */
+const fixture = (path: string) => readFileSync(corpusFile(path.split("/").pop() as string));
 
 function refusal(bytes: Uint8Array): RefusalError {
   try {

@@ -3,11 +3,20 @@
  * their expected answers, and the comparison the corpus scorer makes — every numeric cell of
  * the expected tables, the format, year and agency, the status and the failing rules.
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Envelope } from "../../src/model.js";
 
 export const CORPUS = new URL("../fixtures/corpus/", import.meta.url).pathname;
+
+/** A corpus file by its name (`s020.doc`, `jingzhouqu-2021.txt`), wherever it is in the corpus. */
+export function corpusFile(name: string): string {
+  for (const folder of ["synthetic", "seed", "real"]) {
+    const p = join(CORPUS, folder, name);
+    if (existsSync(p)) return p;
+  }
+  throw new Error(`no corpus file named ${name}`);
+}
 
 export interface Case {
   name: string;
