@@ -2,13 +2,13 @@
  * FileStore against a real temporary folder: results, the index, ingest records, artifacts,
  * failures, path safety with hostile names, and rule R6 in both arrival orders.
  */
-import { createHash } from "node:crypto";
 import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve, sep } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { corpusReport, envelope, row7, sha, yearReport } from "./support/envelopes.js";
+import { corpusFile } from "./support/corpus.js";
 import { APPLICANT_COLUMNS } from "../src/catalogue.js";
-import { Envelope } from "../src/model.js";
 import { processBytes } from "../src/process.js";
 import { agencyKey, compareVersions, pickNeighbour, r6Findings } from "../src/store/cross-year.js";
 import { FileStore, MAX_SEGMENT_BYTES, safeSegment } from "../src/store/file.js";
@@ -17,40 +17,6 @@ import { PgStore } from "../src/store/pg.js";
 import type { SourceRef } from "../src/store/types.js";
 
 // ------------------------------------------------------------------------------- fixtures
-const CORPUS = new URL("./fixtures/corpus/", import.meta.url);
-type Report = Envelope["report"];
-type Row7 = Record<string, number | null>;
-
-const sha = (seed: string) => createHash("sha256").update(seed).digest("hex");
-
-/** The `report` of a corpus expected file (they carry no sections: add empty ones). */
-function corpusReport(rel: string): Report {
-  const expected = JSON.parse(readFileSync(new URL(`${rel}.expected.json`, CORPUS), "utf8")) as { report: object };
-  return { sections: { overview: null, problems: null, other: null }, ...expected.report } as Report;
-}
-
-function envelope(report: Report, seed: string, version = "0.1.0"): Envelope {
-  return Envelope.parse({
-    schemaVersion: 1,
-    source: { sha256: sha(seed), fileName: `${seed}.pdf`, mediaType: "application/pdf", pages: 5 },
-    report,
-    validation: { status: "valid", findings: [] },
-    pipeline: { version },
-  });
-}
-
-const row7 = (values: Row7): Row7 => ({ ...Object.fromEntries(APPLICANT_COLUMNS.map((c) => [c.key, 0])), ...values });
-
-/** The seed report (2021 format) as another agency and year, with table 三's carry rows set. */
-function yearReport(agency: string, year: number, rows: { carriedOver?: Row7; carriedForward?: Row7 } = {}): Report {
-  const r = structuredClone(corpusReport("seed/jingzhouqu-2021"));
-  if (r.format === "legacy" || !r.applications) throw new Error("the seed report has table 三");
-  const apps = r.applications as Record<string, unknown>;
-  if (rows.carriedOver) apps.carriedOver = rows.carriedOver;
-  if (rows.carriedForward) apps.carriedForward = rows.carriedForward;
-  return { ...r, agency, year };
-}
-
 const source = (name: string, versionId: string | null = null): SourceRef => ({
   uri: `file:///inbox/${name}`,
   key: name,
@@ -176,7 +142,7 @@ describe("FileStore results", () => {
   });
 
   it("stores a real envelope from the core and survives a torn index line", async () => {
-    const env = await processBytes(readFileSync(new URL("seed/jingzhouqu-2021.txt", CORPUS)), { fileName: "jingzhouqu-2021.txt" });
+    const env = await processBytes(readFileSync(corpusFile("jingzhouqu-2021.txt")), { fileName: "jingzhouqu-2021.txt" });
     await store.putResult(env, source("seed.txt"));
     // A crash in the middle of an append leaves a line without its end.
     appendFileSync(join(root, "index.ndjson"), '{"sha256":"deadbeef","pipeli');

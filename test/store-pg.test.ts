@@ -3,52 +3,18 @@
  * Each run creates its own databases (nianbao_test_<random>) and drops them at the end, so
  * runs never collide.
  */
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { APPLICANT_COLUMNS } from "../src/catalogue.js";
-import { Envelope } from "../src/model.js";
+import { corpusReport, envelope, row7, sha, yearReport } from "./support/envelopes.js";
+import { corpusFile } from "./support/corpus.js";
 import { processBytes } from "../src/process.js";
 import { openStore } from "../src/store/index.js";
 import { cellRows, PgStore, withDefaultUser } from "../src/store/pg.js";
 import type { SourceRef } from "../src/store/types.js";
 
 // ------------------------------------------------------------------------------- fixtures
-const CORPUS = new URL("./fixtures/corpus/", import.meta.url);
-type Report = Envelope["report"];
-type Row7 = Record<string, number | null>;
-
-const sha = (seed: string) => createHash("sha256").update(seed).digest("hex");
-
-/** The `report` of a corpus expected file (they carry no sections: add empty ones). */
-function corpusReport(rel: string): Report {
-  const expected = JSON.parse(readFileSync(new URL(`${rel}.expected.json`, CORPUS), "utf8")) as { report: object };
-  return { sections: { overview: null, problems: null, other: null }, ...expected.report } as Report;
-}
-
-function envelope(report: Report, seed: string, version = "0.1.0", findings: Envelope["validation"]["findings"] = []): Envelope {
-  return Envelope.parse({
-    schemaVersion: 1,
-    source: { sha256: sha(seed), fileName: `${seed}.pdf`, mediaType: "application/pdf", pages: 5 },
-    report,
-    validation: { status: findings.some((f) => f.severity === "error") ? "invalid" : "valid", findings },
-    pipeline: { version },
-  });
-}
-
-const row7 = (values: Row7): Row7 => ({ ...Object.fromEntries(APPLICANT_COLUMNS.map((c) => [c.key, 0])), ...values });
-
-/** The seed report (2021 format) as another agency and year, with table 三's carry rows set. */
-function yearReport(agency: string, year: number, rows: { carriedOver?: Row7; carriedForward?: Row7 } = {}): Report {
-  const r = structuredClone(corpusReport("seed/jingzhouqu-2021"));
-  if (r.format === "legacy" || !r.applications) throw new Error("the seed report has table 三");
-  const apps = r.applications as Record<string, unknown>;
-  if (rows.carriedOver) apps.carriedOver = rows.carriedOver;
-  if (rows.carriedForward) apps.carriedForward = rows.carriedForward;
-  return { ...r, agency, year };
-}
-
 const source = (name: string, versionId: string | null = null): SourceRef => ({
   uri: `s3://inbox/${name}`,
   key: name,
@@ -166,7 +132,7 @@ describe("PgStore results", () => {
   });
 
   it("stores a real envelope from the core and a 2019 report with 198 cells", async () => {
-    const env = await processBytes(readFileSync(new URL("seed/jingzhouqu-2021.txt", CORPUS)), { fileName: "jingzhouqu-2021.txt" });
+    const env = await processBytes(readFileSync(corpusFile("jingzhouqu-2021.txt")), { fileName: "jingzhouqu-2021.txt" });
     await store.putResult(env, null);
     expect((await store.getResult(env.source.sha256))?.envelope).toEqual(env);
     expect(await count("SELECT count(*) AS n FROM cells WHERE sha256 = $1", [env.source.sha256])).toBe(200);
