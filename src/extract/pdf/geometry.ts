@@ -8,7 +8,7 @@
  * `BBox` of the document model is flipped back to a bottom-left origin.
  */
 import type { BBox } from "../../document.js";
-import type { Matrix } from "./pdfjs.js";
+import type { Matrix, OpsTable } from "./pdfjs.js";
 
 /** An axis-aligned rectangle in display space (top < bottom). */
 export interface Rect {
@@ -98,4 +98,33 @@ export function nearestIndex(sorted: readonly number[], v: number): number {
     }
   }
   return best;
+}
+
+/**
+ * Follows the operators that change the current transform: save/restore, transparency
+ * groups, transforms and form XObjects. Every walk over an operator list needs them to know
+ * where things are drawn. Returns the state after operator `fn` (pushing or popping `stack`
+ * as it goes), or null when `fn` is none of them.
+ */
+export function followTransform<S extends { ctm: Matrix }>(OPS: OpsTable, fn: number, args: unknown, state: S, stack: S[]): S | null {
+  switch (fn) {
+    case OPS.save:
+    case OPS.beginGroup: // a group renders with the current transform; its matrix comes
+      // with the paintFormXObjectBegin that follows.
+      stack.push(state);
+      return { ...state };
+    case OPS.restore:
+    case OPS.endGroup:
+    case OPS.paintFormXObjectEnd:
+      return stack.pop() ?? state;
+    case OPS.transform:
+      return isMatrix(args) ? { ...state, ctm: compose(state.ctm, args) } : state;
+    case OPS.paintFormXObjectBegin: {
+      stack.push(state);
+      const matrix = Array.isArray(args) ? args[0] : undefined;
+      return isMatrix(matrix) ? { ...state, ctm: compose(state.ctm, matrix) } : { ...state };
+    }
+    default:
+      return null;
+  }
 }

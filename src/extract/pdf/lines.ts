@@ -13,7 +13,7 @@
  * coordinates, in user space *before* the current transformation matrix (CTM). So the CTM must
  * be tracked through save/restore/transform and form XObjects to place lines on the page.
  */
-import { apply, compose, isMatrix } from "./geometry.js";
+import { apply, compose, followTransform } from "./geometry.js";
 import type { Matrix, OpsTable, PdfOperatorList } from "./pdfjs.js";
 
 /** A horizontal ruling line in display space. */
@@ -157,28 +157,12 @@ export function extractRulings(ops: PdfOperatorList, OPS: OpsTable, viewport: re
   for (let i = 0; i < fnArray.length; i++) {
     const fn = fnArray[i];
     const args = argsArray[i];
+    const next = followTransform(OPS, fn as number, args, gs, stack);
+    if (next) {
+      gs = next;
+      continue;
+    }
     switch (fn) {
-      case OPS.save:
-      case OPS.beginGroup: // groups render with the current transform; the group matrix is
-        // applied by the paintFormXObjectBegin that follows.
-        stack.push(gs);
-        gs = { ...gs };
-        break;
-      case OPS.restore:
-      case OPS.endGroup:
-      case OPS.paintFormXObjectEnd:
-        gs = stack.pop() ?? gs;
-        break;
-      case OPS.transform:
-        if (isMatrix(args)) gs.ctm = compose(gs.ctm, args);
-        break;
-      case OPS.paintFormXObjectBegin: {
-        stack.push(gs);
-        gs = { ...gs };
-        const matrix = Array.isArray(args) ? args[0] : undefined;
-        if (isMatrix(matrix)) gs.ctm = compose(gs.ctm, matrix);
-        break;
-      }
       case OPS.setStrokeRGBColor:
         gs.strokeVisible = isVisibleColour(Array.isArray(args) ? args[0] : undefined);
         break;

@@ -12,7 +12,7 @@
  * is at the top centre of the em box; the pen moves by the vertical displacement w1y (−1000
  * units, one em down, unless the font says otherwise).
  */
-import { apply, compose, isMatrix } from "./geometry.js";
+import { apply, compose, followTransform, isMatrix } from "./geometry.js";
 import type { Matrix, OpsTable, PdfOperatorList } from "./pdfjs.js";
 import type { TextPiece } from "./text.js";
 
@@ -99,27 +99,12 @@ export function verticalTextPieces(
   for (let i = 0; i < fnArray.length; i++) {
     const fn = fnArray[i];
     const args = argsArray[i];
+    const next = followTransform(OPS, fn as number, args, s, stack);
+    if (next) {
+      s = next;
+      continue;
+    }
     switch (fn) {
-      case OPS.save:
-      case OPS.beginGroup:
-        stack.push(s);
-        s = { ...s };
-        break;
-      case OPS.restore:
-      case OPS.endGroup:
-      case OPS.paintFormXObjectEnd:
-        s = stack.pop() ?? s;
-        break;
-      case OPS.transform:
-        if (isMatrix(args)) s.ctm = compose(s.ctm, args);
-        break;
-      case OPS.paintFormXObjectBegin: {
-        stack.push(s);
-        s = { ...s };
-        const m = Array.isArray(args) ? args[0] : undefined;
-        if (isMatrix(m)) s.ctm = compose(s.ctm, m);
-        break;
-      }
       case OPS.beginText:
         s.tm = s.tlm = IDENTITY;
         break;
