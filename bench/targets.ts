@@ -17,6 +17,24 @@ export interface Target {
 
 export const TARGETS: readonly Target[] = [
   {
+    id: "queue-overhead",
+    label: "queue overhead: throughput lost through Redis + BullMQ",
+    goal: "< 10%",
+    evaluate: (m) => {
+      const v = m.get("queue.overheadShare");
+      return v === undefined ? undefined : { value: v * 100, unit: "%", pass: v < 0.1 };
+    },
+  },
+  {
+    id: "scale-worker-rss",
+    label: "worker peak RSS over the scale run",
+    goal: "≤ 300 MB",
+    evaluate: (m) => {
+      const v = m.get("scale.workerPeakRssMb");
+      return v === undefined ? undefined : { value: v, unit: "MB", pass: v <= 300 };
+    },
+  },
+  {
     id: "pdf-vs-pdftotext",
     label: "nianbao PDF end-to-end / pdftotext per document (mean)",
     goal: "≤ 3×",

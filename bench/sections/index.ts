@@ -8,6 +8,7 @@ import type { Section } from "../section.js";
 import { formatsSection } from "./formats.js";
 import { leakSection } from "./leak.js";
 import { pdftotextSection } from "./pdftotext.js";
+import { queueSection, scaleSection } from "./pipeline.js";
 import { reconstructSection } from "./reconstruct.js";
 
-export const SECTIONS: readonly Section[] = [formatsSection, pdftotextSection, reconstructSection, leakSection];
+export const SECTIONS: readonly Section[] = [formatsSection, pdftotextSection, reconstructSection, leakSection, queueSection, scaleSection];

@@ -1,0 +1,277 @@
+/**
+ * The pipeline through Redis and BullMQ, against the same work in-process.
+ *
+ * - queue: the same documents through 2 `nianbao worker` processes (one parser thread each)
+ *   against 2 plain processes calling processBytes() and storing the result in a file store
+ *   of their own, as a worker's store stage does. The overhead is the throughput lost.
+ * - scale: a 10,000-document backfill (corpus copies with varied bytes) through 2 workers:
+ *   throughput, worker peak RSS and its trend (a leak shows as growth), Redis memory during
+ *   and after, and the size of the output store.
+ *
+ * Both need Redis (REDIS_URL, default redis://127.0.0.1:6379) and the compiled CLI.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, readdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { Redis } from "ioredis";
+import { loadConfig } from "../../src/config.js";
+import { openStore } from "../../src/store/index.js";
+import { StageQueues } from "../../queues/connection.js";
+import { Producer } from "../../queues/producer.js";
+import { repoRoot, type CorpusDocument } from "../corpus.js";
+import type { BenchContext, Section, SectionResult } from "../section.js";
+import { mb } from "../stats.js";
+
+const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+const WORKERS = 2;
+
+async function redisSkip(): Promise<string | undefined> {
+  const r = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false, retryStrategy: () => null });
+  try {
+    await r.connect();
+    await r.ping();
+    return undefined;
+  } catch (e) {
+    return `Redis not reachable at ${REDIS_URL} (${(e as Error).message}); start it (bash .ci/services.sh)`;
+  } finally {
+    r.disconnect();
+  }
+}
+
+/** Formats whose bytes can take a trailing comment without changing what they say. */
+const VARIABLE: Record<string, (bytes: Uint8Array, tag: string) => Uint8Array> = {
+  pdf: (b, tag) => Buffer.concat([b, Buffer.from(`\n% bench copy ${tag}\n`)]),
+  html: (b, tag) => Buffer.concat([b, Buffer.from(`\n<!-- bench copy ${tag} -->\n`)]),
+  txt: (b, tag) => Buffer.concat([b, Buffer.from(`\n（副本 ${tag}）\n`)]),
+};
+
+/** `count` documents with distinct bytes, cycling over the corpus (PDFs one time in `pdfEvery`). */
+function copies(corpus: readonly CorpusDocument[], count: number, pdfEvery: number, salt: string): { name: string; bytes: Uint8Array }[] {
+  const light = corpus.filter((d) => d.format === "html" || d.format === "txt");
+  const pdfs = corpus.filter((d) => d.format === "pdf");
+  const out: { name: string; bytes: Uint8Array }[] = [];
+  for (let i = 0; i < count; i++) {
+    const pool = pdfs.length && i % pdfEvery === 0 ? pdfs : light;
+    const d = pool[i % pool.length] as CorpusDocument;
+    const vary = VARIABLE[d.format] as (b: Uint8Array, tag: string) => Uint8Array;
+    out.push({ name: `${String(i).padStart(6, "0")}-${d.fileName}`, bytes: vary(d.bytes, `${salt}-${i}`) });
+  }
+  return out;
+}
+
+function rssMb(pid: number): number | null {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return m ? Number(m[1]) / 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
+function duMb(dir: string): number {
+  let total = 0;
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.isFile()) total += statSync(p).size;
+    }
+  };
+  walk(dir);
+  return mb(total);
+}
+
+interface Run {
+  seconds: number;
+  docs: number;
+  rssSamples: number[][];
+  redisSamples: number[];
+  redisAfter: number;
+  storeMb: number;
+}
+
+/** Runs `docs` through `WORKERS` nianbao worker processes with a fresh queue prefix and file store. */
+async function throughQueue(ctx: BenchContext, docs: { name: string; bytes: Uint8Array }[], tag: string): Promise<Run> {
+  const root = mkdtempSync(join(tmpdir(), `nianbao-bench-${tag}-`));
+  const inbox = join(root, "inbox");
+  mkdirSync(inbox);
+  for (const d of docs) writeFileSync(join(inbox, d.name), d.bytes);
+  const prefix = `bench${tag}${process.pid}`;
+  const env = { ...process.env, REDIS_URL, QUEUE_PREFIX: prefix, STORE_URL: join(root, "out"), CONCURRENCY: "1", LOG_LEVEL: "warn" };
+  const config = loadConfig(env);
+  const store = openStore(config.STORE_URL);
+  await store.init();
+  const queues = new StageQueues(config, "producer");
+  const redis = new Redis(REDIS_URL);
+  const cli = join(repoRoot(), "dist", "cli", "main.js");
+  const workers: ChildProcess[] = Array.from({ length: WORKERS }, () => spawn(process.execPath, [cli, "worker"], { env, stdio: "ignore" }));
+  const rssSamples: number[][] = workers.map(() => []);
+  const redisSamples: number[] = [];
+  try {
+    // let the workers start (pdf.js is loaded in their parser threads on the first job)
+    await new Promise((r) => setTimeout(r, 1500));
+    const producer = new Producer(queues, store, pathToFileURL(inbox).href);
+    const t0 = performance.now();
+    for (const d of docs) {
+      const path = join(inbox, d.name);
+      await producer.enqueue({ uri: pathToFileURL(path).href, key: d.name, size: d.bytes.byteLength, mtime: null }, d.bytes);
+    }
+    let done = 0;
+    let lastLog = 0;
+    while (done < docs.length) {
+      await new Promise((r) => setTimeout(r, 500));
+      const c = await queues.queues.store.getJobCounts("completed");
+      const f = await Promise.all(Object.values(queues.queues).map((q) => q.getJobCounts("failed")));
+      done = (c.completed ?? 0) + f.reduce((a, x) => a + (x.failed ?? 0), 0);
+      workers.forEach((w, i) => {
+        const v = w.pid ? rssMb(w.pid) : null;
+        if (v !== null) rssSamples[i]?.push(v);
+      });
+      const info = await redis.info("memory");
+      redisSamples.push(mb(Number(/used_memory:(\d+)/.exec(info)?.[1] ?? 0)));
+      if (performance.now() - lastLog > 10_000) {
+        ctx.log(`${tag}: ${done}/${docs.length} documents`);
+        lastLog = performance.now();
+      }
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    const after = mb(Number(/used_memory:(\d+)/.exec(await redis.info("memory"))?.[1] ?? 0));
+    return { seconds, docs: docs.length, rssSamples, redisSamples, redisAfter: after, storeMb: duMb(join(root, "out")) };
+  } finally {
+    for (const w of workers) w.kill("SIGTERM");
+    await Promise.all(workers.map((w) => new Promise((r) => (w.exitCode !== null ? r(null) : w.once("exit", r)))));
+    for (const q of Object.values(queues.queues)) await q.obliterate({ force: true }).catch(() => undefined);
+    await queues.close();
+    await store.close();
+    redis.disconnect();
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+/** The same documents in `WORKERS` plain processes: processBytes + a file-store put each. */
+async function inProcess(docs: { name: string; bytes: Uint8Array }[]): Promise<number> {
+  const root = mkdtempSync(join(tmpdir(), "nianbao-bench-inproc-"));
+  const parts = Array.from({ length: WORKERS }, (_, i) => docs.filter((_, j) => j % WORKERS === i));
+  parts.forEach((p, i) => {
+    mkdirSync(join(root, `in${i}`));
+    for (const d of p) writeFileSync(join(root, `in${i}`, d.name), d.bytes);
+  });
+  const dist = join(repoRoot(), "dist");
+  const script = `
+    const { readdirSync, readFileSync } = require("node:fs");
+    const { join } = require("node:path");
+    (async () => {
+      const { processBytes } = await import(${JSON.stringify(pathToFileURL(join(dist, "src/process.js")).href)});
+      const { openStore } = await import(${JSON.stringify(pathToFileURL(join(dist, "src/store/index.js")).href)});
+      const [dir, out] = process.argv.slice(1);
+      const store = openStore(out); await store.init();
+      for (const f of readdirSync(dir)) {
+        try { const env = await processBytes(readFileSync(join(dir, f)), { fileName: f }); await store.putResult(env, null); } catch {}
+      }
+      await store.close();
+    })();`;
+  const t0 = performance.now();
+  await Promise.all(
+    parts.map(
+      (_, i) =>
+        new Promise<void>((resolve, reject) => {
+          const c = spawn(process.execPath, ["-e", script, join(root, `in${i}`), join(root, `out${i}`)], { stdio: "inherit" });
+          c.once("exit", (code) => (code === 0 ? resolve() : reject(new Error(`in-process run exited ${code}`))));
+        }),
+    ),
+  );
+  const seconds = (performance.now() - t0) / 1000;
+  rmSync(root, { recursive: true, force: true });
+  return seconds;
+}
+
+const mean = (xs: readonly number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
+
+export const queueSection: Section = {
+  id: "queue",
+  title: `Queue overhead: Redis + BullMQ with ${WORKERS} workers vs ${WORKERS} in-process processes`,
+  selectors: ["pipeline"],
+  skip: redisSkip,
+  async run(ctx): Promise<SectionResult> {
+    const n = ctx.quick ? 120 : 600;
+    const docs = copies(ctx.corpus, n, 5, "queue");
+    const local = await inProcess(docs);
+    const queued = await throughQueue(ctx, docs, "queue");
+    const localRate = n / local;
+    const queueRate = n / queued.seconds;
+    const overhead = 1 - queueRate / localRate;
+    ctx.metrics.set("queue.inProcessDocsPerS", localRate);
+    ctx.metrics.set("queue.queueDocsPerS", queueRate);
+    ctx.metrics.set("queue.overheadShare", overhead);
+    return {
+      tables: [
+        {
+          columns: [
+            { key: "how", label: "run" },
+            { key: "docs", label: "documents", digits: 0 },
+            { key: "seconds", label: "seconds" },
+            { key: "rate", label: "docs/s" },
+          ],
+          rows: [
+            { how: `in-process, ${WORKERS} processes`, docs: n, seconds: local, rate: localRate },
+            { how: `Redis + BullMQ, ${WORKERS} workers`, docs: n, seconds: queued.seconds, rate: queueRate },
+          ],
+        },
+      ],
+      notes: [
+        `documents: corpus html/txt copies, a PDF every 5th, each with distinct bytes; both runs include process start and storing each result in a file store`,
+        `queue overhead: ${(overhead * 100).toFixed(1)}% of throughput (target < 10%)`,
+      ],
+    };
+  },
+};
+
+export const scaleSection: Section = {
+  id: "scale",
+  title: "Scale: a 10,000-document backfill through 2 workers",
+  selectors: ["pipeline"],
+  skip: redisSkip,
+  async run(ctx): Promise<SectionResult> {
+    const n = ctx.quick ? 400 : Number(process.env.BENCH_SCALE_DOCS ?? 10_000);
+    const docs = copies(ctx.corpus, n, 10, "scale");
+    const run = await throughQueue(ctx, docs, "scale");
+    const peak = Math.max(0, ...run.rssSamples.flat());
+    // the trend of each worker's RSS: the mean of its last fifth of samples against its second fifth
+    const trend = run.rssSamples.map((s) => {
+      const k = Math.max(1, Math.floor(s.length / 5));
+      return mean(s.slice(-k)) - mean(s.slice(k, 2 * k));
+    });
+    ctx.metrics.set("scale.docsPerS", n / run.seconds);
+    ctx.metrics.set("scale.workerPeakRssMb", peak);
+    ctx.metrics.set("scale.workerRssGrowthMb", Math.max(...trend));
+    ctx.metrics.set("scale.redisPeakMb", Math.max(0, ...run.redisSamples));
+    ctx.metrics.set("scale.redisAfterMb", run.redisAfter);
+    ctx.metrics.set("scale.storeMb", run.storeMb);
+    return {
+      tables: [
+        {
+          columns: [
+            { key: "figure", label: "figure" },
+            { key: "value", label: "value" },
+          ],
+          rows: [
+            { figure: "documents", value: n },
+            { figure: "seconds", value: run.seconds },
+            { figure: "throughput, docs/s", value: n / run.seconds },
+            { figure: "worker peak RSS, MB", value: peak },
+            { figure: "worker RSS growth, last fifth vs second fifth, MB", value: Math.max(...trend) },
+            { figure: "Redis used_memory peak during the run, MB", value: Math.max(0, ...run.redisSamples) },
+            { figure: "Redis used_memory after the run, MB", value: run.redisAfter },
+            { figure: "output store size, MB", value: run.storeMb },
+          ],
+        },
+      ],
+      notes: [
+        `documents: corpus html/txt copies and a PDF every 10th, each with distinct bytes (BENCH_SCALE_DOCS to change the count)`,
+        `retention: completed jobs are kept KEEP_COMPLETED_S (1 day) and at most 10,000 per queue, so Redis after the run holds that bounded tail`,
+      ],
+    };
+  },
+};
