@@ -3,6 +3,7 @@
  * built by hand below.
  */
 import { describe, it, expect, beforeAll } from "vitest";
+import { buildPdf, pdfText as text } from "./support/pdf.js";
 import { readFileSync } from "node:fs";
 import { extractPdf } from "../src/extract/pdf.js";
 import { RefusalError, type GridCell, type IntermediateDocument, type TableBlock, type TextBlock } from "../src/document.js";
@@ -64,53 +65,6 @@ async function refusal(bytes: Uint8Array, opts = OPTS): Promise<RefusalError> {
 /* Hand-made PDFs                                                                               */
 /* ------------------------------------------------------------------------------------------ */
 
-/**
- * A PDF with one page per content stream, Helvetica as /F1 and `xobjects` as named image
- * XObjects (`/Name: [width, height]` → a grey image of that size).
- */
-function buildPdf(
-  pages: string | string[],
-  opts: { xobjects?: Record<string, [number, number]>; font?: string } = {},
-): Uint8Array {
-  const contents = typeof pages === "string" ? [pages] : pages;
-  const objects: string[] = [];
-  const add = (body: string) => objects.push(body) as number; // returns the object number
-  const xobjects = Object.entries(opts.xobjects ?? {});
-  add("<< /Type /Catalog /Pages 2 0 R >>");
-  add(""); // 2: the page tree, written once the pages are known
-  const font = add(opts.font ?? "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>");
-  const xobjRefs = xobjects
-    .map(([name, [w, h]]) => {
-      const data = "\x80".repeat(w * h);
-      const n = add(
-        `<< /Type /XObject /Subtype /Image /Width ${w} /Height ${h} /ColorSpace /DeviceGray ` +
-          `/BitsPerComponent 8 /Length ${data.length} >>\nstream\n${data}\nendstream`,
-      );
-      return `/${name} ${n} 0 R`;
-    })
-    .join(" ");
-  const kids = contents.map((content) => {
-    const stream = add(`<< /Length ${content.length} >>\nstream\n${content}\nendstream`);
-    return add(
-      `<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents ${stream} 0 R ` +
-        `/Resources << /Font << /F1 ${font} 0 R >> /XObject << ${xobjRefs} >> >> >>`,
-    );
-  });
-  objects[1] = `<< /Type /Pages /Kids [${kids.map((k) => `${k} 0 R`).join(" ")}] /Count ${kids.length} >>`;
-  let out = "%PDF-1.4\n";
-  const offsets: number[] = [];
-  objects.forEach((body, i) => {
-    offsets.push(out.length);
-    out += `${i + 1} 0 obj\n${body}\nendobj\n`;
-  });
-  const xref = out.length;
-  out += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n`;
-  for (const o of offsets) out += `${String(o).padStart(10, "0")} 00000 n \n`;
-  out += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
-  return new Uint8Array(Buffer.from(out, "latin1"));
-}
-
-const text = (x: number, y: number, s: string) => `BT /F1 10 Tf ${x} ${y} Td (${s}) Tj ET`;
 
 /* ------------------------------------------------------------------------------------------ */
 
