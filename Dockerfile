@@ -5,6 +5,7 @@ COPY src ./src
 COPY cli ./cli
 COPY queues ./queues
 COPY workers ./workers
+COPY dashboard ./dashboard
 COPY migrations ./migrations
 RUN npm ci && npm prune --omit=dev
 USER node

@@ -23,6 +23,8 @@ if ! redis_up; then
   redis_up || { log "redis did not start"; exit 1; }
 fi
 log "redis ok"
+# The reliability suite (npm run test:faults) also runs a redis-server of its own.
+command -v redis-server >/dev/null || { log "installing redis-server"; apt_install redis-server redis-tools; }
 
 pg_up() { pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; }
 if ! command -v pg_ctlcluster >/dev/null; then log "installing postgresql"; apt_install postgresql; fi
@@ -48,3 +50,9 @@ if ! psql -h 127.0.0.1 -d test -tAc 'select 1' >/dev/null 2>&1; then
 fi
 psql -h 127.0.0.1 -d test -tAc 'select 1' >/dev/null || { log "cannot connect to database test"; exit 1; }
 log "postgresql ok"
+
+# The browser test (test/dashboard.browser.test.ts) drives Debian's chromium; a CJK font keeps
+# the Chinese of its screenshots legible.
+if [ ! -x /usr/bin/chromium ]; then log "installing chromium"; apt_install chromium; fi
+if ! fc-list :lang=zh 2>/dev/null | grep -q .; then log "installing a CJK font"; apt_install fonts-wqy-microhei; fi
+log "chromium ok"

@@ -40,6 +40,15 @@ export const ConfigSchema = z.object({
   KEEP_COMPLETED_S: int(24 * 3600, 0),
   KEEP_FAILED_S: int(14 * 24 * 3600, 0),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /** The dashboard (README "Dashboard"). Off loopback it refuses to start without credentials. */
+  DASHBOARD_HOST: z.string().min(1).default("127.0.0.1"),
+  DASHBOARD_PORT: z.union([z.literal("off"), z.coerce.number().int().min(0).max(65535)]).default(8080),
+  /** Basic auth (both), and/or a bearer token. */
+  DASHBOARD_USER: z.string().optional(),
+  DASHBOARD_PASSWORD: z.string().optional(),
+  DASHBOARD_TOKEN: z.string().optional(),
+  /** Hides and refuses bull-board's mutating actions (retry, clean, pause…). */
+  DASHBOARD_READONLY: z.stringbool().default(false),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

@@ -42,6 +42,8 @@ describe.sequential("pipeline with an S3 upload bucket", () => {
       POLL_INTERVAL_MS: "300",
       CONCURRENCY: "1",
       LOG_LEVEL: "info",
+      // `start` runs the dashboard too: on any free port, so the test never depends on 8080
+      DASHBOARD_PORT: "0",
       S3_ENDPOINT: endpoint,
       S3_REGION: "us-east-1",
       AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,

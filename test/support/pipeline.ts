@@ -4,6 +4,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream, mkdirSync } from "node:fs";
+import { createServer, type AddressInfo } from "node:net";
 import { join } from "node:path";
 import pg from "pg";
 import { withDefaultUser } from "../../src/store/pg.js";
@@ -79,3 +80,12 @@ export async function freshDatabase(prefix: string): Promise<{ url: string; drop
 }
 
 export const uniquePrefix = (tag: string) => `t${tag}${process.pid}${Date.now().toString(36)}`;
+
+/** A TCP port that nothing listened on a moment ago (to hand to a child process, or to find closed). */
+export async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", () => r()));
+  const port = (srv.address() as AddressInfo).port;
+  await new Promise<void>((r) => srv.close(() => r()));
+  return port;
+}

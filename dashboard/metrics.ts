@@ -1,0 +1,266 @@
+/**
+ * /metrics in the Prometheus text format, on a registry of its own.
+ *
+ * Two kinds of figures:
+ *  - read at scrape time, so they are right whenever the dashboard started: queue depth per
+ *    queue and state (getJobCounts), documents in the store by status and format, failed
+ *    documents by reason (the store's snapshot, see results.ts);
+ *  - counted from the queues' event streams (QueueEvents) while the dashboard runs: jobs
+ *    completed and failed per stage (failures by reason code), job durations per stage
+ *    (processedOn → finishedOn of the job), and the bytes and pages of each extraction
+ *    (the extract jobs' return values). They start from the end of each stream as it was at
+ *    start-up, so every job finished after that is counted once, and none before it.
+ */
+import { QueueEvents, type ConnectionOptions, type JobState, type Queue } from "bullmq";
+import type { Redis } from "ioredis";
+import type { Logger } from "pino";
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { QUEUE_NAMES, STAGES, type Stage } from "../queues/names.js";
+import { reasonCode } from "../workers/processors.js";
+import type { ResultsIndex } from "./results.js";
+import { withTimeout } from "./timeout.js";
+
+/** BullMQ 6 job states (a paused queue keeps its jobs in waiting). */
+export const JOB_STATES = ["waiting", "prioritized", "active", "delayed", "waiting-children", "completed", "failed"] as const satisfies readonly JobState[];
+
+/** A scrape never waits longer than this for Redis (a Queue waits for its connection otherwise). */
+const SCRAPE_TIMEOUT_MS = 2000;
+
+/** Seconds: from a sub-second text file to a parser at its time limit. */
+const DURATION_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
+
+interface ExtractReturn {
+  pages?: unknown;
+  bytes?: unknown;
+  mediaType?: unknown;
+}
+interface StoreReturn {
+  status?: unknown;
+  format?: unknown;
+}
+
+/** A job's return value as the event gives it: parsed already, or still JSON text. */
+function parsed<T>(v: unknown): T | null {
+  if (typeof v === "string") {
+    try {
+      return JSON.parse(v) as T;
+    } catch {
+      return null;
+    }
+  }
+  return v !== null && typeof v === "object" ? (v as T) : null;
+}
+
+export interface MetricsDeps {
+  queues: Record<Stage, Queue>;
+  /** The dashboard's own (non-blocking) Redis connection: stream ends, and the redis_up probe. */
+  redis: Redis;
+  redisUrl: string;
+  prefix: string;
+  results: ResultsIndex;
+  log: Logger;
+}
+
+export class PipelineMetrics {
+  readonly registry = new Registry();
+  private readonly events: QueueEvents[] = [];
+  /** Handlers in flight (each fetches its job): close() waits for them. */
+  private readonly pending = new Set<Promise<void>>();
+  private closed = false;
+
+  private readonly completed: Counter<"stage">;
+  private readonly failed: Counter<"stage" | "reason">;
+  private readonly duration: Histogram<"stage" | "outcome">;
+  private readonly extractedBytes: Counter;
+  private readonly extractedPages: Counter;
+  private readonly extractedDocs: Counter<"media_type">;
+  private readonly stored: Counter<"status" | "format">;
+
+  constructor(private readonly deps: MetricsDeps) {
+    const registers = [this.registry];
+    this.completed = new Counter({ name: "nianbao_jobs_completed_total", help: "Jobs completed, per stage, since the dashboard started", labelNames: ["stage"], registers });
+    this.failed = new Counter({
+      name: "nianbao_jobs_failed_total",
+      help: "Jobs failed for good (moved to the failed set), per stage and reason code, since the dashboard started",
+      labelNames: ["stage", "reason"],
+      registers,
+    });
+    this.duration = new Histogram({
+      name: "nianbao_job_duration_seconds",
+      help: "Processing time of a job (processedOn to finishedOn), per stage and outcome",
+      labelNames: ["stage", "outcome"],
+      buckets: DURATION_BUCKETS,
+      registers,
+    });
+    this.extractedBytes = new Counter({ name: "nianbao_extracted_bytes_total", help: "Bytes of the originals extracted since the dashboard started", registers });
+    this.extractedPages = new Counter({ name: "nianbao_extracted_pages_total", help: "Pages extracted (formats with pages) since the dashboard started", registers });
+    this.extractedDocs = new Counter({
+      name: "nianbao_extracted_documents_total",
+      help: "Documents extracted, per media type, since the dashboard started",
+      labelNames: ["media_type"],
+      registers,
+    });
+    this.stored = new Counter({
+      name: "nianbao_stored_documents_total",
+      help: "Results stored by the store stage, per validation status and format, since the dashboard started",
+      labelNames: ["status", "format"],
+      registers,
+    });
+    // Pre-set the per-stage series, so a quiet stage shows 0 rather than nothing.
+    for (const stage of STAGES) this.completed.inc({ stage }, 0);
+
+    new Gauge({
+      name: "nianbao_redis_up",
+      help: "1 when Redis answers a PING at scrape",
+      registers,
+      collect: async function (this: Gauge) {
+        this.set(await withTimeout(deps.redis.ping(), SCRAPE_TIMEOUT_MS).then(
+          () => 1,
+          () => 0,
+        ));
+      },
+    });
+    // The store's figures come from one snapshot; a store that fails leaves them out and says so here.
+    const snapshot = () => deps.results.snapshot().catch(() => null);
+    new Gauge({
+      name: "nianbao_store_up",
+      help: "1 when the output store could be listed at scrape",
+      registers,
+      collect: async function (this: Gauge) {
+        this.set((await snapshot()) ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: "nianbao_queue_jobs",
+      help: "Jobs in each queue, per state (read at scrape)",
+      labelNames: ["queue", "state"],
+      registers,
+      collect: async function (this: Gauge<"queue" | "state">) {
+        this.reset();
+        try {
+          const counts = await Promise.all(STAGES.map((s) => withTimeout(deps.queues[s].getJobCounts(...JOB_STATES), SCRAPE_TIMEOUT_MS)));
+          STAGES.forEach((s, i) => {
+            for (const state of JOB_STATES) this.set({ queue: QUEUE_NAMES[s], state }, counts[i]?.[state] ?? 0);
+          });
+        } catch {
+          // Redis down: no depth to tell (nianbao_redis_up says why)
+        }
+      },
+    });
+    new Gauge({
+      name: "nianbao_documents",
+      help: "Documents in the store at their newest pipeline version, per validation status and format (read at scrape, cached a few seconds)",
+      labelNames: ["status", "format"],
+      registers,
+      collect: async function (this: Gauge<"status" | "format">) {
+        this.reset();
+        const snap = await snapshot();
+        const counts = new Map<string, { status: string; format: string; n: number }>();
+        for (const r of snap?.reports ?? []) {
+          const key = `${r.status}\u0000${r.format}`;
+          const c = counts.get(key) ?? { status: r.status ?? "unknown", format: r.format, n: 0 };
+          c.n++;
+          counts.set(key, c);
+        }
+        for (const c of counts.values()) this.set({ status: c.status, format: c.format }, c.n);
+      },
+    });
+    new Gauge({
+      name: "nianbao_failed_documents",
+      help: "Documents whose last attempt failed and that have no result, per reason code (read at scrape, cached a few seconds)",
+      labelNames: ["reason"],
+      registers,
+      collect: async function (this: Gauge<"reason">) {
+        this.reset();
+        const snap = await snapshot();
+        const counts = new Map<string, number>();
+        for (const f of snap?.failed ?? []) counts.set(f.code, (counts.get(f.code) ?? 0) + 1);
+        for (const [reason, n] of counts) this.set({ reason }, n);
+      },
+    });
+  }
+
+  /**
+   * Starts listening to the queues' events, from the current end of each stream. With Redis
+   * down, it starts once Redis is up: a QueueEvents that never connected cannot be closed.
+   */
+  async start(): Promise<void> {
+    if (this.deps.redis.status === "ready") return this.listen();
+    this.deps.redis.once("ready", () => void this.listen().catch((e: unknown) => this.deps.log.warn({ err: String(e) }, "metrics: could not listen to queue events")));
+  }
+
+  private async listen(): Promise<void> {
+    for (const stage of STAGES) {
+      const queue = this.deps.queues[stage];
+      const lastEventId = await this.streamEnd(queue);
+      if (this.closed) return;
+      const qe = new QueueEvents(QUEUE_NAMES[stage], {
+        connection: { url: this.deps.redisUrl } as ConnectionOptions,
+        prefix: this.deps.prefix,
+        lastEventId,
+      });
+      qe.on("completed", ({ jobId, returnvalue }) => this.track(this.onCompleted(stage, jobId, returnvalue)));
+      qe.on("failed", ({ jobId, failedReason }) => this.track(this.onFailed(stage, jobId, failedReason)));
+      qe.on("error", (err) => this.deps.log.warn({ stage, err: err.message }, "queue events: connection error"));
+      this.events.push(qe);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    // bounded: a QueueEvents whose Redis went away waits for it to come back before closing
+    await Promise.all(this.events.map((qe) => withTimeout(qe.close(), SCRAPE_TIMEOUT_MS).catch(() => undefined)));
+    await Promise.all([...this.pending]);
+  }
+
+  async render(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+
+  /**
+   * The id of the newest event in the queue's stream, so QueueEvents starts right there: its
+   * default ('$') would miss the events of the moment between start-up and its first read.
+   */
+  private async streamEnd(queue: Queue): Promise<string> {
+    try {
+      const key = `${this.deps.prefix}:${queue.name}:events`;
+      const last = await this.deps.redis.xrevrange(key, "+", "-", "COUNT", 1);
+      return last[0]?.[0] ?? "0-0";
+    } catch (e) {
+      this.deps.log.warn({ queue: queue.name, err: (e as Error).message }, "could not read the event stream's end; counting from the next event");
+      return "$";
+    }
+  }
+
+  private track(p: Promise<void>): void {
+    const tracked = p
+      .catch((e: unknown) => this.deps.log.warn({ err: String(e) }, "metrics: could not read a finished job"))
+      .finally(() => this.pending.delete(tracked));
+    this.pending.add(tracked);
+  }
+
+  private async observeDuration(stage: Stage, jobId: string, outcome: "completed" | "failed"): Promise<void> {
+    const job = await this.deps.queues[stage].getJob(jobId);
+    // gone already (removeOnComplete), or never started: no duration to tell
+    if (job?.processedOn && job.finishedOn) this.duration.observe({ stage, outcome }, Math.max(0, job.finishedOn - job.processedOn) / 1000);
+  }
+
+  private async onCompleted(stage: Stage, jobId: string, returnvalue: unknown): Promise<void> {
+    this.completed.inc({ stage });
+    if (stage === "extract") {
+      const r = parsed<ExtractReturn>(returnvalue);
+      if (typeof r?.bytes === "number") this.extractedBytes.inc(r.bytes);
+      if (typeof r?.pages === "number") this.extractedPages.inc(r.pages);
+      this.extractedDocs.inc({ media_type: typeof r?.mediaType === "string" ? r.mediaType : "unknown" });
+    } else if (stage === "store") {
+      const r = parsed<StoreReturn>(returnvalue);
+      this.stored.inc({ status: typeof r?.status === "string" ? r.status : "unknown", format: typeof r?.format === "string" ? r.format : "unknown" });
+    }
+    await this.observeDuration(stage, jobId, "completed");
+  }
+
+  private async onFailed(stage: Stage, jobId: string, failedReason: string): Promise<void> {
+    this.failed.inc({ stage, reason: reasonCode(failedReason) });
+    await this.observeDuration(stage, jobId, "failed");
+  }
+}

@@ -1,0 +1,328 @@
+/**
+ * The dashboard: one web entry point for operators (bull-board under /queues, /metrics) and
+ * auditors (the results pages). createDashboard() builds the express app and what it holds
+ * (Redis, the queues, the metrics' event listeners); startDashboard() checks the binding,
+ * listens, and gives back a close().
+ *
+ * Routes (all behind authentication but /healthz and /readyz):
+ *   GET /healthz                     the process is up
+ *   GET /readyz                      Redis and the store answer (503 otherwise)
+ *   GET /metrics                     Prometheus text format
+ *   /queues/…                        bull-board (mutations: CSRF same-origin check, refused when read-only)
+ *   GET /                            overview per year, and the charts
+ *   GET /search?q=&year=&status=&format=
+ *   GET /reports/:sha256             one document, its tables in the official layout
+ *   GET /reports/:sha256/json        the stored result as JSON
+ *   GET /reports/:sha256/source      the original, read from the upload bucket
+ *   GET /coverage?year=              agencies that reported the year before but not this year
+ */
+import { once } from "node:events";
+import { stat } from "node:fs/promises";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { createBullBoard } from "@bull-board/api";
+import { BullMQAdapter } from "@bull-board/api/bullMQAdapter";
+import { ExpressAdapter } from "@bull-board/express";
+import { Queue, type ConnectionOptions } from "bullmq";
+import express, { type Express, type Request, type Response } from "express";
+import type { Redis } from "ioredis";
+import type { Logger } from "pino";
+import { openBucket } from "../src/bucket/index.js";
+import type { UploadBucket } from "../src/bucket/types.js";
+import type { Config } from "../src/config.js";
+import { PIPELINE_VERSION, sha256 } from "../src/process.js";
+import { FileStore } from "../src/store/file.js";
+import type { OutputStore, SourceRef, StoredReport } from "../src/store/types.js";
+import { defaultJobOptions, redisConnection } from "../queues/connection.js";
+import { QUEUE_NAMES, STAGES, type Stage } from "../queues/names.js";
+import { authenticate, checkBinding, DashboardStartError, hasCredentials, type Credentials } from "./auth.js";
+import { PipelineMetrics } from "./metrics.js";
+import { ResultsIndex } from "./results.js";
+import { withTimeout } from "./timeout.js";
+import { csrfGuard, errorHandler, HttpError, notFound, readOnlyGuard, securityHeaders } from "./security.js";
+import { coveragePage, defaultCoverageYear } from "./views/coverage.js";
+import { STYLE } from "./views/layout.js";
+import { overviewPage } from "./views/overview.js";
+import { reportPage } from "./views/report.js";
+import { searchPage } from "./views/search.js";
+
+export { DashboardStartError } from "./auth.js";
+
+export interface DashboardOptions {
+  config: Config;
+  store: OutputStore;
+  log: Logger;
+  /** How long a snapshot of the store is reused by the pages and /metrics. Default 5 s. */
+  cacheMs?: number;
+}
+
+export interface Dashboard {
+  app: Express;
+  metrics: PipelineMetrics;
+  /** Resolves once the metrics listen to the queues' events. */
+  ready: Promise<void>;
+  close(): Promise<void>;
+}
+
+const SHA256 = /^[0-9a-f]{64}$/;
+const PROBE_TIMEOUT_MS = 2000;
+
+export const credentialsOf = (config: Config): Credentials => ({
+  user: config.DASHBOARD_USER,
+  password: config.DASHBOARD_PASSWORD,
+  token: config.DASHBOARD_TOKEN,
+});
+
+/** Waits (a bounded time) for the connection to be up, so the first commands are not refused. */
+async function settle(redis: Redis, ms: number): Promise<void> {
+  if (redis.status === "ready") return;
+  await withTimeout(once(redis, "ready"), ms, "redis").catch(() => undefined);
+}
+
+/** A query parameter as one trimmed string ("" when absent), bounded in length. */
+function param(req: Request, name: string): string {
+  const v = req.query[name];
+  const s = Array.isArray(v) ? v[0] : v;
+  return typeof s === "string" ? s.trim().slice(0, 200) : "";
+}
+
+function shaParam(req: Request): string {
+  const sha = String(req.params["sha"] ?? "");
+  if (!SHA256.test(sha)) throw new HttpError(404, "not found");
+  return sha;
+}
+
+/** Whether a source URI lies under the bucket's root (the bucket itself checks again when reading). */
+function underRoot(root: string, uri: string): boolean {
+  const base = root.endsWith("/") ? root : `${root}/`;
+  return uri.startsWith(base) && !uri.slice(base.length).split("/").includes("..");
+}
+
+/** `attachment; filename="…"` for any file name: an ASCII fallback plus the UTF-8 form. */
+function disposition(kind: "inline" | "attachment", name: string): string {
+  const ascii = name.replace(/[^\x20-\x7e]|["\\]/g, "_");
+  return `${kind}; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
+}
+
+export function createDashboard(opts: DashboardOptions): Dashboard {
+  const { config, store, log } = opts;
+  const readOnly = config.DASHBOARD_READONLY;
+  const redis = redisConnection(config.REDIS_URL, "producer");
+  // Errors are answered by /readyz and redis_up; without a listener ioredis would print each one.
+  redis.on("error", (e: Error) => log.debug({ err: e.message }, "dashboard: redis connection error"));
+  const connection = redis as unknown as ConnectionOptions;
+  const queues = Object.fromEntries(
+    STAGES.map((s) => [s, new Queue(QUEUE_NAMES[s], { connection, prefix: config.QUEUE_PREFIX, defaultJobOptions: defaultJobOptions(config) })]),
+  ) as Record<Stage, Queue>;
+  for (const q of Object.values(queues)) q.on("error", (e: Error) => log.debug({ err: e.message }, "dashboard: queue error"));
+  const results = new ResultsIndex(store, opts.cacheMs ?? 5000);
+  const metrics = new PipelineMetrics({ queues, redis, redisUrl: config.REDIS_URL, prefix: config.QUEUE_PREFIX, results, log });
+  const ready = settle(redis, PROBE_TIMEOUT_MS).then(() => metrics.start());
+
+  let bucket: UploadBucket | null = null;
+  const inbox = () => (bucket ??= openBucket(config.INBOX, { maxBytes: config.MAX_FILE_BYTES }));
+
+  const app = express();
+  app.disable("x-powered-by");
+  app.use(securityHeaders());
+
+  // ---------------------------------------------------------------- open: health probes
+  app.get("/healthz", (_req, res) => {
+    res.type("text/plain").send("ok\n");
+  });
+  app.get("/readyz", async (_req, res) => {
+    const check = async (p: () => Promise<unknown>) => {
+      try {
+        await withTimeout(p(), PROBE_TIMEOUT_MS, "probe");
+        return "ok";
+      } catch {
+        return "unreachable";
+      }
+    };
+    const [redisState, storeState] = await Promise.all([
+      check(() => redis.ping()),
+      check(async () => {
+        if (store instanceof FileStore && !(await stat(store.root)).isDirectory()) throw new Error("not a folder");
+        await store.hasResult("0".repeat(64), PIPELINE_VERSION);
+      }),
+    ]);
+    const ok = redisState === "ok" && storeState === "ok";
+    res.status(ok ? 200 : 503).json({ status: ok ? "ready" : "not ready", redis: redisState, store: storeState });
+  });
+
+  // ---------------------------------------------------------------- everything else: authenticated
+  app.use(authenticate(credentialsOf(config)));
+  app.use(csrfGuard());
+
+  app.get("/assets/style.css", (_req, res) => {
+    res.type("text/css").set("Cache-Control", "private, max-age=300").send(STYLE);
+  });
+
+  app.get("/metrics", async (_req, res) => {
+    const { contentType, body } = await metrics.render();
+    res.type(contentType).send(body);
+  });
+
+  const serverAdapter = new ExpressAdapter();
+  serverAdapter.setBasePath("/queues");
+  createBullBoard({
+    // @bull-board/express carries its own copy of @bull-board/api's types (9.10.1 vs 9.10.2):
+    // the same interface, declared twice, so TypeScript needs telling.
+    serverAdapter: serverAdapter as unknown as Parameters<typeof createBullBoard>[0]["serverAdapter"],
+    queues: STAGES.map(
+      (s) => new BullMQAdapter(queues[s], { readOnlyMode: readOnly, description: `${config.QUEUE_PREFIX}:${QUEUE_NAMES[s]} — stage ${STAGES.indexOf(s) + 1} of ${STAGES.length}` }),
+    ),
+    options: { uiConfig: { boardTitle: "nianbao queues", miscLinks: [{ text: "Results", url: "/" }], hideDocsLink: true } },
+  });
+  // getRouter() is typed `any` by bull-board: it is the adapter's own express app.
+  const board = serverAdapter.getRouter() as Express;
+  board.disable("x-powered-by");
+  app.use("/queues", readOnlyGuard(readOnly), board);
+
+  // ---------------------------------------------------------------- results pages
+  const send = (res: Response, page: string) => res.type("html").send(page);
+
+  app.get("/", async (_req, res) => {
+    send(res, overviewPage(await results.snapshot(), readOnly));
+  });
+
+  app.get("/search", async (req, res) => {
+    const query = { q: param(req, "q"), year: param(req, "year"), status: param(req, "status"), format: param(req, "format") };
+    send(res, searchPage(await results.snapshot(), query, readOnly));
+  });
+
+  app.get("/coverage", async (req, res) => {
+    const snap = await results.snapshot();
+    const asked = Number(param(req, "year"));
+    const year = Number.isInteger(asked) && asked > 0 ? asked : defaultCoverageYear(snap);
+    send(res, coveragePage(snap, year, readOnly));
+  });
+
+  const getStored = async (sha: string): Promise<StoredReport> => {
+    const stored = await store.getResult(sha);
+    if (!stored) throw new HttpError(404, "no stored result for this document");
+    return stored;
+  };
+  /** The sources recorded for a document: the one it was stored from, then every one it was seen under. */
+  const sourcesOf = async (sha: string, stored: StoredReport): Promise<SourceRef[]> => {
+    const ingest = await store.getIngest(sha);
+    return [stored.source, ...(ingest?.sources ?? [])].filter((s): s is SourceRef => s !== null);
+  };
+
+  app.get("/reports/:sha", async (req, res) => {
+    const sha = shaParam(req);
+    const stored = await getStored(sha);
+    const sources = await sourcesOf(sha, stored);
+    send(res, reportPage({ stored, sourceAvailable: sources.some((s) => underRoot(inbox().root, s.uri)), readOnly }));
+  });
+
+  app.get("/reports/:sha/json", async (req, res) => {
+    const sha = shaParam(req);
+    const stored = await getStored(sha);
+    res.type("application/json").set("Content-Disposition", disposition("inline", `${sha.slice(0, 12)}.json`)).send(`${JSON.stringify(stored, null, 2)}\n`);
+  });
+
+  // Only sources the store recorded for this document, only from the upload bucket, and only
+  // bytes that still hash to the document: the request names nothing but the sha256.
+  app.get("/reports/:sha/source", async (req, res) => {
+    const sha = shaParam(req);
+    const stored = await getStored(sha);
+    const candidates = (await sourcesOf(sha, stored)).filter((s) => underRoot(inbox().root, s.uri));
+    for (const source of candidates) {
+      let bytes: Buffer;
+      try {
+        bytes = await inbox().read(source);
+      } catch (e) {
+        log.debug({ uri: source.uri, err: (e as Error).message }, "dashboard: original not readable");
+        continue;
+      }
+      if (sha256(bytes) !== sha) continue; // replaced since: not this document any more
+      const name = source.key.split("/").pop() || `${sha.slice(0, 12)}`;
+      const mediaType = stored.envelope.source.mediaType;
+      // Only a PDF is shown in the browser; anything else (HTML above all: it would run on this
+      // origin) is a download, in a sandbox should a browser render it anyway.
+      const inline = mediaType === "application/pdf";
+      res.set({
+        "Content-Type": inline ? mediaType : "application/octet-stream",
+        "Content-Disposition": disposition(inline ? "inline" : "attachment", name),
+        "Content-Security-Policy": "sandbox; default-src 'none'",
+      });
+      // the browser's PDF viewer does not run under a sandbox CSP; a PDF (nosniff) is no page of ours
+      if (inline) res.removeHeader("Content-Security-Policy");
+      res.send(bytes);
+      return;
+    }
+    throw new HttpError(404, "the original is not available from the upload bucket");
+  });
+
+  app.use(notFound());
+  app.use(errorHandler(log));
+
+  let closing: Promise<void> | null = null;
+  const close = () =>
+    (closing ??= (async () => {
+      await ready.catch(() => undefined);
+      await metrics.close();
+      // bounded: a Queue may wait for its connection before closing
+      await Promise.all(Object.values(queues).map((q) => withTimeout(q.close(), PROBE_TIMEOUT_MS).catch(() => undefined)));
+      await redis.quit().catch(() => redis.disconnect());
+      await bucket?.close();
+    })());
+  return { app, metrics, ready, close };
+}
+
+/** Listens on host:port (0: any free port); rejects on EADDRINUSE and the like. */
+export function listen(app: Express, host: string, port: number): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = createServer(app);
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve(server);
+    });
+  });
+}
+
+export interface RunningDashboard {
+  url: string;
+  port: number;
+  dashboard: Dashboard;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the dashboard on DASHBOARD_HOST:DASHBOARD_PORT. Refuses (DashboardStartError, saying
+ * why) a non-loopback address without credentials, half a basic-auth pair, or a busy port.
+ */
+export async function startDashboard(config: Config, deps: { store: OutputStore; log: Logger; cacheMs?: number }): Promise<RunningDashboard> {
+  const host = config.DASHBOARD_HOST;
+  const port = config.DASHBOARD_PORT;
+  if (port === "off") throw new DashboardStartError("dashboard: DASHBOARD_PORT is off");
+  const creds = credentialsOf(config);
+  checkBinding(host, port, creds);
+  const dashboard = createDashboard({ config, ...deps });
+  await dashboard.ready;
+  let server: Server;
+  try {
+    server = await listen(dashboard.app, host, port);
+  } catch (e) {
+    await dashboard.close();
+    throw new DashboardStartError(`dashboard: cannot listen on ${host}:${port}: ${(e as Error).message}`, 1);
+  }
+  const actual = (server.address() as AddressInfo).port;
+  const url = `http://${host.includes(":") ? `[${host}]` : host}:${actual}/`;
+  const auth = [creds.user && creds.password ? "basic" : null, creds.token ? "bearer" : null].filter(Boolean);
+  deps.log.info({ url, auth: auth.length ? auth : "none", readOnly: config.DASHBOARD_READONLY }, "dashboard listening");
+  if (!hasCredentials(creds)) deps.log.warn({ url }, "dashboard: no credentials set; it answers every local user of this machine");
+  return {
+    url,
+    port: actual,
+    dashboard,
+    close: async () => {
+      const closed = new Promise<void>((r) => server.close(() => r()));
+      server.closeAllConnections();
+      await closed;
+      await dashboard.close();
+    },
+  };
+}
