@@ -6,6 +6,9 @@ import { z } from "zod";
 
 export const DocumentId = z.string().regex(/^sha256-[0-9a-f]{64}$/, "sha256-<64 hex>");
 
+/** A reprocessing run: part of every job id of the run, so no `:` (BullMQ) and short. */
+export const RunId = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, "letters, digits, . _ - (at most 64)");
+
 export const SourceRefSchema = z.object({
   uri: z.string().min(1),
   key: z.string(),
@@ -22,6 +25,11 @@ const base = {
   bucket: z.string().min(1),
   source: SourceRefSchema,
   fileName: z.string().nullable(),
+  /**
+   * Set by `nianbao reprocess`: the job ids of the run are `<documentId>-r<runId>`, because the
+   * live ids (the document id alone) of jobs kept from earlier runs would swallow the re-add.
+   */
+  runId: RunId.optional(),
 };
 
 export const ExtractJob = z.object(base);
@@ -33,6 +41,10 @@ export type ReconstructJob = z.infer<typeof ReconstructJob>;
 export type StoreJob = z.infer<typeof StoreJob>;
 
 export const documentIdOf = (sha256: string) => `sha256-${sha256}`;
+
+/** The BullMQ job id of a document at every stage: the document id, plus the run if any. */
+export const jobIdOf = (data: { documentId: string; runId?: string | undefined }) =>
+  data.runId ? `${data.documentId}-r${data.runId}` : data.documentId;
 export const shaOf = (documentId: string) => documentId.slice("sha256-".length);
 
 /** Artifact keys in the output store. */

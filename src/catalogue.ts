@@ -179,14 +179,19 @@ export const APPLICATIONS_2021_COLLAPSED: TableDef = {
   rows: [...APPLICATIONS_HEAD, { ...OTHER_HANDLING_SINGLE, path: "otherHandlingAsPrinted" }, ...APPLICATIONS_TAIL],
 };
 
+/** The merged cell over table 三's outcome rows （一）…（七）. */
+export const APPLICATIONS_OUTCOMES_LABEL = "三、本年度办理结果";
+
+/** The merged parent cell over each group of nested rows in table 三, by the group's path. */
+export const APPLICATIONS_GROUP_LABELS: Readonly<Record<string, string>> = {
+  withheld: "（三）不予公开",
+  unableToProvide: "（四）无法提供",
+  notProcessed: "（五）不予处理",
+  otherHandling: "（六）其他处理",
+};
+
 /** Labels of merged parent cells in table 三: printed, but they name no row of their own. */
-export const APPLICATIONS_PARENT_LABELS: readonly string[] = [
-  "三、本年度办理结果",
-  "（三）不予公开",
-  "（四）无法提供",
-  "（五）不予处理",
-  "（六）其他处理",
-];
+export const APPLICATIONS_PARENT_LABELS: readonly string[] = [APPLICATIONS_OUTCOMES_LABEL, ...Object.values(APPLICATIONS_GROUP_LABELS)];
 
 // ------------------------------------------------------------------------------- table 四
 const REVIEW_LITIGATION: TableDef = {
@@ -237,11 +242,49 @@ export const FORMAT_MARKERS: Record<ReportFormat, readonly string[]> = {
   ],
 };
 
+/**
+ * Header cells of the templates that name no row or value column: the banners and merged
+ * headers of the printed layout. Reconstruction anchors on some of them; the results view
+ * renders the official layout from them.
+ */
+export const HEADER_LABELS = {
+  /** Table 二: over the row labels of each clause block. */
+  proactiveContent: "信息内容",
+  /** Table 三: the merged top-left cell. */
+  applicationsNote: "（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）",
+  /** Table 三: over the seven applicant columns. */
+  applicants: "申请人情况",
+  /** Table 三: over the five applicant columns between 自然人 and 总计. */
+  applicantOrganisations: "法人或其他组织",
+  /** Table 四: over the three litigation groups' ten columns (行政复议 is its first row's label). */
+  litigation: "行政诉讼",
+} as const;
+
+/**
+ * Table 二 as printed: one banner per clause of Article 20 of the Regulations, over the rows it
+ * covers, each block with its own header row (信息内容 and the rows' column labels).
+ */
+export const PROACTIVE_CLAUSES: Record<ReportFormat, readonly { clause: string; rows: readonly string[] }[]> = {
+  "2021": [
+    { clause: "第二十条第（一）项", rows: ["regulations", "normativeDocuments"] },
+    { clause: "第二十条第（五）项", rows: ["licensing"] },
+    { clause: "第二十条第（六）项", rows: ["punishment", "coercion"] },
+    { clause: "第二十条第（八）项", rows: ["fees"] },
+  ],
+  "2019": [
+    { clause: "第二十条第（一）项", rows: ["regulations", "normativeDocuments"] },
+    { clause: "第二十条第（五）项", rows: ["licensing", "otherServices"] },
+    { clause: "第二十条第（六）项", rows: ["punishment", "coercion"] },
+    { clause: "第二十条第（八）项", rows: ["fees"] },
+    { clause: "第二十条第（九）项", rows: ["procurement"] },
+  ],
+};
+
 /** Anchors that open each table in the text, and the prose section headings. */
 export const TABLE_ANCHORS: Record<TableId, readonly string[]> = {
-  proactive: ["第二十条第（一）项", "信息内容"],
-  applications: ["（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）", "申请人情况"],
-  reviewLitigation: ["行政复议", "行政诉讼"],
+  proactive: [PROACTIVE_CLAUSES["2021"][0]!.clause, HEADER_LABELS.proactiveContent],
+  applications: [HEADER_LABELS.applicationsNote, HEADER_LABELS.applicants],
+  reviewLitigation: [REVIEW_LITIGATION.rows[0]!.label, HEADER_LABELS.litigation],
 };
 
 export type SectionId = "overview" | "proactive" | "applications" | "reviewLitigation" | "problems" | "other";
@@ -261,11 +304,20 @@ export const SECTION_HEADINGS: Record<SectionId, readonly (readonly string[])[]>
   other: [["其他需要报告的事项"], ["其他需要报告"]],
 };
 
-/** Pre-2019 section headings (legacy reports). */
-export const LEGACY_HEADINGS: Record<string, readonly string[]> = {
-  overview: ["概述"],
-  proactive: ["主动公开政府信息"],
+/**
+ * Pre-2019 section headings (legacy reports, the 2008 Regulations' seven sections), each as
+ * alternative phrases: a short heading line containing any one of them. Checked in this order;
+ * `fees` (收费及减免) and the attachment have no place in the model but end the section before.
+ */
+export const LEGACY_HEADINGS: Record<SectionId | "fees", readonly string[]> = {
+  overview: ["概述", "概况"],
+  proactive: ["主动公开政府信息", "主动公开情况"],
   applications: ["依申请公开"],
+  fees: ["收费及减免", "收费和减免", "收费情况"],
   reviewLitigation: ["复议", "诉讼"],
-  problems: ["存在的主要问题", "改进措施"],
+  problems: ["存在的主要问题", "存在的问题", "存在问题", "不足", "改进措施"],
+  other: ["其他需要报告"],
 };
+
+/** Lines that open the attachments of a legacy report (the statistics table): the sections end there. */
+export const LEGACY_ATTACHMENT_MARKERS: readonly string[] = ["附件", "附表", "统计表", "指标名称", "统计指标"];

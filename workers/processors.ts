@@ -7,6 +7,11 @@
  *                function as `nianbao extract`), store the envelope as an artifact
  *   store        upsert the result into the output store (rule R6 runs there)
  *
+ * Every stage hands on with the same job id (jobIdOf: the document id, plus the run of a
+ * reprocessing run) and the same priority: backfill jobs carry one, live jobs none, and
+ * BullMQ runs jobs without a priority first, so a backfill never holds up a live upload at
+ * any stage.
+ *
  * Bad input (corrupt, encrypted, unsupported, not a report, too large, a parser timeout or
  * crash) throws UnrecoverableError at once, its message starting with the reason code; any
  * other error is retried with exponential backoff and jitter.
@@ -20,8 +25,9 @@ import { isRefusal, type IntermediateDocument } from "../src/document.js";
 import { Envelope } from "../src/model.js";
 import { buildEnvelope, PIPELINE_VERSION, sha256 } from "../src/process.js";
 import type { OutputStore } from "../src/store/types.js";
-import { envelopeKey, ExtractJob, extractionKey, ReconstructJob, shaOf, StoreJob } from "../queues/jobs.js";
+import { envelopeKey, ExtractJob, extractionKey, jobIdOf, ReconstructJob, shaOf, StoreJob } from "../queues/jobs.js";
 import type { Stage } from "../queues/names.js";
+import type { RunState } from "../queues/runs.js";
 import { ExtractFailure, type ExtractPool } from "./extract-pool.js";
 
 export interface Deps {
@@ -30,7 +36,14 @@ export interface Deps {
   bucket: (root: string) => UploadBucket;
   pool: ExtractPool;
   queues: Record<Stage, Queue>;
+  /** The state of a reprocessing run, which the store stage marks documents done in. */
+  runs: (runId: string) => RunState;
   log: Logger;
+}
+
+/** Options of the next stage's job: the same id scheme and the same priority as this one. */
+function nextJobOptions(job: Job, data: { documentId: string; runId?: string | undefined }): { jobId: string; priority?: number } {
+  return { jobId: jobIdOf(data), ...(job.priority > 0 ? { priority: job.priority } : {}) };
 }
 
 /** Codes of failures caused by the file itself: retrying cannot help. */
@@ -78,7 +91,7 @@ export function processors(deps: Deps): Record<Stage, (job: Job) => Promise<unkn
       }
       const artifactKey = extractionKey(sha);
       await store.putArtifact(artifactKey, JSON.stringify(document));
-      await queues.reconstruct.add("reconstruct", ReconstructJob.parse({ ...data, artifactKey }), { jobId: data.documentId });
+      await queues.reconstruct.add("reconstruct", ReconstructJob.parse({ ...data, artifactKey }), nextJobOptions(job, data));
       log.info({ pages: document.pages, blocks: document.blocks.length }, "extracted");
       return { artifactKey, pages: document.pages, bytes: bytes.byteLength, mediaType: document.mediaType };
     },
@@ -99,7 +112,7 @@ export function processors(deps: Deps): Record<Stage, (job: Job) => Promise<unkn
       const key = envelopeKey(sha, PIPELINE_VERSION);
       await store.putArtifact(key, JSON.stringify(envelope));
       const { artifactKey: _unused, ...rest } = data;
-      await queues.store.add("store", StoreJob.parse({ ...rest, envelopeKey: key }), { jobId: data.documentId });
+      await queues.store.add("store", StoreJob.parse({ ...rest, envelopeKey: key }), nextJobOptions(job, data));
       log.info({ status: envelope.validation.status, format: envelope.report.format, year: envelope.report.year }, "reconstructed");
       return { status: envelope.validation.status, format: envelope.report.format };
     },
@@ -111,6 +124,8 @@ export function processors(deps: Deps): Record<Stage, (job: Job) => Promise<unkn
       if (artifact === null) throw new Error(`envelope artifact ${data.envelopeKey} not found`);
       const envelope = Envelope.parse(JSON.parse(artifact));
       const { crossYear } = await store.putResult(envelope, data.source);
+      // After the result is stored: a crash in between retries the job, which stores it again.
+      if (data.runId) await deps.runs(data.runId).markDone(shaOf(data.documentId), envelope.validation.status);
       log.info({ status: envelope.validation.status, agency: envelope.report.agency, crossYear: crossYear.length }, "stored");
       return { status: envelope.validation.status, format: envelope.report.format, crossYear: crossYear.length };
     },

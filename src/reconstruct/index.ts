@@ -21,7 +21,7 @@ import type { IntermediateDocument } from "../document.js";
 import type { Finding, ReportData, TableData } from "../model.js";
 import { alignOrderedThenByLabel, alignRuns, buildRuns, type Alignment, type RowResult } from "./align.js";
 import type { SumCheck } from "./digits.js";
-import { readLegacy } from "./legacy.js";
+import { legacySections as readLegacySections, readLegacy } from "./legacy.js";
 import { labelKey, labelSimilarity } from "./normalize.js";
 import { findHeadings, findMetadata, findRegions, sectionText, type Region } from "./sections.js";
 import { tokenize, type Token, type TokenStream } from "./tokens.js";
@@ -186,8 +186,22 @@ export function reconstruct(doc: IntermediateDocument): Reconstruction {
   const tableTokens = TABLE_IDS.flatMap((id) => (regions[id] ? tokensOf(stream, regions[id] as Region) : []));
   const hasTables = regions.applications !== null || regions.proactive !== null;
   if (!hasTables) {
+    // A pre-2019 report has its own headings (LEGACY_HEADINGS) and ends with attachments.
+    const legacySections = readLegacySections(stream);
     return {
-      report: { format: "legacy", ...meta, sections, proactive: null, applications: null, reviewLitigation: null, legacy: readLegacy(stream) },
+      report: {
+        format: "legacy",
+        ...meta,
+        sections: {
+          overview: legacySections.overview ?? sections.overview,
+          problems: legacySections.problems ?? sections.problems,
+          other: legacySections.other ?? sections.other,
+        },
+        proactive: null,
+        applications: null,
+        reviewLitigation: null,
+        legacy: readLegacy(stream),
+      },
       findings: [],
       incomplete: stream.tokens.length === 0,
       looksLikeReport,

@@ -14,12 +14,15 @@
  *
  * Writes are serialised inside one process. Across processes, the ingest record's firstTime is
  * still exact (it is created with link(), which fails if the file exists) and index lines are
- * single O_APPEND writes; the R6 recomputation of neighbours is not locked across processes,
- * so run several writers against PgStore instead.
+ * single O_APPEND writes; putResult also takes a lock file (`<root>/.results.lock`), so that
+ * two workers storing an agency's year N and year N+1 at the same time (a backfill does) each
+ * see the other's result and R6 comes out the same as in one process. A lock left by a
+ * process that died is taken over. Several hosts sharing one folder should use PgStore.
  */
 import { createHash, randomBytes } from "node:crypto";
 import { constants as fsConstants } from "node:fs";
 import { appendFile, link, mkdir, open, readFile, rename, rm, stat, unlink } from "node:fs/promises";
+import { hostname } from "node:os";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import type { Envelope, Finding, ValidationStatus } from "../model.js";
 import { agencyKey, compareVersions, crossYearSlot, pickNeighbour, r6Findings, type CrossYearSlot } from "./cross-year.js";
@@ -159,12 +162,16 @@ export class FileStore implements OutputStore {
     return readText(this.path("artifacts", `${safeSegment(key)}.json`));
   }
 
+  async hasArtifact(key: string): Promise<boolean> {
+    return exists(this.path("artifacts", `${safeSegment(key)}.json`));
+  }
+
   // -------------------------------------------------------------------------------- results
   async putResult(envelope: Envelope, source: SourceRef | null): Promise<{ crossYear: Finding[] }> {
     const { sha256 } = envelope.source;
     const version = envelope.pipeline.version;
     assertSha(sha256);
-    return this.serial(async () => {
+    return this.serial(() => this.locked(async () => {
       await this.refreshIndex();
       const slot = crossYearSlot(envelope);
       const previous = slot ? await this.neighbour({ agencyKey: slot.agencyKey, year: slot.year - 1 }, sha256) : null;
@@ -198,7 +205,7 @@ export class FileStore implements OutputStore {
       if (oldSlot) affected.set(slotKey(oldSlot), oldSlot);
       for (const s of affected.values()) await this.recheckNextYear(s);
       return { crossYear };
-    });
+    }));
   }
 
   async getResult(sha256: string, pipelineVersion?: string): Promise<StoredReport | null> {
@@ -292,6 +299,32 @@ export class FileStore implements OutputStore {
     const run = this.queue.then(fn, fn);
     this.queue = run.catch(() => undefined);
     return run;
+  }
+
+  /** Runs `fn` holding the results lock file, which serialises putResult across processes. */
+  private async locked<T>(fn: () => Promise<T>): Promise<T> {
+    const lock = join(this.root, ".results.lock");
+    const owner = `${hostname()} ${process.pid}\n`;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await writeFileExclusive(lock, owner);
+        break;
+      } catch (e) {
+        if (errorCode(e) !== "EEXIST") throw e;
+        const held = await readText(lock);
+        if (held !== null && (await isStaleLock(lock, held))) {
+          // Remove only the lock just judged stale, not one another process has taken since.
+          if ((await readText(lock)) === held) await rm(lock, { force: true });
+          continue;
+        }
+        await new Promise((r) => setTimeout(r, Math.min(1 + attempt, 20)));
+      }
+    }
+    try {
+      return await fn();
+    } finally {
+      await rm(lock, { force: true });
+    }
   }
 
   /** Joins sanitised segments under the root and refuses anything that would land outside it. */
@@ -463,6 +496,36 @@ async function writeExclusive(file: string, data: string): Promise<boolean> {
     throw e;
   } finally {
     await unlink(tmp).catch(() => undefined);
+  }
+}
+
+/** Creates `file` with `data`; fails with EEXIST if it exists (O_EXCL). */
+async function writeFileExclusive(file: string, data: string): Promise<void> {
+  const fh = await open(file, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL, 0o644);
+  try {
+    await fh.writeFile(data, "utf8");
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Putting one result takes milliseconds: a lock older than this was left by a crash. */
+const STALE_LOCK_MS = 30_000;
+
+/** A lock whose owner process on this host is gone, or that has been held for too long. */
+async function isStaleLock(file: string, held: string): Promise<boolean> {
+  const [host, pid] = held.trim().split(" ");
+  if (host === hostname() && pid !== undefined && /^\d+$/.test(pid)) {
+    try {
+      process.kill(Number(pid), 0);
+    } catch (e) {
+      if (errorCode(e) === "ESRCH") return true;
+    }
+  }
+  try {
+    return Date.now() - (await stat(file)).mtimeMs > STALE_LOCK_MS;
+  } catch {
+    return false; // gone already: the next attempt takes it
   }
 }
 

@@ -76,6 +76,8 @@ export interface OutputStore {
   /** Extraction artifacts (the intermediate document as JSON), by key. */
   putArtifact(key: string, data: string): Promise<void>;
   getArtifact(key: string): Promise<string | null>;
+  /** Whether an artifact exists, without reading it (optional: getArtifact answers too). */
+  hasArtifact?(key: string): Promise<boolean>;
 
   /**
    * Upserts the result keyed by (sha256, pipeline version), then evaluates rule R6 against
