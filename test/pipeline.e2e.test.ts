@@ -23,7 +23,7 @@ import type { OutputStore } from "../src/store/types.js";
 import { StageQueues } from "../queues/connection.js";
 import { reasonCode } from "../workers/processors.js";
 import { CORPUS } from "./support/corpus.js";
-import { freshDatabase, REDIS_URL, startCli, stop, uniquePrefix, waitFor, type Proc } from "./support/pipeline.js";
+import { ARTIFACTS, freshDatabase, REDIS_URL, startCli, stop, uniquePrefix, waitFor, type Proc } from "./support/pipeline.js";
 
 const SYNTHETIC = join(CORPUS, "synthetic");
 const inputs = readdirSync(SYNTHETIC)
@@ -170,6 +170,10 @@ for (const kind of ["file", "postgres"] as const) {
       await extract.close();
       // bring a second worker back for the next test
       procs[0] = startCli(`${prefix}-worker-c`, ["worker"], env);
+      // Wait until it runs: a SIGTERM that comes before the worker has installed its signal
+      // handlers (the shutdown test below) would kill it outright, not shut it down.
+      const logC = join(ARTIFACTS, `${prefix}-worker-c.log`);
+      await waitFor("worker c to start", async () => readFileSync(logC, "utf8").includes('"msg":"workers started"'), 30_000);
     }, 150_000);
 
     it("fails a corrupt and an encrypted file with their reason codes, and keeps serving", async () => {

@@ -13,6 +13,7 @@ import { processBytes } from "../src/process.js";
 import { openStore } from "../src/store/index.js";
 import { cellRows, PgStore, withDefaultUser } from "../src/store/pg.js";
 import type { SourceRef } from "../src/store/types.js";
+import { TcpProxy } from "./support/tcp-proxy.js";
 
 // ------------------------------------------------------------------------------- fixtures
 const source = (name: string, versionId: string | null = null): SourceRef => ({
@@ -300,6 +301,34 @@ describe("PgStore rule R6 (cross-year)", () => {
         await other.close();
       }
       expect((await store.getResult(y2022.source.sha256))?.crossYear).toHaveLength(2);
+    }
+  });
+});
+
+describe("PgStore when the connection is lost in the middle of a transaction", () => {
+  it("fails that call, not the process, and works again once the server is back", async () => {
+    // The cut comes at the BEGIN of putResult's transaction, on a checked-out client: pg then
+    // fails the query and also emits "error" on the client, which used to be unhandled and
+    // killed the process (here: an unhandled error failing the test run).
+    const target = new URL(url);
+    const proxy = new TcpProxy(Number(target.port || 5432), target.hostname);
+    await proxy.listen(0);
+    const via = new URL(url);
+    via.port = String(proxy.port);
+    const flaky = new PgStore(via.href, { connectionTimeoutMillis: 2000 });
+    try {
+      const env = envelope(yearReport("断线测试区人民政府", 2021), "pg-lost-connection");
+      expect(await flaky.hasResult(env.source.sha256, env.pipeline.version)).toBe(false); // a pooled, idle client
+      const cut = proxy.cutAtNextTransaction(5000);
+      await expect(flaky.putResult(env, null)).rejects.toThrow(/Connection terminated/);
+      expect(await cut).toBe("transaction");
+      await expect(flaky.hasResult(env.source.sha256, env.pipeline.version)).rejects.toThrow(); // still down
+      await proxy.listen(proxy.port);
+      await flaky.putResult(env, null);
+      expect(await store.hasResult(env.source.sha256, env.pipeline.version)).toBe(true);
+    } finally {
+      await flaky.close();
+      await proxy.close();
     }
   });
 });

@@ -184,6 +184,11 @@ export class PgStore implements OutputStore {
     return rows[0]?.data ?? null;
   }
 
+  async hasArtifact(key: string): Promise<boolean> {
+    const { rowCount } = await this.pool.query("SELECT 1 FROM artifacts WHERE key = $1", [artifactKey(key)]);
+    return (rowCount ?? 0) > 0;
+  }
+
   // -------------------------------------------------------------------------------- results
   async putResult(envelope: Envelope, source: SourceRef | null): Promise<{ crossYear: Finding[] }> {
     const { sha256 } = envelope.source;
@@ -345,6 +350,14 @@ export class PgStore implements OutputStore {
   private async tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
     const c = await this.pool.connect();
     let broken: Error | undefined;
+    // A checked-out client has no listener of the pool's (pool.on("error") only covers idle
+    // ones): if its connection drops mid-transaction, pg fails the query AND emits "error" on
+    // the client, and an unhandled "error" kills the whole worker process. Keep the error:
+    // the query rejects anyway, and the client is then destroyed rather than reused.
+    const onError = (e: Error) => {
+      broken ??= e;
+    };
+    c.on("error", onError);
     try {
       await c.query("BEGIN");
       const out = await fn(c);
@@ -357,6 +370,7 @@ export class PgStore implements OutputStore {
       });
       throw e;
     } finally {
+      c.off("error", onError);
       c.release(broken);
     }
   }
