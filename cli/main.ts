@@ -33,7 +33,13 @@ const USAGE = `usage: nianbao COMMAND [ARGS]
   watch [DIR|s3://bucket/prefix]       ingest new files from the upload bucket (default INBOX)
   enqueue FILE...                      add files to the pipeline directly
   status [--json] [--failures N]       queue counts and the last failures with their reasons
-  start [DIR|s3://…]                   workers and watcher together (npm start)
+  reprocess SELECTOR... [--from …]     reprocess stored documents at backfill priority
+                                       (--year, --agency, --status, --since-version, PATH, --all;
+                                       --dry-run; see nianbao reprocess --help)
+  import DIR|s3://bucket/prefix        enqueue a whole archive, any depth, at backfill priority
+  report --year N [--format csv|json]  cross-year findings: R6 disagreements, missing reports
+  start [DIR|s3://…]                   workers, watcher and dashboard together (npm start)
+  dashboard [--host H] [--port P]      queue dashboard, /metrics and the results pages (README "Dashboard")
 
   The pipeline commands read their configuration from the environment (README "Configuration").
 

@@ -49,9 +49,11 @@ async function withStore<T>(config: Config, fn: (store: OutputStore) => Promise<
 
 export async function workerCommand(config: Config): Promise<number> {
   const log = createLogger(config.LOG_LEVEL);
+  // Listen before starting anything: a signal during start-up then stops cleanly too.
+  const signal = untilSignal(log);
   return withStore(config, async (store) => {
     const running = startWorkers(config, store, log);
-    const sig = await untilSignal(log);
+    const sig = await signal;
     log.info({ signal: sig }, "stopping");
     await running.close();
     return 0;
@@ -71,12 +73,13 @@ function watcherFor(config: Config, store: OutputStore, queues: StageQueues, roo
 export async function watchCommand(config: Config, args: string[]): Promise<number> {
   const root = args[0] ?? config.INBOX;
   const log = createLogger(config.LOG_LEVEL);
+  const signal = untilSignal(log);
   return withStore(config, async (store) => {
-    const queues = new StageQueues(config, "producer");
+    const queues = new StageQueues(config, "producer", (e) => log.warn({ err: e.message }, "redis unavailable; retrying"));
     const watcher = watcherFor(config, store, queues, root, log);
     log.info({ inbox: root, intervalMs: config.POLL_INTERVAL_MS }, "watching");
     watcher.start();
-    await untilSignal(log);
+    await signal;
     await watcher.stop();
     await queues.close();
     log.info(watcher.stats, "watcher stopped");
@@ -84,20 +87,34 @@ export async function watchCommand(config: Config, args: string[]): Promise<numb
   });
 }
 
-/** `npm start`: the workers and the watcher in one process. */
+/** `npm start`: the workers, the watcher and (unless DASHBOARD_PORT=off) the dashboard in one process. */
 export async function startCommand(config: Config, args: string[]): Promise<number> {
   const root = args[0] ?? config.INBOX;
   const log = createLogger(config.LOG_LEVEL);
+  const signal = untilSignal(log);
   return withStore(config, async (store) => {
-    const queues = new StageQueues(config, "producer");
+    // The dashboard first: when it refuses its configuration (saying why), nothing has started.
+    let dashboard: { close(): Promise<void> } | null = null;
+    if (config.DASHBOARD_PORT !== "off") {
+      const { startDashboard, DashboardStartError } = await import("../dashboard/server.js");
+      try {
+        dashboard = await startDashboard(config, { store, log });
+      } catch (e) {
+        if (!(e instanceof DashboardStartError)) throw e;
+        process.stderr.write(`nianbao: ${e.message}\n`);
+        return e.exitCode;
+      }
+    }
+    const queues = new StageQueues(config, "producer", (e) => log.warn({ err: e.message }, "redis unavailable; retrying"));
     const running = startWorkers(config, store, log);
     const watcher = watcherFor(config, store, queues, root, log);
     log.info({ inbox: root, store: config.STORE_URL }, "nianbao started");
     watcher.start();
-    await untilSignal(log);
+    await signal;
     await watcher.stop();
     await running.close();
     await queues.close();
+    await dashboard?.close();
     return 0;
   });
 }

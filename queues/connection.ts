@@ -31,13 +31,33 @@ export function defaultJobOptions(config: Config): DefaultJobOptions {
 
 export class StageQueues {
   readonly queues: Record<Stage, Queue>;
-  private readonly connection: Redis;
+  /** The queues' own connection, also used for the run state of reprocessing (queues/runs.ts). */
+  readonly connection: Redis;
 
-  constructor(config: Config, role: "worker" | "producer" = "producer") {
+  /**
+   * `onError` hears connection errors (Redis down): without a listener they would surface as
+   * raw stack traces on stderr; the connection keeps retrying either way.
+   */
+  constructor(config: Config, role: "worker" | "producer" = "producer", onError?: (e: Error) => void) {
     this.connection = redisConnection(config.REDIS_URL, role);
     const connection = this.connection as unknown as ConnectionOptions;
     const opts = { connection, prefix: config.QUEUE_PREFIX, defaultJobOptions: defaultJobOptions(config) };
     this.queues = Object.fromEntries(STAGES.map((s) => [s, new Queue(QUEUE_NAMES[s], opts)])) as Record<Stage, Queue>;
+    let last = 0;
+    const report = (e: Error) => {
+      // one line per 10 s at most while Redis stays down
+      if (Date.now() - last < 10_000) return;
+      last = Date.now();
+      if (onError) onError(e);
+      else process.stderr.write(`nianbao: redis: ${e.message}\n`);
+    };
+    for (const q of Object.values(this.queues)) q.on("error", report);
+    this.connection.on("error", report);
+  }
+
+  /** Resolves once Redis is connected: the connection fails commands sent before (no offline queue). */
+  async ready(): Promise<void> {
+    await Promise.all(Object.values(this.queues).map((q) => q.waitUntilReady()));
   }
 
   async close(): Promise<void> {

@@ -13,6 +13,7 @@ import type { OutputStore } from "../src/store/types.js";
 import { redisConnection, StageQueues } from "../queues/connection.js";
 import { QUEUE_NAMES, STAGES, type Stage } from "../queues/names.js";
 import { shaOf } from "../queues/jobs.js";
+import { RunState } from "../queues/runs.js";
 import { ExtractPool } from "./extract-pool.js";
 import { processors, reasonCode } from "./processors.js";
 
@@ -22,7 +23,7 @@ export interface RunningWorkers {
 }
 
 export function startWorkers(config: Config, store: OutputStore, log: Logger): RunningWorkers {
-  const queues = new StageQueues(config, "producer");
+  const queues = new StageQueues(config, "producer", (e) => log.warn({ err: e.message }, "redis unavailable; retrying"));
   const connection = redisConnection(config.REDIS_URL, "worker");
   const pool = new ExtractPool({ size: config.CONCURRENCY, memoryMb: config.PARSER_MEMORY_MB });
   const buckets = new Map<string, UploadBucket>();
@@ -31,7 +32,8 @@ export function startWorkers(config: Config, store: OutputStore, log: Logger): R
     if (!b) buckets.set(root, (b = openBucket(root, { maxBytes: config.MAX_FILE_BYTES })));
     return b;
   };
-  const procs = processors({ config, store, bucket, pool, queues: queues.queues, log });
+  const runs = (runId: string) => new RunState(queues.connection, config.QUEUE_PREFIX, runId, config.KEEP_FAILED_S);
+  const procs = processors({ config, store, bucket, pool, queues: queues.queues, runs, log });
   const concurrency: Record<Stage, number> = { extract: config.CONCURRENCY, reconstruct: 2, store: 4 };
 
   const workers = Object.fromEntries(
@@ -50,13 +52,20 @@ export function startWorkers(config: Config, store: OutputStore, log: Logger): R
         if (!job) return;
         const final = err.name === "UnrecoverableError" || job.attemptsMade >= (job.opts.attempts ?? 1);
         const code = reasonCode(err.message);
-        const documentId = String(job.id);
+        const data = job.data as { documentId?: unknown; runId?: unknown; source?: never };
+        // The document id is in the data; the job id has the run appended for reprocessing.
+        const documentId = typeof data.documentId === "string" ? data.documentId : String(job.id);
+        const sha = documentId.startsWith("sha256-") ? shaOf(documentId) : documentId;
         log.warn({ stage, jobId: job.id, documentId, code, attempt: job.attemptsMade, final, err: err.message }, "job failed");
         if (!final) return;
+        if (typeof data.runId === "string")
+          runs(data.runId)
+            .markFailed(sha, code)
+            .catch((e: unknown) => log.error({ err: String(e), documentId, runId: data.runId }, "could not record the failure in the run"));
         store
           .recordFailure({
-            sha256: documentId.startsWith("sha256-") ? shaOf(documentId) : documentId,
-            source: (job.data as { source?: never }).source ?? null,
+            sha256: sha,
+            source: data.source ?? null,
             code,
             message: err.message,
             at: new Date().toISOString(),
