@@ -22,6 +22,7 @@ import type { OutputStore } from "../../src/store/types.js";
 import { QUEUE_NAMES, STAGES, type Stage } from "../../queues/names.js";
 import { CORPUS } from "../support/corpus.js";
 import { ARTIFACTS, freshDatabase, REDIS_URL, startCli, stop, uniquePrefix, waitFor, type Proc } from "../support/pipeline.js";
+import { buildPdf as sharedBuildPdf } from "../support/pdf.js";
 
 export { REDIS_URL, startCli, stop, waitFor, type Proc };
 export { TcpProxy } from "../support/tcp-proxy.js";
@@ -59,47 +60,12 @@ export function corpusBytes(name: string): Buffer {
 }
 
 // ------------------------------------------------------------------------------------------
-// Hand-made PDFs (as in test/extract-pdf.test.ts)
+// Hand-made PDFs (test/support/pdf.ts), as Buffers
 
 /** A PDF with one page per content stream, Helvetica as /F1, and named grey image XObjects. */
-export function buildPdf(pages: readonly string[], opts: { xobjects?: Record<string, [number, number]> } = {}): Buffer {
-  const objects: string[] = [];
-  const add = (body: string) => objects.push(body);
-  add("<< /Type /Catalog /Pages 2 0 R >>");
-  add(""); // 2: the page tree, written once the pages are known
-  const font = add("<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>");
-  const xobjRefs = Object.entries(opts.xobjects ?? {})
-    .map(([name, [w, h]]) => {
-      const data = "\x80".repeat(w * h);
-      const n = add(
-        `<< /Type /XObject /Subtype /Image /Width ${w} /Height ${h} /ColorSpace /DeviceGray ` +
-          `/BitsPerComponent 8 /Length ${data.length} >>\nstream\n${data}\nendstream`,
-      );
-      return `/${name} ${n} 0 R`;
-    })
-    .join(" ");
-  const kids = pages.map((content) => {
-    const stream = add(`<< /Length ${content.length} >>\nstream\n${content}\nendstream`);
-    return add(
-      `<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents ${stream} 0 R ` +
-        `/Resources << /Font << /F1 ${font} 0 R >> /XObject << ${xobjRefs} >> >> >>`,
-    );
-  });
-  objects[1] = `<< /Type /Pages /Kids [${kids.map((k) => `${k} 0 R`).join(" ")}] /Count ${kids.length} >>`;
-  let out = "%PDF-1.4\n";
-  const offsets: number[] = [];
-  objects.forEach((body, i) => {
-    offsets.push(out.length);
-    out += `${i + 1} 0 obj\n${body}\nendobj\n`;
-  });
-  const xref = out.length;
-  out += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n`;
-  for (const o of offsets) out += `${String(o).padStart(10, "0")} 00000 n \n`;
-  out += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
-  return Buffer.from(out, "latin1");
-}
-
-export const pdfText = (x: number, y: number, s: string) => `BT /F1 10 Tf ${x} ${y} Td (${s}) Tj ET`;
+export const buildPdf = (pages: readonly string[], opts: { xobjects?: Record<string, [number, number]> } = {}): Buffer =>
+  Buffer.from(sharedBuildPdf([...pages], opts));
+export { pdfText } from "../support/pdf.js";
 
 // ------------------------------------------------------------------------------------------
 // ZIP archives
