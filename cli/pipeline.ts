@@ -10,7 +10,7 @@ import { parseArgs } from "node:util";
 import type { Logger } from "pino";
 import { openBucket } from "../src/bucket/index.js";
 import type { Config } from "../src/config.js";
-import { openStore } from "../src/store/index.js";
+import { withStore } from "../src/store/index.js";
 import type { OutputStore } from "../src/store/types.js";
 import { StageQueues } from "../queues/connection.js";
 import { STAGES } from "../queues/names.js";
@@ -37,21 +37,11 @@ function untilSignal(log: Logger): Promise<string> {
   });
 }
 
-async function withStore<T>(config: Config, fn: (store: OutputStore) => Promise<T>): Promise<T> {
-  const store = openStore(config.STORE_URL);
-  await store.init();
-  try {
-    return await fn(store);
-  } finally {
-    await store.close();
-  }
-}
-
 export async function workerCommand(config: Config): Promise<number> {
   const log = createLogger(config.LOG_LEVEL);
   // Listen before starting anything: a signal during start-up then stops cleanly too.
   const signal = untilSignal(log);
-  return withStore(config, async (store) => {
+  return withStore(config.STORE_URL, async (store) => {
     const running = startWorkers(config, store, log);
     const sig = await signal;
     log.info({ signal: sig }, "stopping");
@@ -74,7 +64,7 @@ export async function watchCommand(config: Config, args: string[]): Promise<numb
   const root = args[0] ?? config.INBOX;
   const log = createLogger(config.LOG_LEVEL);
   const signal = untilSignal(log);
-  return withStore(config, async (store) => {
+  return withStore(config.STORE_URL, async (store) => {
     const queues = new StageQueues(config, "producer", (e) => log.warn({ err: e.message }, "redis unavailable; retrying"));
     const watcher = watcherFor(config, store, queues, root, log);
     log.info({ inbox: root, intervalMs: config.POLL_INTERVAL_MS }, "watching");
@@ -92,7 +82,7 @@ export async function startCommand(config: Config, args: string[]): Promise<numb
   const root = args[0] ?? config.INBOX;
   const log = createLogger(config.LOG_LEVEL);
   const signal = untilSignal(log);
-  return withStore(config, async (store) => {
+  return withStore(config.STORE_URL, async (store) => {
     // The dashboard first: when it refuses its configuration (saying why), nothing has started.
     let dashboard: { close(): Promise<void> } | null = null;
     if (config.DASHBOARD_PORT !== "off") {
@@ -124,7 +114,7 @@ export async function enqueueCommand(config: Config, args: string[]): Promise<nu
     process.stderr.write("usage: nianbao enqueue FILE...\n");
     return 2;
   }
-  return withStore(config, async (store) => {
+  return withStore(config.STORE_URL, async (store) => {
     const queues = new StageQueues(config, "producer");
     let failed = 0;
     try {

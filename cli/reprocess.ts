@@ -10,8 +10,7 @@ import type { BucketObject, UploadBucket } from "../src/bucket/types.js";
 import type { Config } from "../src/config.js";
 import { PIPELINE_VERSION } from "../src/process.js";
 import { agencyKey } from "../src/store/cross-year.js";
-import { openStore } from "../src/store/index.js";
-import type { OutputStore } from "../src/store/types.js";
+import { withStore } from "../src/store/index.js";
 import {
   describeSelection,
   EMPTY_SELECTION,
@@ -172,16 +171,6 @@ function interruptible(onFirst: () => void): { signal: AbortSignal; dispose: () 
   };
 }
 
-async function withStore<T>(config: Config, fn: (store: OutputStore) => Promise<T>): Promise<T> {
-  const store = openStore(config.STORE_URL);
-  await store.init();
-  try {
-    return await fn(store);
-  } finally {
-    await store.close();
-  }
-}
-
 function tallyLine(t: BackfillTally, dryRun: boolean): string {
   const verb = dryRun ? "would enqueue" : "enqueued";
   const parts = [
@@ -274,7 +263,7 @@ export async function reprocessCommand(config: Config, args: string[]): Promise<
     retryFailed: opts.retryFailed,
   };
 
-  return withStore(config, async (store) => {
+  return withStore(config.STORE_URL, async (store) => {
     if (opts.dryRun) {
       // Reads the store only: no Redis, no run, no files.
       const tally = await enqueueBackfill({
@@ -380,7 +369,7 @@ export async function importCommand(config: Config, args: string[]): Promise<num
   } catch (e) {
     return usage(IMPORT_USAGE, (e as Error).message);
   }
-  return withStore(config, async (store) => {
+  return withStore(config.STORE_URL, async (store) => {
     const queues = new StageQueues(config, "producer");
     const producer = new Producer(queues, store, bucket.root);
     const stats = { enqueued: 0, duplicates: 0, failed: 0 };

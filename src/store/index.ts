@@ -26,6 +26,17 @@ export function openStore(url?: string): OutputStore {
   throw new Error(`unsupported store URL scheme "${scheme}:" (use a folder path, file:///…, or postgres://…)`);
 }
 
+/** Opens and initialises the store at `url`, runs `fn` with it, and closes it whatever happens. */
+export async function withStore<T>(url: string | undefined, fn: (store: OutputStore) => Promise<T>): Promise<T> {
+  const store = openStore(url);
+  await store.init();
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}
+
 export { FileStore } from "./file.js";
 export { PgStore } from "./pg.js";
 export type { FailureRecord, IngestRecord, OutputStore, SourceRef, StoredReport } from "./types.js";
