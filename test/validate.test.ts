@@ -134,6 +134,13 @@ describe("R7 prose figures agree with the tables", () => {
   it("is silent when they agree", () => {
     expect(rules(base())).not.toContain("R7");
   });
+  it("reads a figure that the page's line wrapping cut from its unit, but not across a heading", () => {
+    const r = base();
+    r.sections.overview = "（二）依申请公开情况\n2021年，全县共受理政府信息公开申请 15\n件，均按时答复。";
+    expect(validate(r, [], false).findings.find((x) => x.rule === "R7")).toMatchObject({ expected: 15, actual: 12 });
+    r.sections.overview = "（二）行政复议\n3件复议均已审结。"; // review.total is 0: a heading run into the sentence would read 行政复议3件
+    expect(rules(r)).not.toContain("R7");
+  });
 });
 
 describe("R8 2021: section 六 reports 信息处理费", () => {

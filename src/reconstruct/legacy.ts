@@ -7,6 +7,7 @@
 import { LEGACY_ATTACHMENT_MARKERS, LEGACY_HEADINGS, type SectionId } from "../catalogue.js";
 import type { LegacyFigure, LegacyStatistic } from "../model.js";
 import { enumeratorOf, labelKey, nfkc, parseValue } from "./normalize.js";
+import { proseFigures } from "./prose.js";
 import type { TextLine, Token, TokenStream } from "./tokens.js";
 
 const UNIT_RE = /^(条|件|个|次|人|人次|项|万元|元|份|篇|期|场|家|%|件次)$/;
@@ -39,25 +40,6 @@ function statistics(stream: TokenStream): LegacyStatistic[] {
     // A group label (一、主动公开情况 | | |) has neither unit nor values: not a statistic.
     if (values.length === 0 || (!unitCell && values.every((v) => v === null))) continue;
     out.push({ label: label.replace(/\s+/g, ""), unit: unitCell ? nfkc(unitCell.text).trim() : null, values });
-  }
-  return out;
-}
-
-const FIGURES: readonly { label: string; re: RegExp }[] = [
-  { label: "主动公开政府信息", re: /主动公开(?:政府)?信息\s*(?:共\s*)?(\d[\d,]*)\s*(条|件)/ },
-  { label: "受理政府信息公开申请", re: /(?:受理|收到)(?:[^。，,]{0,12})?申请\s*(?:共\s*)?(\d[\d,]*)\s*(件|条|个)/ },
-  { label: "行政复议", re: /行政复议\s*(?:案件)?\s*(?:共\s*)?(\d[\d,]*)\s*(件|起|次)/ },
-  { label: "行政诉讼", re: /行政诉讼\s*(?:案件)?\s*(?:共\s*)?(\d[\d,]*)\s*(件|起|次)/ },
-];
-
-/** The main figures stated in prose, each with the sentence it came from. */
-export function proseFigures(text: string): LegacyFigure[] {
-  const out: LegacyFigure[] = [];
-  for (const sentence of nfkc(text).split(/(?<=[。；;！!])|\n/)) {
-    for (const f of FIGURES) {
-      const m = f.re.exec(sentence);
-      if (m) out.push({ label: f.label, value: Number((m[1] as string).replace(/,/g, "")), unit: m[2] as string, evidence: sentence.trim() });
-    }
   }
   return out;
 }

@@ -8,7 +8,7 @@
  */
 import { APPLICANT_COLUMNS, CATALOGUE, OUTCOME_COLUMNS, type ReportFormat } from "../catalogue.js";
 import type { Finding, ReportData, TableData } from "../model.js";
-import { proseFigures } from "../reconstruct/legacy.js";
+import { proseFigures } from "../reconstruct/prose.js";
 
 export interface RuleOutcome {
   findings: Finding[];
