@@ -192,6 +192,103 @@ describe("flattened text that lost its cell order", () => {
     expect(v.findings.find((f) => f.path === "applications.withheld.stateSecret")?.message).toContain("do not add up");
     expect(get(rec.report.applications, "withheld.thirdPartyRights.total")).toBe(1);
   });
+
+  // Plain pdftotext writes the rows that share a merged cell as blocks, column by column, one
+  // number per line, with their labels after the numbers.
+  const layoutLines = () => ROWS_2021.map(([l, v]) => `${l.split(" | ").pop()}      ${v.join("     ")}`);
+  const oneNumberPerLine = (values: number[]) => values.join("\n");
+  const columnMajor = (rows: [string, number[]][]) => rows[0]![1].flatMap((_, c) => rows.map(([, v]) => v[c]!));
+
+  it("reads rows printed one number per line column by column when only that order adds up (T7)", () => {
+    const lines = layoutLines();
+    const block = ROWS_2021.slice(4, 13); // （三）1 … （四）1: nine rows
+    const partly = ROWS_2021[3]!;
+    lines.splice(
+      3,
+      10,
+      [partly[0], oneNumberPerLine(partly[1]), oneNumberPerLine(columnMajor(block)), ...block.map(([l]) => l.split(" | ").pop())].join("\n"),
+    );
+    const { rec, v } = report([HEAD, T2_2021, T3_HEADER, lines.join("\n"), T4, TAIL].join("\n"));
+    expect(get(rec.report.applications, "withheld.thirdPartyRights")).toEqual({
+      naturalPerson: 1, commercialEnterprise: 0, researchInstitution: 0, socialWelfareOrganization: 0, legalServiceAgency: 0, other: 0, total: 1,
+    });
+    expect(get(rec.report.applications, "unableToProvide.notHeld.legalServiceAgency")).toBe(1);
+    expect(get(rec.report.applications, "unableToProvide.notHeld.total")).toBe(3);
+    expect(get(rec.report.applications, "partiallyGranted.total")).toBe(1);
+    expect(v.findings.filter((f) => f.rule === "T7").map((f) => f.path)).toEqual(["applications.partiallyGranted"]);
+    expect(v.status).toBe("valid");
+  });
+
+  it("leaves such rows null when two cell orders add up", () => {
+    const lines = layoutLines();
+    // 0 0 0 0 0 0 0 | 1 2 0 …: the second row fails as printed; read as one row then a block
+    // of two, or as a block of three, both add up, with different cells
+    const values = [0, 0, 0, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2];
+    lines.splice(4, 3, `（三）不予公开\n1.属于国家秘密\n${oneNumberPerLine(values)}\n2.其他法律行政法规禁止公开\n3.危及“三安全一稳定”`);
+    const { rec, v } = report([HEAD, T2_2021, T3_HEADER, lines.join("\n"), T4, TAIL].join("\n"));
+    expect(get(rec.report.applications, "withheld.stateSecret.naturalPerson")).toBe(null);
+    expect(get(rec.report.applications, "withheld.prohibitedByLaw.total")).toBe(null);
+    expect(get(rec.report.applications, "withheld.threeSecuritiesOneStability.total")).toBe(null);
+    expect(v.findings.find((f) => f.path === "applications.withheld.prohibitedByLaw")?.message).toContain("more than one cell order");
+    expect(get(rec.report.applications, "withheld.thirdPartyRights.total")).toBe(1);
+  });
+
+  it("keeps the printed order when it adds up, though another order would too", () => {
+    const lines = layoutLines();
+    // 0×7 then 1 0 0 0 0 0 1: read by column as a block of two it adds up as well (0 0 0 1 0 0 1)
+    const values = [0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1];
+    lines.splice(16, 2, `2.重复申请\n${oneNumberPerLine(values)}\n3.要求提供公开出版物`);
+    const { rec, v } = report([HEAD, T2_2021, T3_HEADER, lines.join("\n"), T4, TAIL].join("\n"));
+    expect(get(rec.report.applications, "notProcessed.publication.naturalPerson")).toBe(1);
+    expect(get(rec.report.applications, "notProcessed.publication.legalServiceAgency")).toBe(0);
+    expect(v.findings.some((f) => f.rule === "T7")).toBe(false);
+  });
+});
+
+describe("table 四 out of order in flattened text", () => {
+  const T4_HEAD = `四、政府信息公开行政复议、行政诉讼情况
+行政复议
+行政诉讼
+未经复议直接起诉
+复议后起诉`;
+  const body = (t4: string, overview = "") =>
+    [HEAD, overview, T2_2021, T3_HEADER, pipeRows(ROWS_2021), T4_HEAD, t4, TAIL].filter((x) => x !== "").join("\n");
+
+  it("reads its data row cut in pieces by header words when every group adds up", () => {
+    const { rec, v } = report(body("1\n1\n0\n0\n2\n1\n0\n0\n0\n1\n2\n0\n1\n0\n总计\n3"));
+    expect(rec.report.reviewLitigation).toEqual({
+      review: { maintained: 1, corrected: 1, other: 0, pending: 0, total: 2 },
+      litigationDirect: { maintained: 1, corrected: 0, other: 0, pending: 0, total: 1 },
+      litigationAfterReview: { maintained: 2, corrected: 0, other: 1, pending: 0, total: 3 },
+    });
+    expect(v.status).toBe("valid");
+  });
+
+  // The groups interleaved: 行政复议's first four, 复议后起诉's first four, 行政复议's total, …
+  const INTERLEAVED = "72\n64\n178\n37\n结果\n12\n1\n1\n6\n总计\n351\n维持\n13\n4\n8\n1\n26\n总计\n20";
+
+  it("leaves interleaved groups null: the sums cannot tell which group is which", () => {
+    const { rec, v } = report(body(INTERLEAVED));
+    expect(get(rec.report.reviewLitigation, "review.total")).toBe(null);
+    expect(get(rec.report.reviewLitigation, "litigationDirect.total")).toBe(null);
+    expect(v.status).toBe("incomplete");
+  });
+
+  it("reads 行政复议 from them when the prose states all five of its figures (T8); the rest stay null", () => {
+    const prose = "全年政府信息公开行政复议 351\n件，其中结果维持 72 件，结果纠正 64 件，其他结果 178 件，尚\n未审结 37 件；行政诉讼 46 件。";
+    const { rec, v } = report(body(INTERLEAVED, prose));
+    expect(get(rec.report.reviewLitigation, "review")).toEqual({ maintained: 72, corrected: 64, other: 178, pending: 37, total: 351 });
+    expect(get(rec.report.reviewLitigation, "litigationDirect.total")).toBe(null);
+    expect(get(rec.report.reviewLitigation, "litigationAfterReview.maintained")).toBe(null);
+    expect(v.findings.find((f) => f.rule === "T8")?.path).toBe("reviewLitigation.review");
+    expect(v.findings.find((f) => f.path === "reviewLitigation.litigationDirect")?.message).toContain("out of order");
+  });
+
+  it("does not when the prose states other figures", () => {
+    const prose = "全年政府信息公开行政复议 351 件，其中结果维持 70 件，结果纠正 66 件，其他结果 178 件，尚未审结 37 件。";
+    const { rec } = report(body(INTERLEAVED, prose));
+    expect(get(rec.report.reviewLitigation, "review.total")).toBe(null);
+  });
 });
 
 describe("blanks", () => {

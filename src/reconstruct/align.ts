@@ -19,6 +19,7 @@
 import type { RowDef } from "../catalogue.js";
 import { labelKey, labelSimilarity } from "./normalize.js";
 import type { Token } from "./tokens.js";
+import { readUncertainOrder } from "./column-order.js";
 import { splitDigitRun, type SumCheck } from "./digits.js";
 
 export interface Run {
@@ -49,6 +50,8 @@ export interface RowResult {
   splitValues?: number[];
   /** Label similarity of the evidence that placed the row. */
   evidence: number;
+  /** Read with others of its run column by column (column-order.ts): the run that placed it. */
+  columnWiseRun?: number;
   detail?: string;
 }
 
@@ -134,6 +137,8 @@ interface Fit {
   /** values per row, in order */
   perRow: (Token | null)[][];
   splitValues?: number[][];
+  /** Some of the rows were read column by column (one number per line, see column-order.ts). */
+  columnWise?: boolean;
 }
 
 /**
@@ -177,14 +182,34 @@ function fitValues(values: readonly Token[], widths: readonly number[], sumCheck
       if (again && again.kind === "ok") fit = again;
     }
   }
+  if (!fit || fit.kind !== "ok" || widths.length < 2) return fit;
+  const unreadable = (detail: string): Fit => ({ kind: "damaged", perRow: widths.map((w) => new Array<Token | null>(w).fill(null)), detail });
+  // One number per line: the text kept no row boundaries, so the cells may have been written
+  // row by row or column by column. Only the rows' sums can tell (column-order.ts).
+  const cells = fit.perRow.flat() as Token[];
+  if (onePerLine(cells) && widths.every((w) => w === widths[0])) {
+    const reading = readUncertainOrder(cells, widths[0] as number, sumChecks);
+    if (reading.kind === "unique") return { kind: "ok", perRow: reading.perRow, columnWise: reading.columnWise };
+    if (reading.kind === "ambiguous") return unreadable("the values add up in more than one cell order: which cell is which cannot be told");
+  }
   // One run filling several rows across several lines is only believed when every row adds
   // up: flattened text that lost its row boundaries often lost the cell order too, and a
   // count that happens to fit would spread scrambled numbers over plausible rows. (Numbers
   // printed on one line, like table 四's data row, keep their order.)
   const oneLine = values.every((v) => v.line === values[0]?.line);
-  if (fit && fit.kind === "ok" && widths.length > 1 && !oneLine && !fit.perRow.every((cells, i) => rowAddsUp(cells, sumChecks[i] ?? null)))
-    return { kind: "damaged", perRow: widths.map((w) => new Array<Token | null>(w).fill(null)), detail: "the values fill these rows by count, but the rows do not add up: the cell order was lost" };
+  if (!oneLine && !fit.perRow.every((row, i) => rowAddsUp(row, sumChecks[i] ?? null)))
+    return unreadable("the values fill these rows by count, but the rows do not add up: the cell order was lost");
   return fit;
+}
+
+/** Whether no two values share a line. */
+function onePerLine(values: readonly Token[]): boolean {
+  const lines = new Set<number>();
+  for (const v of values) {
+    if (lines.has(v.line)) return false;
+    lines.add(v.line);
+  }
+  return true;
 }
 
 function rowAddsUp(cells: readonly (Token | null)[], check: SumCheck | null): boolean {
@@ -276,7 +301,7 @@ export function alignRuns(runs: readonly Run[], rows: readonly RowDef[], options
       const noiseCost = j === J ? 0 : 0.3 + 0.1 * run.values.length;
       relax(k + 1, j, here - noiseCost, { from: [k, j], kind: "noise", run: k });
       if (j === J) continue;
-      const ev = evidenceFor(run, rows[j] as RowDef);
+      const firstEv = evidenceFor(run, rows[j] as RowDef);
       // A blank row is only believed when its own label is printed right before the blanks.
       const last = run.evidence[run.evidence.length - 1];
       const adjacent = last ? rowSimilarity(last.text, rows[j] as RowDef) : 0;
@@ -290,12 +315,19 @@ export function alignRuns(runs: readonly Run[], rows: readonly RowDef[], options
           if (fit.kind === "blank" && m > 1) break;
           if (fit.kind === "damaged" && m > 1 && !fit.detail) break;
           if (fit.kind === "blank" && (!options.blankRows || adjacent < 0.85)) break;
+          // Rows read column by column had their labels printed apart from their numbers, in
+          // no fixed place: a label of any row of the block places it.
+          const ev = fit.columnWise ? Math.max(...rows.slice(j, j + m).map((r) => evidenceFor(run, r))) : firstEv;
+          // A run whose count fills several rows exactly, read column by column or unreadable,
+          // counts its evidence for each of them: their labels, printed after the numbers, must
+          // not win those rows as blank rows.
+          const perRow = fit.columnWise || (fit.kind === "damaged" && fit.detail !== undefined) ? m : 1;
           const gain =
             fit.kind === "ok" || fit.kind === "split"
-              ? FIT_BONUS * m + EVIDENCE_WEIGHT * ev - (fit.kind === "split" ? 0.2 : 0)
+              ? FIT_BONUS * m + EVIDENCE_WEIGHT * ev * perRow - (fit.kind === "split" ? 0.2 : 0)
               : fit.kind === "blank"
                 ? EVIDENCE_WEIGHT * adjacent
-                : EVIDENCE_WEIGHT * ev - DAMAGED_PENALTY;
+                : EVIDENCE_WEIGHT * ev * perRow - DAMAGED_PENALTY;
           relax(k + 1, j + m, here + gain, { from: [k, j], kind: "fit", run: k, rows: m, fit, evidence: ev });
         }
         if (W >= run.values.length) break;
@@ -329,6 +361,7 @@ export function alignRuns(runs: readonly Run[], rows: readonly RowDef[], options
         // Rows after the first are fixed by the run's cell count from the first row on, so
         // they are as certain as the first row's label.
         r.evidence = step.evidence ?? 0;
+        if (fit.columnWise) r.columnWiseRun = step.run;
         const sv = fit.splitValues?.[m];
         if (sv) r.splitValues = sv;
       }
@@ -418,6 +451,24 @@ export function alignOrderedThenByLabel(runs: readonly Run[], rows: readonly Row
     return alt;
   });
   return { rows: merged, score: ordered.score };
+}
+
+/**
+ * Reads all the runs of a region as one run, for a table whose labels are all column headers
+ * (table 四): header words printed between its numbers (flattened text puts a wrapped 总计
+ * anywhere) then cut its one data row into pieces. Believed only when every row is read and
+ * adds up; otherwise null.
+ */
+export function alignAsOneRun(runs: readonly Run[], rows: readonly RowDef[], options: AlignOptions): Alignment | null {
+  const values = runs.flatMap((r) => r.values).filter((v) => v.kind !== "empty");
+  if (runs.length < 2 || values.length === 0) return null;
+  const one: Run = { values, evidence: runs[0]?.evidence ?? [] };
+  const alignment = alignRuns([one], rows, options);
+  const read = alignment.rows.every((r) => {
+    const check = options.sumCheckOf(r.row);
+    return r.status === "ok" && check !== null && r.cells.every((c) => typeof c?.parsed?.value === "number") && rowAddsUp(r.cells, check);
+  });
+  return read ? alignment : null;
 }
 
 /** Label text of a run, for messages. */

@@ -19,10 +19,11 @@ import {
 } from "../catalogue.js";
 import type { IntermediateDocument } from "../document.js";
 import type { Finding, ReportData, TableData } from "../model.js";
-import { alignOrderedThenByLabel, alignRuns, buildRuns, type Alignment, type RowResult } from "./align.js";
+import { alignAsOneRun, alignOrderedThenByLabel, alignRuns, buildRuns, type Alignment, type RowResult } from "./align.js";
 import type { SumCheck } from "./digits.js";
 import { legacySections as readLegacySections, readLegacy } from "./legacy.js";
 import { labelKey, labelSimilarity } from "./normalize.js";
+import { reviewOutcomes } from "./prose.js";
 import { findHeadings, findMetadata, findRegions, sectionText, type Region } from "./sections.js";
 import { tokenize, type Token, type TokenStream } from "./tokens.js";
 
@@ -108,6 +109,19 @@ function rowFindings(table: TableId, rows: readonly RowResult[]): Finding[] {
         message: `row ${r.row.label}: digits of adjacent cells ran together; split as ${(r.splitValues ?? []).join("|")}, the only split satisfying the row's sum rule`,
       });
   }
+  // Rows read column by column: one finding per run that was.
+  const runs = new Map<number, RowResult[]>();
+  for (const r of rows) if (r.status === "ok" && r.columnWiseRun !== undefined) runs.set(r.columnWiseRun, [...(runs.get(r.columnWiseRun) ?? []), r]);
+  for (const group of runs.values()) {
+    const first = group[0] as RowResult;
+    const last = group[group.length - 1] as RowResult;
+    out.push({
+      rule: "T7",
+      severity: "warning",
+      path: `${table}.${first.row.path}`,
+      message: `rows ${first.row.label} … ${last.row.label} were printed one number per line in no certain order; read column by column, the only order in which every row adds up`,
+    });
+  }
   return out;
 }
 
@@ -119,7 +133,10 @@ function alignTable(stream: TokenStream, region: Region, def: TableDef): Alignme
   // Table 二's row labels are all distinct, and its small blocks get moved: rows the order
   // cannot place are read by their label.
   if (def.id === "proactive") return alignOrderedThenByLabel(runs, def.rows, options);
-  return alignRuns(runs, def.rows, options);
+  const alignment = alignRuns(runs, def.rows, options);
+  // Table 四 has no row labels: where its data row came out in pieces, read them as one.
+  if (def.id === "reviewLitigation" && alignment.rows.some((r) => r.status !== "ok")) return alignAsOneRun(runs, def.rows, options) ?? alignment;
+  return alignment;
 }
 
 /** 2019 采购总金额's unit: printed in the cell (`251000元`) or in the column header. */
@@ -158,6 +175,34 @@ function spreadOtherHandling(data: TableData, findings: Finding[]) {
       path: "applications.otherHandling",
       message: `（六）其他处理 is printed as one row, as in the 2019 format; its sub-rows are null in ${unknown.join(", ")}`,
     });
+}
+
+/**
+ * Table 四 whose numbers came out of order (flattened text interleaves its three groups): the
+ * 行政复议 group is still read when the prose states all five of its figures and the table
+ * holds those numbers in column order. Two sources agreeing is not a guess; the finding says
+ * where the reading came from.
+ */
+function confirmReviewFromProse(rows: RowResult[], tokens: readonly Token[], prose: string, findings: Finding[]) {
+  const r = rows.find((x) => x.row.path === "review");
+  if (!r || r.status === "ok") return;
+  const stated = reviewOutcomes(prose);
+  if (!stated) return;
+  const values = tokens.filter((t) => t.kind === "value");
+  const cells: Token[] = [];
+  for (const t of values) if (cells.length < 5 && t.parsed?.value === stated.values[cells.length]) cells.push(t);
+  if (cells.length < 5) return;
+  r.status = "ok";
+  r.cells = cells;
+  delete r.detail;
+  for (const other of rows)
+    if (other.status !== "ok") other.detail = "the table's numbers are out of order, and the text does not say which of the rest are this group's";
+  findings.push({
+    rule: "T8",
+    severity: "warning",
+    path: `reviewLitigation.${r.row.path}`,
+    message: `the table's numbers are out of order; row ${r.row.label} was read as ${stated.values.join("|")}, the figures the text states («${stated.evidence.slice(0, 60)}»)`,
+  });
 }
 
 export function reconstruct(doc: IntermediateDocument): Reconstruction {
@@ -209,6 +254,7 @@ export function reconstruct(doc: IntermediateDocument): Reconstruction {
   }
 
   const findings: Finding[] = [];
+  const prose = [sections.overview, sections.other].filter((t): t is string => t !== null).join("\n");
   const detected = detectFormat(tableTokens);
   let format: ReportFormat;
   if (detected.format) format = detected.format;
@@ -249,6 +295,7 @@ export function reconstruct(doc: IntermediateDocument): Reconstruction {
       incomplete = true;
       continue;
     }
+    if (id === "reviewLitigation") confirmReviewFromProse(alignment.rows, tokensOf(stream, region), prose, findings);
     const data: TableData = {};
     for (const r of alignment.rows) setPath(data, r.row.path, rowData(r));
     if (id === "proactive" && format === "2019") {
