@@ -245,6 +245,37 @@ describe("flattened text that lost its cell order", () => {
   });
 });
 
+describe("layout text whose numbers drifted from their labels (cells centred vertically)", () => {
+  it("leaves the rows concerned null rather than shifting numbers onto the wrong rows", () => {
+    const lines = ROWS_2021.map(([l, v]) => `${l.split(" | ").pop()}      ${v.join("     ")}`);
+    // 2.重复申请 has 3…3, 5.要求… has 2…2; each row's numbers are printed a line below its label
+    lines.splice(
+      16,
+      4,
+      [
+        "2.重复申请",
+        "3.要求提供公开出版物",
+        "                 3     0     0     0     0     0     3",
+        "4.无正当理由大量反复申请",
+        "                 0     0     0     0     0     0     0",
+        "5.要求行政机关确认或重新出具已获取      0     0     0     0     0     0     0",
+        "信息      2     0     0     0     0     0     2",
+      ].join("\n"),
+    );
+    const { rec, v } = report([HEAD, T2_2021, T3_HEADER, lines.join("\n"), T4, TAIL].join("\n"));
+    const read = (p: string) => get(rec.report.applications, p);
+    // no row got another row's numbers
+    expect(read("notProcessed.publication.total")).not.toBe(3);
+    expect(read("notProcessed.confirmationRequest.total")).not.toBe(0);
+    expect(read("notProcessed.publication.total")).toBe(null);
+    expect(read("notProcessed.confirmationRequest.total")).toBe(null);
+    expect(v.findings.find((f) => f.path === "applications.notProcessed.publication")?.message).toContain("out of step");
+    // the rows around are read
+    expect(read("notProcessed.complaintOrPetition.total")).toBe(1);
+    expect(read("otherHandling.overdueCorrection.total")).toBe(1);
+  });
+});
+
 describe("table 四 out of order in flattened text", () => {
   const T4_HEAD = `四、政府信息公开行政复议、行政诉讼情况
 行政复议

@@ -24,7 +24,12 @@ import { splitDigitRun, type SumCheck } from "./digits.js";
 
 export interface Run {
   values: Token[];
+  /** The label text printed before the values. */
   evidence: Token[];
+  /** The first label text printed after them (flattened text often prints a label there). */
+  after?: Token[];
+  /** Whether the values share a line with the label before them (`规章 0 0 0`). */
+  labelled?: boolean;
 }
 
 export type RowStatus =
@@ -50,8 +55,10 @@ export interface RowResult {
   splitValues?: number[];
   /** Label similarity of the evidence that placed the row. */
   evidence: number;
-  /** Read with others of its run column by column (column-order.ts): the run that placed it. */
-  columnWiseRun?: number;
+  /** Index of the run that filled the row (alignRuns). */
+  run?: number;
+  /** Read with others of its run column by column (column-order.ts). */
+  columnWise?: boolean;
   detail?: string;
 }
 
@@ -68,21 +75,33 @@ const DAMAGED_PENALTY = 0.5;
 export const STRONG_EVIDENCE = 0.6;
 /** How many text tokens before a run count as its evidence. */
 const EVIDENCE_WINDOW = 10;
+/** How many text tokens after a run count as its evidence, and how much less they weigh. */
+const AFTER_WINDOW = 3;
+const AFTER_DISCOUNT = 0.9;
 
 /** Cuts a region of tokens into runs of values with the label text before each. */
-export function buildRuns(tokens: readonly Token[], rows: readonly RowDef[], blankRows: boolean): Run[] {
+export function buildRuns(tokens: readonly Token[], rows: readonly RowDef[], blankRows: boolean, textAfter = false): Run[] {
   const runs: Run[] = [];
   let evidence: Token[] = [];
   let values: Token[] = [];
+  // With `textAfter`, the text after a run is evidence too, unless its values share a line
+  // with a label: then that label is theirs (`规章 0 0 0`), and the next line's is the next
+  // row's. (Table 三 only: its rows add up, which checks a placement; table 二's do not.)
+  const open: { after: Token[] | null } = { after: null };
   const close = () => {
-    if (values.length) runs.push({ values, evidence: evidence.slice(-EVIDENCE_WINDOW) });
-    if (values.length) evidence = [];
+    if (values.length) {
+      const labelled = evidence.length > 0 && evidence[evidence.length - 1]?.line === values[0]?.line;
+      open.after = labelled || !textAfter ? null : [];
+      runs.push({ values, evidence: evidence.slice(-EVIDENCE_WINDOW), labelled, ...(open.after ? { after: open.after } : {}) });
+      evidence = [];
+    }
     values = [];
   };
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i] as Token;
     if (t.kind === "text") {
       close();
+      if (open.after && open.after.length < AFTER_WINDOW) open.after.push(t);
       evidence.push(t);
       // A label printed with no cells after it (a blank row in flattened text) still makes a
       // row: only when the next text starts another row, so a wrapped label is not cut.
@@ -114,8 +133,25 @@ function startsAnotherRow(text: string, next: string, rows: readonly RowDef[]): 
   return rows.some((r, i) => i !== here && rowSimilarity(next, r) >= 0.85);
 }
 
-/** Similarity of a run's evidence to a row: the best single label cell, or the joined tail. */
+/**
+ * Similarity of a run's evidence to a row: the best single label cell, or the joined tail, of
+ * the text before it; or, a little less, of the text right after it.
+ */
 function evidenceFor(run: Run, row: RowDef): number {
+  let best = evidenceBefore(run, row);
+  const after = run.after ?? [];
+  for (let k = 1; k <= after.length; k++) {
+    const joined = after
+      .slice(0, k)
+      .map((t) => t.text)
+      .join("");
+    best = Math.max(best, rowSimilarity(joined, row) * (k === 1 ? AFTER_DISCOUNT : AFTER_DISCOUNT * 0.95));
+  }
+  for (const t of after) best = Math.max(best, rowSimilarity(t.text, row) * AFTER_DISCOUNT);
+  return best;
+}
+
+function evidenceBefore(run: Run, row: RowDef): number {
   let best = 0;
   for (const t of run.evidence) best = Math.max(best, rowSimilarity(t.text, row));
   if (run.evidence.length > 1) {
@@ -195,10 +231,14 @@ function fitValues(values: readonly Token[], widths: readonly number[], sumCheck
   // One run filling several rows across several lines is only believed when every row adds
   // up: flattened text that lost its row boundaries often lost the cell order too, and a
   // count that happens to fit would spread scrambled numbers over plausible rows. (Numbers
-  // printed on one line, like table 四's data row, keep their order.)
+  // printed on one line, like table 四's data row, keep their order.) A row with no sum rule
+  // (table 二) cannot be checked, so such a run is not believed.
   const oneLine = values.every((v) => v.line === values[0]?.line);
-  if (!oneLine && !fit.perRow.every((row, i) => rowAddsUp(row, sumChecks[i] ?? null)))
+  if (oneLine) return fit;
+  if (!fit.perRow.every((row, i) => rowAddsUp(row, sumChecks[i] ?? null)))
     return unreadable("the values fill these rows by count, but the rows do not add up: the cell order was lost");
+  if (sumChecks.some((c) => !c))
+    return unreadable("the values fill these rows by count, but nothing can check which cell is which: the cell order was lost");
   return fit;
 }
 
@@ -346,6 +386,8 @@ export function alignRuns(runs: readonly Run[], rows: readonly RowDef[], options
   }
   const results: RowResult[] = rows.map((row) => ({ row, status: "missing", cells: row.fields.map(() => null), evidence: 0 }));
   const noiseBetween: number[] = [];
+  const fitted: { run: number; from: number; rows: number }[] = [];
+  const strays: { run: number; before: number }[] = [];
   let k = K;
   let j = bestJ;
   while (k > 0 || j > 0) {
@@ -361,17 +403,71 @@ export function alignRuns(runs: readonly Run[], rows: readonly RowDef[], options
         // Rows after the first are fixed by the run's cell count from the first row on, so
         // they are as certain as the first row's label.
         r.evidence = step.evidence ?? 0;
-        if (fit.columnWise) r.columnWiseRun = step.run;
+        if (step.run !== undefined) r.run = step.run;
+        if (fit.columnWise) r.columnWise = true;
         const sv = fit.splitValues?.[m];
         if (sv) r.splitValues = sv;
       }
+      fitted.push({ run: step.run ?? -1, from: step.from[1], rows: step.rows });
     } else if (step.kind === "noise" && step.from[1] > 0 && step.from[1] < J) {
       noiseBetween.push(step.from[1]);
+      strays.push({ run: step.run ?? -1, before: step.from[1] });
     }
     [k, j] = step.from;
   }
+  markDisplaced(results, runs, fitted, strays);
   markUncertain(results, noiseBetween);
   return { rows: results, score: best };
+}
+
+const DISPLACED = "labels and numbers are out of step here (a row's label has no numbers, or numbers have no label): which row these values belong to cannot be told";
+
+/**
+ * Layout text of a table whose cells are centred vertically can print a row's numbers a line
+ * above or below its label, so that labels and numbers drift out of step. Two signs of it make
+ * the rows concerned uncertain, however well their labels match:
+ *  - the labels before a run also name a row that got no values (two labels, one run);
+ *  - a whole row's worth of values with no label of its own was left over right after a row
+ *    (one label, two runs);
+ *  - in text that prints most rows' numbers on their label's line, a label with no numbers
+ *    (a blank row?) right before numbers on a line of their own (the blank row's numbers?).
+ */
+function markDisplaced(results: RowResult[], runs: readonly Run[], fitted: readonly { run: number; from: number; rows: number }[], strays: readonly { run: number; before: number }[]): void {
+  const doubt = (i: number) => {
+    const r = results[i];
+    if (!r || (r.status !== "ok" && r.status !== "split" && r.status !== "blank")) return;
+    r.status = "uncertain";
+    r.cells = r.cells.map(() => null);
+    delete r.splitValues;
+    r.detail = DISPLACED;
+  };
+  for (const f of fitted) {
+    const run = runs[f.run];
+    if (!run || run.values.length === 0) continue;
+    const namesEmptyRow = results.some(
+      (r, i) => (i < f.from || i >= f.from + f.rows) && (r.status === "missing" || r.status === "blank") && run.evidence.some((t) => rowSimilarity(t.text, r.row) >= 0.85),
+    );
+    if (namesEmptyRow) for (let m = 0; m < f.rows; m++) doubt(f.from + m);
+  }
+  const withValues = fitted.filter((f) => (runs[f.run]?.values.length ?? 0) > 0);
+  const labelledShare = withValues.filter((f) => runs[f.run]?.labelled).length / Math.max(1, withValues.length);
+  if (labelledShare >= 0.5) {
+    for (const f of withValues) {
+      const before = results[f.from - 1];
+      if (!runs[f.run]?.labelled && before?.status === "blank") {
+        doubt(f.from - 1);
+        for (let m = 0; m < f.rows; m++) doubt(f.from + m);
+      }
+    }
+  }
+  for (const n of strays) {
+    const run = runs[n.run];
+    const prev = results[n.before - 1];
+    if (!run || !prev) continue;
+    const values = run.values.filter((v) => v.kind !== "empty");
+    const unlabelled = !results.some((r) => run.evidence.some((t) => rowSimilarity(t.text, r.row) >= 0.85));
+    if (unlabelled && values.length === prev.row.fields.length) doubt(n.before - 1);
+  }
 }
 
 /**
@@ -388,7 +484,7 @@ function markUncertain(results: RowResult[], noiseBefore: readonly number[]): vo
     // results[start..end) are weak or missing; results[end] (if any) is an anchor
     const segment = results.slice(start, end);
     const broken =
-      segment.some((r) => r.status === "missing") || noiseBefore.some((j) => j >= start && j <= end && j < results.length);
+      segment.some((r) => r.status === "missing" || r.status === "damaged") || noiseBefore.some((j) => j >= start && j <= end && j < results.length);
     if (broken) {
       for (const r of segment) {
         if (r.status === "ok" || r.status === "split" || r.status === "blank") {
@@ -445,8 +541,23 @@ export function alignOrderedThenByLabel(runs: readonly Run[], rows: readonly Row
   const used = new Set<Token>();
   for (const r of ordered.rows) for (const c of r.cells) if (c) used.add(c);
   const read = (r: RowResult) => r.status === "ok" || r.status === "blank";
+  // Where a label names one row and the order another for the same numbers, neither is sure.
+  const rowOfToken = new Map<Token, number>();
+  byLabel.rows.forEach((r, j) => {
+    if (r.status === "ok") for (const c of r.cells) if (c) rowOfToken.set(c, j);
+  });
+  const conflicts = (r: RowResult, j: number) => {
+    const alt = byLabel.rows[j] as RowResult;
+    if (r.status !== "ok") return false;
+    if (alt.status === "ok" && alt.cells.some((c, i) => c !== r.cells[i])) return true;
+    return r.cells.some((c) => c !== null && rowOfToken.has(c) && rowOfToken.get(c) !== j);
+  };
+  // A run the two disagree on is doubtful in every row it filled.
+  const doubtfulRuns = new Set(ordered.rows.filter(conflicts).map((r) => r.run));
   const merged = ordered.rows.map((r, j) => {
     const alt = byLabel.rows[j] as RowResult;
+    if (r.status === "ok" && (conflicts(r, j) || (r.run !== undefined && doubtfulRuns.has(r.run))))
+      return { ...r, status: "uncertain" as const, cells: r.cells.map(() => null), detail: "its label and the order of the rows place these values in different rows" };
     if (read(r) || !read(alt) || alt.cells.some((c) => c !== null && used.has(c))) return r;
     return alt;
   });

@@ -111,7 +111,7 @@ function rowFindings(table: TableId, rows: readonly RowResult[]): Finding[] {
   }
   // Rows read column by column: one finding per run that was.
   const runs = new Map<number, RowResult[]>();
-  for (const r of rows) if (r.status === "ok" && r.columnWiseRun !== undefined) runs.set(r.columnWiseRun, [...(runs.get(r.columnWiseRun) ?? []), r]);
+  for (const r of rows) if (r.status === "ok" && r.columnWise && r.run !== undefined) runs.set(r.run, [...(runs.get(r.run) ?? []), r]);
   for (const group of runs.values()) {
     const first = group[0] as RowResult;
     const last = group[group.length - 1] as RowResult;
@@ -128,7 +128,7 @@ function rowFindings(table: TableId, rows: readonly RowResult[]): Finding[] {
 function alignTable(stream: TokenStream, region: Region, def: TableDef): Alignment {
   const tokens = tokensOf(stream, region);
   const blankRows = def.id !== "reviewLitigation";
-  const runs = buildRuns(tokens, def.rows, blankRows);
+  const runs = buildRuns(tokens, def.rows, blankRows, def.id === "applications");
   const options = { sumCheckOf: sumCheckOf(def.id), blankRows };
   // Table 二's row labels are all distinct, and its small blocks get moved: rows the order
   // cannot place are read by their label.

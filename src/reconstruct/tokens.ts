@@ -46,8 +46,11 @@ const MARKDOWN_RULE_RE = /^\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?\s*$/;
 const MARKDOWN_MARK_RE = /^\s*#{1,6}\s+|^\s*\*\*|\*\*\s*$/g;
 
 const MULTI_NUMBER_RE = /^[+\-−]?\d[\d,]*(?:\.\d+)?(?:\s+[+\-−]?\d[\d,]*(?:\.\d+)?)+$/;
-/** A label with numbers after it on one line of flattened text: `规章 0 0 0`. */
-const TRAILING_NUMBERS_RE = /^(.*?[^\d\s.,+\-−])\s+([+\-−]?\d[\d,]*(?:\.\d+)?(?:\s+[+\-−]?\d[\d,]*(?:\.\d+)?)*)$/;
+/**
+ * A label with numbers after it on one line of flattened text: `规章 0 0 0`, or a wrapped label
+ * cut after its comma (`…只计这一情形， 4 0 0 0 0 0 4`, NFKC makes the comma ASCII).
+ */
+const TRAILING_NUMBERS_RE = /^(.*?(?:[^\d\s.,+\-−]|(?<![\d\s]),))\s+([+\-−]?\d[\d,]*(?:\.\d+)?(?:\s+[+\-−]?\d[\d,]*(?:\.\d+)?)*)$/;
 
 function splitLine(line: string): { cells: string[]; source: TokenSource } {
   if (line.includes("|")) {
