@@ -59,6 +59,13 @@ function get(obj: unknown, path: string): unknown {
   return o;
 }
 
+/** The other readings an expected file allows for the cell at `path`. */
+function candidateValues(u: { path: string; candidates?: unknown[] } | undefined, path: string): unknown[] {
+  if (!u?.candidates) return [];
+  const rest = path.slice(u.path.length + 1);
+  return u.candidates.map((c) => (rest === "" ? c : get(c, rest)));
+}
+
 export interface Score {
   cells: number;
   exact: number;
@@ -66,6 +73,8 @@ export interface Score {
   fieldDiffs: string[];
   statusOk: boolean;
   silentWrong: boolean;
+  /** Cells holding a number other than the expected one (a null is not counted here). */
+  wrongValues: string[];
 }
 
 export function score(expected: Expected, env: Envelope): Score {
@@ -86,12 +95,14 @@ export function score(expected: Expected, env: Envelope): Score {
   const uncertainOf = (p: string) => uncertain.find((u) => under(p, u.path));
   const scored = cells.filter(([p]) => (!present || present.some((r) => under(p, r))) && (!uncertainOf(p) || Array.isArray(uncertainOf(p)?.candidates)));
   const diffs: string[] = [];
+  const wrongValues: string[] = [];
   let exact = 0;
   for (const [p, e] of scored) {
     const a = get(env.report, p);
     const ok = a === e || (typeof a === "number" && typeof e === "number" && Math.abs(a - e) <= 1e-9 * Math.max(1, Math.abs(e))) || (uncertainOf(p) !== undefined && a === null);
     if (ok) exact++;
     else diffs.push(`${p}: expected ${JSON.stringify(e)}, got ${JSON.stringify(a)}`);
+    if (!ok && a !== null && a !== undefined && !candidateValues(uncertainOf(p), p).includes(a)) wrongValues.push(`${p}: expected ${JSON.stringify(e)}, got ${JSON.stringify(a)}`);
   }
   const fieldDiffs: string[] = [];
   for (const f of ["format", "year", "agency"]) {
@@ -104,5 +115,5 @@ export function score(expected: Expected, env: Envelope): Score {
   for (const [p, e] of fields) if (!present || present.some((r) => under(p, r))) if (norm(get(env.report, p)) !== norm(e)) fieldDiffs.push(`${p}: expected ${JSON.stringify(e)}, got ${JSON.stringify(get(env.report, p))}`);
   const errors = new Set(env.validation.findings.filter((f) => f.severity === "error").map((f) => f.rule));
   const statusOk = env.validation.status === expected.expectedStatus && expected.expectedRules.every((r) => errors.has(r));
-  return { cells: scored.length, exact, diffs, fieldDiffs, statusOk, silentWrong: env.validation.status === "valid" && diffs.length > 0 };
+  return { cells: scored.length, exact, diffs, fieldDiffs, statusOk, silentWrong: env.validation.status === "valid" && diffs.length > 0, wrongValues };
 }
