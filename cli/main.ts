@@ -164,6 +164,13 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+// `nianbao extract … | head`: the reader has what it wanted. Stop quietly, as a command
+// killed by SIGPIPE does, rather than with an unhandled stream error.
+process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+  if (e.code === "EPIPE") process.exit(0);
+  throw e;
+});
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

@@ -87,6 +87,15 @@ describe("nianbao extract", () => {
     expect(JSON.parse(r.stdout.trim()).report.year).toBe(2022);
   });
 
+  it("stops quietly with 0 when the reader closes the pipe (`| head`)", () => {
+    const files = ["s007.txt", "s011.pdf", "s017.txt", "s023.doc", "s027.txt"].map(corpusFile);
+    const script = `set -o pipefail; "${process.execPath}" "${CLI}" extract --format csv "$@" | head -2`;
+    const r = spawnSync("bash", ["-c", script, "bash", ...files], { encoding: "utf8" });
+    expect(r.stdout.split("\n")).toEqual(["file,agency,year,format,table,row,column,value", expect.stringContaining("s007.txt,"), ""]);
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+  });
+
   it("exits 2 on a usage error", () => {
     expect(run("extract").code).toBe(2);
     expect(run("extract", "--format", "xml", corpusFile("s007.txt")).code).toBe(2);
