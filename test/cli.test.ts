@@ -4,7 +4,7 @@
  * exit code with a one-line reason on stderr.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -93,6 +93,13 @@ describe("nianbao extract", () => {
     const r = spawnSync("bash", ["-c", script, "bash", ...files], { encoding: "utf8" });
     expect(r.stdout.split("\n")).toEqual(["file,agency,year,format,table,row,column,value", expect.stringContaining("s007.txt,"), ""]);
     expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+  });
+
+  it("runs through the package's bin (what npx nianbao starts)", () => {
+    const bin = new URL("../bin/nianbao.js", import.meta.url).pathname;
+    const r = spawnSync(process.execPath, [bin, "--version"], { encoding: "utf8" });
+    expect(r.stdout.trim()).toBe(JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")).version);
     expect(r.status).toBe(0);
   });
 
