@@ -510,14 +510,18 @@ export function alignByLabel(runs: readonly Run[], rows: readonly RowDef[]): Ali
   for (const run of runs) {
     let best = -1;
     let bestSim = 0;
+    let second = 0;
     rows.forEach((row, j) => {
       const sim = evidenceFor(run, row);
       if (sim > bestSim) {
+        second = bestSim;
         bestSim = sim;
         best = j;
-      }
+      } else if (sim > second) second = sim;
     });
-    if (best < 0 || bestSim < 0.85) continue;
+    // Labels of two rows before one run (a blank row's label, then the next row's): which
+    // row the values are is not told by the labels.
+    if (best < 0 || bestSim < 0.85 || second >= bestSim - 0.05) continue;
     const r = results[best] as RowResult;
     if (r.status !== "missing" && r.evidence >= bestSim) continue;
     const fit = fitValues(run.values, [r.row.fields.length], [null]);
