@@ -6,6 +6,8 @@ import { describe, it, expect, beforeAll } from "vitest";
 import { buildPdf, pdfText as text } from "./support/pdf.js";
 import { readFileSync } from "node:fs";
 import { extractPdf } from "../src/extract/pdf.js";
+import { processBytes } from "../src/process.js";
+import { score, type Expected } from "./support/corpus.js";
 import { RefusalError, type GridCell, type IntermediateDocument, type TableBlock, type TextBlock } from "../src/document.js";
 
 const OPTS = { maxPages: 500, maxExpandedBytes: 200 * 1024 * 1024 };
@@ -266,6 +268,24 @@ describe("extractPdf on a page whose /Rotate its content does not share", () => 
     expect(shape(t3)).toEqual(shape(tableWith(original, "本年新收", "自然人")));
     expect(shape(tableWith(turned, "行政复议"))).toEqual(shape(tableWith(original, "行政复议")));
   });
+});
+
+describe("the same reports re-rendered by another producer (cairo: pdftocairo -pdf)", () => {
+  // cairo writes text in Type3 fonts whose matrix mirrors the y axis, draws every border as
+  // a filled rectangle per cell side, and leaves the label cell of a row empty where its label
+  // slid into the row below. Each must read exactly as its original.
+  for (const name of ["s009", "s021", "hongze_2024", "huaian_2024"]) {
+    it(`${name}: every cell as in the original`, async () => {
+      const bytes = readFileSync(new URL(`./fixtures/pdf/cairo/${name}.pdf`, import.meta.url));
+      const env = await processBytes(bytes, { fileName: `${name}.pdf` });
+      const folder = name.includes("_") ? "real" : "synthetic";
+      const expected = JSON.parse(readFileSync(new URL(`./fixtures/corpus/${folder}/${name}.expected.json`, import.meta.url), "utf8")) as Expected;
+      const s = score(expected, env);
+      expect(s.diffs).toEqual([]);
+      expect(s.cells).toBeGreaterThan(180);
+      expect(env.validation.status).toBe(expected.expectedStatus);
+    });
+  }
 });
 
 describe("extractPdf on hand-made PDFs", () => {

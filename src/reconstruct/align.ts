@@ -193,12 +193,23 @@ function dropLineEndEmpties(values: readonly Token[]): Token[] {
 function compact(values: readonly Token[]): Token[] {
   const out: Token[] = [];
   let pending: Token[] = [];
+  let line = values[0]?.line ?? -1;
+  let lineStart = false;
   for (const v of values) {
+    if (v.line !== line) {
+      line = v.line;
+      lineStart = true;
+      pending = [];
+    }
     if (v.kind === "empty") {
+      // Empty cells opening a later line of the run are label cells whose label is printed
+      // in another row (a merged label, or one that slid into the row below).
+      if (lineStart) continue;
       pending.push(v);
       if (v.lineEnd) pending = [];
       continue;
     }
+    lineStart = false;
     out.push(...pending, v);
     pending = [];
   }

@@ -70,7 +70,12 @@ export function textPieces(items: readonly unknown[], viewport: readonly number[
     const trail = raw.length - raw.trimEnd().length;
     const x0 = lead * perChar;
     const x1 = Math.max(x0, advance - trail * perChar);
-    const m = compose(viewport, item.transform);
+    // A text matrix that mirrors the y axis (Type3 fonts whose glyphs are drawn in a y-down
+    // space, as cairo writes them) still puts the ink above the baseline: unmirror it, or every
+    // glyph box would hang below its line, one table row too low.
+    const [, , c = 0, d = 1, e = 0, f = 0] = item.transform;
+    const upright = a * d - b * c < 0 ? [a, b, -c, -d, e, f] : item.transform;
+    const m = compose(viewport, upright);
     const corners = [apply(m, x0, -DESCENT), apply(m, x1, -DESCENT), apply(m, x0, ASCENT), apply(m, x1, ASCENT)];
     const xs = corners.map((p) => p[0]);
     const ys = corners.map((p) => p[1]);
