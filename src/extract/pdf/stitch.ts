@@ -81,9 +81,15 @@ export function draftFromFragment(f: TableFragment): DraftTable {
   };
 }
 
-/** Whether `next` (the first table on the following page) can continue `table`. */
+/**
+ * Whether `next` (the first table on the following page) can continue `table`. Its left edge
+ * may also be one of the table's column boundaries: Chromium draws no border for the part of a
+ * rowspan cell (三、本年度办理结果) that runs onto the next page, so there the grid starts one
+ * column further right (and on the page after, where that cell ended, at the left again).
+ */
 export function continues(table: DraftTable, next: TableFragment): boolean {
-  return next.page === table.pageEnd + 1 && near(table.left, next.rect.left) && near(table.right, next.rect.right);
+  if (next.page !== table.pageEnd + 1 || !near(table.right, next.rect.right)) return false;
+  return near(table.left, next.rect.left) || table.xs.some((x) => near(x, next.rect.left));
 }
 
 /** Whether no cell crosses the boundary between row k-1 and row k. */
