@@ -18,6 +18,7 @@ const KINDS: Record<string, { files: number; floor: number }> = {
   "pdftotext-reading": { files: 17, floor: 0.75 },
   "pdftotext-layout": { files: 17, floor: 0.98 },
   "pdftotext-raw": { files: 17, floor: 0.98 },
+  "pdftotext-layout-printed": { files: 7, floor: 0.99 },
   "docx-rawtext": { files: 7, floor: 0.99 },
   "html-text": { files: 7, floor: 0.99 },
 };

@@ -17,7 +17,7 @@
  * certainty comes back as null with a reason, never as a plausible guess.
  */
 import type { RowDef } from "../catalogue.js";
-import { labelKey, labelSimilarity } from "./normalize.js";
+import { enumeratorOf, labelKey, labelSimilarity } from "./normalize.js";
 import type { Token } from "./tokens.js";
 import { readUncertainOrder } from "./column-order.js";
 import { splitDigitRun, type SumCheck } from "./digits.js";
@@ -115,6 +115,13 @@ export function buildRuns(tokens: readonly Token[], rows: readonly RowDef[], bla
     }
   }
   close();
+  // Text after a run that names two rows (`行政规范性文件/信息内容/行政许可`) is a block of
+  // labels, not the run's own: it is no evidence.
+  for (const run of runs) {
+    if (!run.after) continue;
+    const named = rows.filter((r) => run.after?.some((t) => rowSimilarity(t.text, r) >= 0.85)).length;
+    if (named > 1) delete run.after;
+  }
   return runs;
 }
 
@@ -154,16 +161,33 @@ function evidenceFor(run: Run, row: RowDef): number {
 function evidenceBefore(run: Run, row: RowDef): number {
   let best = 0;
   for (const t of run.evidence) best = Math.max(best, rowSimilarity(t.text, row));
-  if (run.evidence.length > 1) {
-    for (let k = 2; k <= run.evidence.length; k++) {
-      const joined = run.evidence
-        .slice(-k)
-        .map((t) => t.text)
-        .join("");
-      best = Math.max(best, rowSimilarity(joined, row) * 0.95);
-    }
+  // A label wrapped over several lines is joined back, but never across the start of a
+  // numbered sub-row label (`8.`): the text before it is the tail of the row above
+  // (`执法/案卷/8./属于/行政` is 8.属于行政…, not 7.…执法案卷).
+  const from = lastNumberedStart(run.evidence);
+  for (let k = 2; k <= run.evidence.length - from; k++) {
+    const joined = run.evidence
+      .slice(-k)
+      .map((t) => t.text)
+      .join("");
+    best = Math.max(best, rowSimilarity(joined, row) * 0.95);
   }
   return best;
+}
+
+const numberedStarts = new WeakMap<readonly Token[], number>();
+function lastNumberedStart(evidence: readonly Token[]): number {
+  const known = numberedStarts.get(evidence);
+  if (known !== undefined) return known;
+  let from = 0;
+  for (let i = evidence.length - 1; i > 0; i--) {
+    if (/^\d+$/.test(enumeratorOf((evidence[i] as Token).text) ?? "")) {
+      from = i;
+      break;
+    }
+  }
+  numberedStarts.set(evidence, from);
+  return from;
 }
 
 interface Fit {
@@ -220,12 +244,12 @@ function compact(values: readonly Token[]): Token[] {
  * Whether `values` fill the widths exactly: either the same count, or more with only empty
  * cells left over (colspan padding, merged-cell leftovers), or after leading empty cells.
  */
-function fitValues(values: readonly Token[], widths: readonly number[], sumChecks: readonly (SumCheck | null)[]): Fit | null {
-  let fit = fitExactly(values, widths, sumChecks);
+function fitValues(values: readonly Token[], widths: readonly number[], sumChecks: readonly (SumCheck | null)[], splitDigits = true): Fit | null {
+  let fit = fitExactly(values, widths, sumChecks, splitDigits);
   if (widths.length > 1 && (!fit || fit.kind === "damaged")) {
     const compact = dropLineEndEmpties(values);
     if (compact.length !== values.length) {
-      const again = fitExactly(compact, widths, sumChecks);
+      const again = fitExactly(compact, widths, sumChecks, splitDigits);
       if (again && again.kind === "ok") fit = again;
     }
   }
@@ -272,7 +296,7 @@ function rowAddsUp(cells: readonly (Token | null)[], check: SumCheck | null): bo
   return Math.abs((parts as number[]).reduce((a, b) => a + b, 0) - total) < 1e-9;
 }
 
-function fitExactly(values: readonly Token[], widths: readonly number[], sumChecks: readonly (SumCheck | null)[]): Fit | null {
+function fitExactly(values: readonly Token[], widths: readonly number[], sumChecks: readonly (SumCheck | null)[], splitDigits: boolean): Fit | null {
   const W = widths.reduce((a, b) => a + b, 0);
   const cut = (vs: readonly Token[]): (Token | null)[][] => {
     const out: (Token | null)[][] = [];
@@ -296,7 +320,8 @@ function fitExactly(values: readonly Token[], widths: readonly number[], sumChec
     return null;
   }
   // Fewer values than columns: digits of adjacent cells may have run together.
-  if (widths.length === 1 && sumChecks[0]) {
+  // (Digits run together within a line; numbers on separate lines were printed apart.)
+  if (splitDigits && widths.length === 1 && sumChecks[0] && values.every((v) => v.line === values[0]?.line)) {
     const split = splitDigitRun(values, W, sumChecks[0]);
     if (split) return { kind: "split", perRow: [new Array<Token | null>(W).fill(null)], splitValues: [split] };
   }
@@ -324,6 +349,12 @@ export interface AlignOptions {
    * their own labels (二, 三); false for table 四, whose labels are column headers.
    */
   blankRows: boolean;
+  /**
+   * Whether digits that ran together may be split (digits.ts). Not when the region holds as
+   * many numbers as the table has cells: then none ran together, and a short run is a row
+   * whose other numbers were printed elsewhere.
+   */
+  splitDigits?: boolean;
 }
 
 export function alignRuns(runs: readonly Run[], rows: readonly RowDef[], options: AlignOptions): Alignment {
@@ -359,7 +390,7 @@ export function alignRuns(runs: readonly Run[], rows: readonly RowDef[], options
       let W = 0;
       for (let m = 1; j + m <= J; m++) {
         W += widths[j + m - 1] as number;
-        const fit = fitValues(run.values, widths.slice(j, j + m), checks.slice(j, j + m));
+        const fit = fitValues(run.values, widths.slice(j, j + m), checks.slice(j, j + m), options.splitDigits ?? true);
         if (fit) {
           // A blank label row fills exactly one row; so does a damaged one, unless its count
           // fits several rows exactly (then they are damaged together).
@@ -569,10 +600,18 @@ export function alignOrderedThenByLabel(runs: readonly Run[], rows: readonly Row
   };
   // A run the two disagree on is doubtful in every row it filled.
   const doubtfulRuns = new Set(ordered.rows.filter(conflicts).map((r) => r.run));
+  // Nothing checks a row of this table but its label: a row the order placed, with no label
+  // of its own that the label-only reading agrees with, is not believed.
+  const unconfirmed = (r: RowResult, j: number) => {
+    const alt = byLabel.rows[j] as RowResult;
+    return r.status === "ok" && r.evidence < STRONG_EVIDENCE && !(alt.status === "ok" && alt.cells.every((c, i) => c === r.cells[i]));
+  };
   const merged = ordered.rows.map((r, j) => {
     const alt = byLabel.rows[j] as RowResult;
     if (r.status === "ok" && (conflicts(r, j) || (r.run !== undefined && doubtfulRuns.has(r.run))))
       return { ...r, status: "uncertain" as const, cells: r.cells.map(() => null), detail: "its label and the order of the rows place these values in different rows" };
+    if (unconfirmed(r, j))
+      return { ...r, status: "uncertain" as const, cells: r.cells.map(() => null), detail: "no label of this row was printed with these values" };
     if (read(r) || !read(alt) || alt.cells.some((c) => c !== null && used.has(c))) return r;
     return alt;
   });

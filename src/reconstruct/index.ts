@@ -128,8 +128,10 @@ function rowFindings(table: TableId, rows: readonly RowResult[]): Finding[] {
 function alignTable(stream: TokenStream, region: Region, def: TableDef): Alignment {
   const tokens = tokensOf(stream, region);
   const blankRows = def.id !== "reviewLitigation";
-  const runs = buildRuns(tokens, def.rows, blankRows, def.id === "applications");
-  const options = { sumCheckOf: sumCheckOf(def.id), blankRows };
+  const runs = buildRuns(tokens, def.rows, blankRows, def.id !== "reviewLitigation");
+  const cells = def.rows.reduce((n, r) => n + r.fields.length, 0);
+  const numbers = tokens.filter((t) => t.kind === "value" && t.parsed?.value !== null).length;
+  const options = { sumCheckOf: sumCheckOf(def.id), blankRows, splitDigits: numbers < cells };
   // Table 二's row labels are all distinct, and its small blocks get moved: rows the order
   // cannot place are read by their label.
   if (def.id === "proactive") return alignOrderedThenByLabel(runs, def.rows, options);
