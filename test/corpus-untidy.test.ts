@@ -9,7 +9,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { processBytes } from "../src/process.js";
-import { CORPUS, score, type Expected } from "./support/corpus.js";
+import { expectedOf, score } from "./support/corpus.js";
 
 const DIR = new URL("./fixtures/untidy/", import.meta.url).pathname;
 
@@ -22,17 +22,6 @@ const KINDS: Record<string, { files: number; floor: number }> = {
   "docx-rawtext": { files: 7, floor: 0.99 },
   "html-text": { files: 7, floor: 0.99 },
 };
-
-function expectedOf(name: string): Expected {
-  for (const folder of ["synthetic", "real"]) {
-    try {
-      return JSON.parse(readFileSync(join(CORPUS, folder, `${name}.expected.json`), "utf8")) as Expected;
-    } catch {
-      // not in this folder
-    }
-  }
-  throw new Error(`no expected file for ${name}`);
-}
 
 for (const [mode, kind] of Object.entries(KINDS)) {
   describe(mode, () => {

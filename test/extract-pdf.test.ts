@@ -7,7 +7,7 @@ import { buildPdf, pdfText as text } from "./support/pdf.js";
 import { readFileSync } from "node:fs";
 import { extractPdf } from "../src/extract/pdf.js";
 import { processBytes } from "../src/process.js";
-import { score, type Expected } from "./support/corpus.js";
+import { expectedOf, score } from "./support/corpus.js";
 import { RefusalError, type GridCell, type IntermediateDocument, type TableBlock, type TextBlock } from "../src/document.js";
 
 const OPTS = { maxPages: 500, maxExpandedBytes: 200 * 1024 * 1024 };
@@ -278,8 +278,7 @@ describe("the same reports re-rendered by another producer (cairo: pdftocairo -p
     it(`${name}: every cell as in the original`, async () => {
       const bytes = readFileSync(new URL(`./fixtures/pdf/cairo/${name}.pdf`, import.meta.url));
       const env = await processBytes(bytes, { fileName: `${name}.pdf` });
-      const folder = name.includes("_") ? "real" : "synthetic";
-      const expected = JSON.parse(readFileSync(new URL(`./fixtures/corpus/${folder}/${name}.expected.json`, import.meta.url), "utf8")) as Expected;
+      const expected = expectedOf(name);
       const s = score(expected, env);
       expect(s.diffs).toEqual([]);
       expect(s.cells).toBeGreaterThan(180);
@@ -298,8 +297,7 @@ describe("web pages of the corpus printed to PDF by Chromium", () => {
       const t3 = tableWith(doc, "本年新收", "自然人");
       expect(t3.pageEnd ?? 0).toBeGreaterThan(t3.page ?? 0);
       const env = await processBytes(bytes, { fileName: `${name}.pdf` });
-      const expected = JSON.parse(readFileSync(new URL(`./fixtures/corpus/synthetic/${name}.expected.json`, import.meta.url), "utf8")) as Expected;
-      expect(score(expected, env).diffs).toEqual([]);
+      expect(score(expectedOf(name), env).diffs).toEqual([]);
     });
   }
 });

@@ -20,7 +20,7 @@ import type { RowDef } from "../catalogue.js";
 import { enumeratorOf, labelKey, labelSimilarity } from "./normalize.js";
 import type { Token } from "./tokens.js";
 import { readUncertainOrder } from "./column-order.js";
-import { splitDigitRun, type SumCheck } from "./digits.js";
+import { addsUp, splitDigitRun, type SumCheck } from "./digits.js";
 
 export interface Run {
   values: Token[];
@@ -71,6 +71,8 @@ const EVIDENCE_WEIGHT = 3;
 const FIT_BONUS = 1;
 const MISSING_PENALTY = 1;
 const DAMAGED_PENALTY = 0.5;
+/** A label cell this similar to a row's label names that row. */
+const NAMES_ROW = 0.85;
 /** A run matched with at least this similarity is an anchor: its row is known. */
 export const STRONG_EVIDENCE = 0.6;
 /** How many text tokens before a run count as its evidence. */
@@ -86,7 +88,7 @@ export function buildRuns(tokens: readonly Token[], rows: readonly RowDef[], bla
   let values: Token[] = [];
   // With `textAfter`, the text after a run is evidence too, unless its values share a line
   // with a label: then that label is theirs (`规章 0 0 0`), and the next line's is the next
-  // row's. (Table 三 only: its rows add up, which checks a placement; table 二's do not.)
+  // row's. (Not for table 四, whose labels are column headers.)
   const open: { after: Token[] | null } = { after: null };
   const close = () => {
     if (values.length) {
@@ -106,7 +108,7 @@ export function buildRuns(tokens: readonly Token[], rows: readonly RowDef[], bla
       // A label printed with no cells after it (a blank row in flattened text) still makes a
       // row: only when the next text starts another row, so a wrapped label is not cut.
       const next = tokens[i + 1];
-      if (blankRows && next && next.kind === "text" && bestRowSimilarity(t.text, rows) >= 0.85 && startsAnotherRow(t.text, next.text, rows)) {
+      if (blankRows && next && next.kind === "text" && bestRowSimilarity(t.text, rows) >= NAMES_ROW && startsAnotherRow(t.text, next.text, rows)) {
         runs.push({ values: [], evidence: evidence.slice(-EVIDENCE_WINDOW) });
         evidence = [];
       }
@@ -119,10 +121,15 @@ export function buildRuns(tokens: readonly Token[], rows: readonly RowDef[], bla
   // labels, not the run's own: it is no evidence.
   for (const run of runs) {
     if (!run.after) continue;
-    const named = rows.filter((r) => run.after?.some((t) => rowSimilarity(t.text, r) >= 0.85)).length;
+    const named = rows.filter((r) => run.after?.some((t) => namesRow(t.text, r))).length;
     if (named > 1) delete run.after;
   }
   return runs;
+}
+
+/** Whether a label cell names the row. */
+function namesRow(text: string, row: RowDef): boolean {
+  return rowSimilarity(text, row) >= NAMES_ROW;
 }
 
 function rowSimilarity(text: string, row: RowDef): number {
@@ -136,8 +143,8 @@ function bestRowSimilarity(text: string, rows: readonly RowDef[]): number {
 }
 
 function startsAnotherRow(text: string, next: string, rows: readonly RowDef[]): boolean {
-  const here = rows.findIndex((r) => rowSimilarity(text, r) >= 0.85);
-  return rows.some((r, i) => i !== here && rowSimilarity(next, r) >= 0.85);
+  const here = rows.findIndex((r) => namesRow(text, r));
+  return rows.some((r, i) => i !== here && namesRow(next, r));
 }
 
 /**
@@ -147,14 +154,14 @@ function startsAnotherRow(text: string, next: string, rows: readonly RowDef[]): 
 function evidenceFor(run: Run, row: RowDef): number {
   let best = evidenceBefore(run, row);
   const after = run.after ?? [];
-  for (let k = 1; k <= after.length; k++) {
+  for (const t of after) best = Math.max(best, rowSimilarity(t.text, row) * AFTER_DISCOUNT);
+  for (let k = 2; k <= after.length; k++) {
     const joined = after
       .slice(0, k)
       .map((t) => t.text)
       .join("");
-    best = Math.max(best, rowSimilarity(joined, row) * (k === 1 ? AFTER_DISCOUNT : AFTER_DISCOUNT * 0.95));
+    best = Math.max(best, rowSimilarity(joined, row) * AFTER_DISCOUNT * 0.95);
   }
-  for (const t of after) best = Math.max(best, rowSimilarity(t.text, row) * AFTER_DISCOUNT);
   return best;
 }
 
@@ -268,13 +275,17 @@ function fitValues(values: readonly Token[], widths: readonly number[], sumCheck
   // count that happens to fit would spread scrambled numbers over plausible rows. (Numbers
   // printed on one line, like table 四's data row, keep their order.) A row with no sum rule
   // (table 二) cannot be checked, so such a run is not believed.
-  const oneLine = values.every((v) => v.line === values[0]?.line);
-  if (oneLine) return fit;
+  if (onOneLine(values)) return fit;
   if (!fit.perRow.every((row, i) => rowAddsUp(row, sumChecks[i] ?? null)))
     return unreadable("the values fill these rows by count, but the rows do not add up: the cell order was lost");
   if (sumChecks.some((c) => !c))
     return unreadable("the values fill these rows by count, but nothing can check which cell is which: the cell order was lost");
   return fit;
+}
+
+/** Whether all values come from one line. */
+function onOneLine(values: readonly Token[]): boolean {
+  return values.every((v) => v.line === values[0]?.line);
 }
 
 /** Whether no two values share a line. */
@@ -287,13 +298,11 @@ function onePerLine(values: readonly Token[]): boolean {
   return true;
 }
 
+/** Whether the row does not contradict its sum rule: no rule, a cell that is no number, or it adds up. */
 function rowAddsUp(cells: readonly (Token | null)[], check: SumCheck | null): boolean {
   if (!check) return true;
-  const v = (i: number) => cells[i]?.parsed?.value;
-  const total = v(check.total);
-  const parts = check.parts.map(v);
-  if (typeof total !== "number" || parts.some((p) => typeof p !== "number")) return true;
-  return Math.abs((parts as number[]).reduce((a, b) => a + b, 0) - total) < 1e-9;
+  if ([check.total, ...check.parts].some((i) => typeof cells[i]?.parsed?.value !== "number")) return true;
+  return addsUp(cells, check);
 }
 
 function fitExactly(values: readonly Token[], widths: readonly number[], sumChecks: readonly (SumCheck | null)[], splitDigits: boolean): Fit | null {
@@ -321,7 +330,7 @@ function fitExactly(values: readonly Token[], widths: readonly number[], sumChec
   }
   // Fewer values than columns: digits of adjacent cells may have run together.
   // (Digits run together within a line; numbers on separate lines were printed apart.)
-  if (splitDigits && widths.length === 1 && sumChecks[0] && values.every((v) => v.line === values[0]?.line)) {
+  if (splitDigits && widths.length === 1 && sumChecks[0] && onOneLine(values)) {
     const split = splitDigitRun(values, W, sumChecks[0]);
     if (split) return { kind: "split", perRow: [new Array<Token | null>(W).fill(null)], splitValues: [split] };
   }
@@ -396,7 +405,7 @@ export function alignRuns(runs: readonly Run[], rows: readonly RowDef[], options
           // fits several rows exactly (then they are damaged together).
           if (fit.kind === "blank" && m > 1) break;
           if (fit.kind === "damaged" && m > 1 && !fit.detail) break;
-          if (fit.kind === "blank" && (!options.blankRows || adjacent < 0.85)) break;
+          if (fit.kind === "blank" && (!options.blankRows || adjacent < NAMES_ROW)) break;
           // Rows read column by column had their labels printed apart from their numbers, in
           // no fixed place: a label of any row of the block places it.
           const ev = fit.columnWise ? Math.max(...rows.slice(j, j + m).map((r) => evidenceFor(run, r))) : firstEv;
@@ -462,6 +471,15 @@ export function alignRuns(runs: readonly Run[], rows: readonly RowDef[], options
   return { rows: results, score: best };
 }
 
+/** The row as read, made uncertain: its cells null, with the reason. */
+function doubted(r: RowResult, detail: string): RowResult {
+  const { splitValues: _dropped, ...rest } = r;
+  return { ...rest, status: "uncertain", cells: r.cells.map(() => null), detail };
+}
+
+/** Whether a row holds a reading (values, or a blank) that doubt can take away. */
+const isRead = (r: RowResult) => r.status === "ok" || r.status === "split" || r.status === "blank";
+
 const DISPLACED = "labels and numbers are out of step here (a row's label has no numbers, or numbers have no label): which row these values belong to cannot be told";
 
 /**
@@ -477,17 +495,13 @@ const DISPLACED = "labels and numbers are out of step here (a row's label has no
 function markDisplaced(results: RowResult[], runs: readonly Run[], fitted: readonly { run: number; from: number; rows: number }[], strays: readonly { run: number; before: number }[]): void {
   const doubt = (i: number) => {
     const r = results[i];
-    if (!r || (r.status !== "ok" && r.status !== "split" && r.status !== "blank")) return;
-    r.status = "uncertain";
-    r.cells = r.cells.map(() => null);
-    delete r.splitValues;
-    r.detail = DISPLACED;
+    if (r && isRead(r)) results[i] = doubted(r, DISPLACED);
   };
   for (const f of fitted) {
     const run = runs[f.run];
     if (!run || run.values.length === 0) continue;
     const namesEmptyRow = results.some(
-      (r, i) => (i < f.from || i >= f.from + f.rows) && (r.status === "missing" || r.status === "blank") && run.evidence.some((t) => rowSimilarity(t.text, r.row) >= 0.85),
+      (r, i) => (i < f.from || i >= f.from + f.rows) && (r.status === "missing" || r.status === "blank") && run.evidence.some((t) => namesRow(t.text, r.row)),
     );
     if (namesEmptyRow) for (let m = 0; m < f.rows; m++) doubt(f.from + m);
   }
@@ -507,7 +521,7 @@ function markDisplaced(results: RowResult[], runs: readonly Run[], fitted: reado
     const prev = results[n.before - 1];
     if (!run || !prev) continue;
     const values = run.values.filter((v) => v.kind !== "empty");
-    const unlabelled = !results.some((r) => run.evidence.some((t) => rowSimilarity(t.text, r.row) >= 0.85));
+    const unlabelled = !results.some((r) => run.evidence.some((t) => namesRow(t.text, r.row)));
     if (unlabelled && values.length === prev.row.fields.length) doubt(n.before - 1);
   }
 }
@@ -528,13 +542,9 @@ function markUncertain(results: RowResult[], noiseBefore: readonly number[]): vo
     const broken =
       segment.some((r) => r.status === "missing" || r.status === "damaged") || noiseBefore.some((j) => j >= start && j <= end && j < results.length);
     if (broken) {
-      for (const r of segment) {
-        if (r.status === "ok" || r.status === "split" || r.status === "blank") {
-          r.status = "uncertain";
-          r.detail = "values found, but their row could not be told from the label or the order";
-          r.cells = r.cells.map(() => null);
-          delete r.splitValues;
-        }
+      for (let i = start; i < end; i++) {
+        const r = results[i] as RowResult;
+        if (isRead(r)) results[i] = doubted(r, "values found, but their row could not be told from the label or the order");
       }
     }
     start = end + 1;
@@ -563,7 +573,7 @@ export function alignByLabel(runs: readonly Run[], rows: readonly RowDef[]): Ali
     });
     // Labels of two rows before one run (a blank row's label, then the next row's): which
     // row the values are is not told by the labels.
-    if (best < 0 || bestSim < 0.85 || second >= bestSim - 0.05) continue;
+    if (best < 0 || bestSim < NAMES_ROW || second >= bestSim - 0.05) continue;
     const r = results[best] as RowResult;
     if (r.status !== "missing" && r.evidence >= bestSim) continue;
     const fit = fitValues(run.values, [r.row.fields.length], [null]);
@@ -609,9 +619,8 @@ export function alignOrderedThenByLabel(runs: readonly Run[], rows: readonly Row
   const merged = ordered.rows.map((r, j) => {
     const alt = byLabel.rows[j] as RowResult;
     if (r.status === "ok" && (conflicts(r, j) || (r.run !== undefined && doubtfulRuns.has(r.run))))
-      return { ...r, status: "uncertain" as const, cells: r.cells.map(() => null), detail: "its label and the order of the rows place these values in different rows" };
-    if (unconfirmed(r, j))
-      return { ...r, status: "uncertain" as const, cells: r.cells.map(() => null), detail: "no label of this row was printed with these values" };
+      return doubted(r, "its label and the order of the rows place these values in different rows");
+    if (unconfirmed(r, j)) return doubted(r, "no label of this row was printed with these values");
     if (read(r) || !read(alt) || alt.cells.some((c) => c !== null && used.has(c))) return r;
     return alt;
   });
@@ -631,7 +640,7 @@ export function alignAsOneRun(runs: readonly Run[], rows: readonly RowDef[], opt
   const alignment = alignRuns([one], rows, options);
   const read = alignment.rows.every((r) => {
     const check = options.sumCheckOf(r.row);
-    return r.status === "ok" && check !== null && r.cells.every((c) => typeof c?.parsed?.value === "number") && rowAddsUp(r.cells, check);
+    return r.status === "ok" && check !== null && addsUp(r.cells, check);
   });
   return read ? alignment : null;
 }

@@ -12,7 +12,7 @@
  * shows otherwise. When it does not add up, another reading is believed only when every row it
  * produces adds up, and every such reading gives the same cells. Otherwise nothing is read.
  */
-import type { SumCheck } from "./digits.js";
+import { addsUp, type SumCheck } from "./digits.js";
 import type { Token } from "./tokens.js";
 
 export type OrderReading =
@@ -22,13 +22,6 @@ export type OrderReading =
   | { kind: "ambiguous" }
   /** no reading adds up */
   | { kind: "none" };
-
-/** `m` rows of width `w`, read as blocks of `k` rows each, row by row (k = 1). */
-function readBlocks(values: readonly Token[], w: number, m: number, k: number): Token[][] {
-  const rows: Token[][] = [];
-  for (let a = 0; a < m; a += k) rows.push(...readBlock(values, a * w, Math.min(k, m - a), w));
-  return rows;
-}
 
 /** Cells of a block of `k` rows of width `w` that starts at `offset`, read column by column. */
 function readBlock(values: readonly Token[], offset: number, k: number, w: number): Token[][] {
@@ -41,24 +34,12 @@ function readBlock(values: readonly Token[], offset: number, k: number, w: numbe
   return rows;
 }
 
-/** Whether every cell is a number and the row's total is the sum of its parts. */
-function addsUp(cells: readonly Token[], check: SumCheck): boolean {
-  const v = (i: number) => cells[i]?.parsed?.value;
-  const total = v(check.total);
-  if (typeof total !== "number") return false;
-  let sum = 0;
-  for (const p of check.parts) {
-    const x = v(p);
-    if (typeof x !== "number") return false;
-    sum += x;
-  }
-  return Math.abs(sum - total) < 1e-9;
-}
-
 const signature = (rows: readonly Token[][]) => rows.map((r) => r.map((t) => t.parsed?.value ?? "?").join(",")).join(";");
 
 interface Partial {
   rows: Token[][];
+  /** signature(rows), to tell readings apart */
+  sig: string;
   columnWise: boolean;
 }
 
@@ -69,11 +50,11 @@ interface Partial {
 export function readUncertainOrder(values: readonly Token[], width: number, checks: readonly (SumCheck | null)[]): OrderReading {
   const m = checks.length;
   if (values.length !== width * m || checks.some((c) => c === null)) return { kind: "none" };
-  const byRow = readBlocks(values, width, m, 1);
+  const byRow = Array.from({ length: m }, (_, i) => values.slice(i * width, (i + 1) * width));
   if (byRow.every((row, i) => addsUp(row, checks[i] as SumCheck))) return { kind: "unique", perRow: byRow, columnWise: false };
   // best[i]: the distinct readings of rows [0, i) (at most two: two already make it ambiguous)
   const best: Partial[][] = Array.from({ length: m + 1 }, () => []);
-  best[0] = [{ rows: [], columnWise: false }];
+  best[0] = [{ rows: [], sig: "", columnWise: false }];
   for (let a = 0; a < m; a++) {
     const heads = best[a] as Partial[];
     if (!heads.length) continue;
@@ -84,10 +65,10 @@ export function readUncertainOrder(values: readonly Token[], width: number, chec
       for (const h of heads) {
         const rows = [...h.rows, ...block];
         const sig = signature(rows);
-        const same = into.find((p) => signature(p.rows) === sig);
+        const same = into.find((p) => p.sig === sig);
         // The same cells read two ways: keep the ordinary reading's flag if either is one.
         if (same) same.columnWise &&= h.columnWise || b - a > 1;
-        else if (into.length < 2) into.push({ rows, columnWise: h.columnWise || b - a > 1 });
+        else if (into.length < 2) into.push({ rows, sig, columnWise: h.columnWise || b - a > 1 });
       }
     }
   }

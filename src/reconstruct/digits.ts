@@ -14,6 +14,20 @@ export interface SumCheck {
   parts: readonly number[];
 }
 
+/** Whether every cell of the row is a number and its total is the sum of its parts. */
+export function addsUp(cells: readonly (Token | null)[], check: SumCheck): boolean {
+  const v = (i: number) => cells[i]?.parsed?.value;
+  const total = v(check.total);
+  if (typeof total !== "number") return false;
+  let sum = 0;
+  for (const p of check.parts) {
+    const x = v(p);
+    if (typeof x !== "number") return false;
+    sum += x;
+  }
+  return Math.abs(sum - total) < 1e-9;
+}
+
 /** Enumeration stops (and gives up) past this many candidates. */
 const MAX_CANDIDATES = 200_000;
 

@@ -23,7 +23,7 @@ import { alignAsOneRun, alignOrderedThenByLabel, alignRuns, buildRuns, type Alig
 import type { SumCheck } from "./digits.js";
 import { legacySections as readLegacySections, readLegacy } from "./legacy.js";
 import { labelKey, labelSimilarity } from "./normalize.js";
-import { reviewOutcomes } from "./prose.js";
+import { figureProse, reviewOutcomes } from "./prose.js";
 import { findHeadings, findMetadata, findRegions, sectionText, type Region } from "./sections.js";
 import { tokenize, type Token, type TokenStream } from "./tokens.js";
 
@@ -256,7 +256,7 @@ export function reconstruct(doc: IntermediateDocument): Reconstruction {
   }
 
   const findings: Finding[] = [];
-  const prose = [sections.overview, sections.other].filter((t): t is string => t !== null).join("\n");
+  const prose = figureProse(sections);
   const detected = detectFormat(tableTokens);
   let format: ReportFormat;
   if (detected.format) format = detected.format;

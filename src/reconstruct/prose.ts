@@ -7,6 +7,11 @@
 import type { LegacyFigure } from "../model.js";
 import { enumeratorOf, nfkc } from "./normalize.js";
 
+/** The prose that states the report's figures: sections 一 (总体情况) and 六 (其他). */
+export function figureProse(sections: { overview: string | null; other: string | null }): string {
+  return [sections.overview, sections.other].filter((t): t is string => t !== null).join("\n");
+}
+
 const FIGURES: readonly { label: string; re: RegExp }[] = [
   { label: "主动公开政府信息", re: /主动公开(?:政府)?信息\s*(?:共\s*)?(\d[\d,]*)\s*(条|件)/ },
   { label: "受理政府信息公开申请", re: /(?:受理|收到)(?:[^。，,]{0,12})?申请\s*(?:共\s*)?(\d[\d,]*)\s*(件|条|个)/ },

@@ -8,7 +8,7 @@
  */
 import { APPLICANT_COLUMNS, CATALOGUE, OUTCOME_COLUMNS, type ReportFormat } from "../catalogue.js";
 import type { Finding, ReportData, TableData } from "../model.js";
-import { proseFigures } from "../reconstruct/prose.js";
+import { figureProse, proseFigures } from "../reconstruct/prose.js";
 
 export interface RuleOutcome {
   findings: Finding[];
@@ -235,7 +235,7 @@ export const RULES: readonly RuleDef[] = [
     statement: "figures stated in the prose (受理申请N件, 行政复议N件, 行政诉讼N件) agree with the tables",
     formats: ["2021", "2019"],
     check(report) {
-      const prose = [report.sections.overview, report.sections.other].filter((s): s is string => s !== null).join("\n");
+      const prose = figureProse(report.sections);
       const findings: Finding[] = [];
       const apps = report.applications;
       const rl = report.reviewLitigation;

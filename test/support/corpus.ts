@@ -18,6 +18,11 @@ export function corpusFile(name: string): string {
   throw new Error(`no corpus file named ${name}`);
 }
 
+/** The expected answer of a corpus document, by its name without extension (`s009`, `hongze_2024`). */
+export function expectedOf(name: string): Expected {
+  return JSON.parse(readFileSync(corpusFile(`${name}.expected.json`), "utf8")) as Expected;
+}
+
 export interface Case {
   name: string;
   folder: string;
