@@ -50,10 +50,7 @@ function docsFor(h: Harness, keys: readonly string[], from = 0): Named[] {
 async function expectStoredUnderTheirKeys(h: Harness, docs: readonly Named[], uriOf: (key: string) => string): Promise<void> {
   await waitFor(
     "every document stored",
-    async () => {
-      for (const d of docs) if (!(await h.store.hasResult(sha256(d.bytes), PIPELINE_VERSION))) return false;
-      return true;
-    },
+    () => h.allStored(docs.map((d) => d.bytes)),
     90_000,
   );
   for (const d of docs) {

@@ -12,7 +12,6 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PIPELINE_VERSION } from "../../src/process.js";
 import { freePort, goodDoc, Harness, isAlive, sha256, sleep, startRedis, stopProcess, waitFor, type Proc } from "./support.js";
 
 const N = 30;
@@ -70,10 +69,7 @@ describe.sequential("Redis restarted mid-run", () => {
 
     await waitFor(
       "every document stored",
-      async () => {
-        for (const d of docs) if (!(await h.store.hasResult(sha256(d.bytes), PIPELINE_VERSION))) return false;
-        return true;
-      },
+      () => h.allStored(docs.map((d) => d.bytes)),
       120_000,
     );
     // Let any duplicate work that could still be under way show itself.

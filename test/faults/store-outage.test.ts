@@ -12,7 +12,6 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Envelope } from "../../src/model.js";
-import { PIPELINE_VERSION } from "../../src/process.js";
 import { cellRows } from "../../src/store/pg.js";
 import { STAGES } from "../../queues/names.js";
 import { goodDoc, Harness, isAlive, sha256, sleep, TcpProxy, waitFor, type Proc } from "./support.js";
@@ -69,10 +68,7 @@ describe.sequential("store (PostgreSQL) unreachable for 30 s", () => {
     const downMs = Date.now() - cutAt;
     await waitFor(
       "every document stored",
-      async () => {
-        for (const d of docs) if (!(await h.store.hasResult(sha256(d.bytes), PIPELINE_VERSION))) return false;
-        return true;
-      },
+      () => h.allStored(docs.map((d) => d.bytes)),
       120_000,
       250,
     );

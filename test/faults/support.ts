@@ -16,6 +16,7 @@ import { isDeepStrictEqual } from "node:util";
 import { createDeflateRaw, crc32, deflateRawSync } from "node:zlib";
 import { Queue, type Job } from "bullmq";
 import pg from "pg";
+import { PIPELINE_VERSION } from "../../src/process.js";
 import { withDefaultUser } from "../../src/store/pg.js";
 import { openStore } from "../../src/store/index.js";
 import type { OutputStore } from "../../src/store/types.js";
@@ -248,6 +249,12 @@ export class Harness {
     return docId(bytes);
   }
   private drops = 0;
+
+  /** Whether every one of these documents has its result stored at this pipeline version. */
+  async allStored(docs: readonly Uint8Array[]): Promise<boolean> {
+    for (const bytes of docs) if (!(await this.store.hasResult(sha256(bytes), PIPELINE_VERSION))) return false;
+    return true;
+  }
 
   async job(stage: Stage, id: string): Promise<Job | undefined> {
     return this.queues[stage].getJob(id);

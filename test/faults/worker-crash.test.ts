@@ -5,7 +5,6 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Envelope } from "../../src/model.js";
-import { PIPELINE_VERSION } from "../../src/process.js";
 import { cellRows } from "../../src/store/pg.js";
 import { corpusBytes, docId, Harness, isAlive, sha256, waitFor, type Proc } from "./support.js";
 
@@ -49,10 +48,7 @@ describe.sequential("worker killed with kill -9 mid-job (PostgreSQL store)", () 
 
     await waitFor(
       "every document stored",
-      async () => {
-        for (const bytes of docs) if (!(await h.store.hasResult(sha256(bytes), PIPELINE_VERSION))) return false;
-        return true;
-      },
+      () => h.allStored(docs),
       90_000,
     );
 
