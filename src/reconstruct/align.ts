@@ -151,7 +151,17 @@ function startsAnotherRow(text: string, next: string, rows: readonly RowDef[]): 
  * Similarity of a run's evidence to a row: the best single label cell, or the joined tail, of
  * the text before it; or, a little less, of the text right after it.
  */
+const evidenceMemo = new WeakMap<Run, Map<RowDef, number>>();
 function evidenceFor(run: Run, row: RowDef): number {
+  // The aligners ask for the same run and row many times (the ordered pass, the label pass).
+  let memo = evidenceMemo.get(run);
+  if (!memo) evidenceMemo.set(run, (memo = new Map()));
+  let known = memo.get(row);
+  if (known === undefined) memo.set(row, (known = scoreEvidence(run, row)));
+  return known;
+}
+
+function scoreEvidence(run: Run, row: RowDef): number {
   let best = evidenceBefore(run, row);
   const after = run.after ?? [];
   for (const t of after) best = Math.max(best, rowSimilarity(t.text, row) * AFTER_DISCOUNT);
