@@ -19,7 +19,8 @@ import {
 } from "../catalogue.js";
 import type { IntermediateDocument } from "../document.js";
 import type { Finding, ReportData, TableData } from "../model.js";
-import { alignAsOneRun, alignOrderedThenByLabel, alignRuns, buildRuns, type Alignment, type RowResult } from "./align.js";
+import { alignAsOneRun, alignOrderedThenByLabel, alignRuns, type Alignment, type RowResult } from "./align.js";
+import { buildRuns } from "./runs.js";
 import type { SumCheck } from "./digits.js";
 import { legacySections as readLegacySections, readLegacy } from "./legacy.js";
 import { labelKey, labelSimilarity } from "./normalize.js";
