@@ -1,6 +1,7 @@
 /**
- * FileStore against a real temporary folder: results, the index, ingest records, artifacts,
- * failures, path safety with hostile names, and rule R6 in both arrival orders.
+ * FileStore against a real temporary folder. What every store must do is
+ * test/support/store-contract.ts, run here too; this file adds what is the FileStore's own:
+ * the layout on disk, the index and its repair, and path safety with hostile names.
  */
 import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -15,6 +16,7 @@ import { FileStore, MAX_SEGMENT_BYTES, safeSegment } from "../src/store/file.js"
 import { openStore } from "../src/store/index.js";
 import { PgStore } from "../src/store/pg.js";
 import type { SourceRef } from "../src/store/types.js";
+import { describeStoreContract } from "./support/store-contract.js";
 
 // ------------------------------------------------------------------------------- fixtures
 const source = (name: string, versionId: string | null = null): SourceRef => ({
@@ -109,38 +111,6 @@ describe("FileStore results", () => {
     expect((await again.getResult(sha("moving")))?.envelope.report.agency).toBe("乙市人民政府");
   });
 
-  it("gives the newest pipeline version by default, compared as versions, not as text", async () => {
-    const report = corpusReport("seed/jingzhouqu-2021");
-    await store.putResult(envelope(report, "versions", "0.10.0"), null);
-    await store.putResult(envelope(report, "versions", "0.9.0"), null);
-    expect((await store.getResult(sha("versions")))?.envelope.pipeline.version).toBe("0.10.0");
-    expect((await store.getResult(sha("versions"), "0.9.0"))?.envelope.pipeline.version).toBe("0.9.0");
-    expect(await store.findByAgencyYear("荆州市荆州区人民政府办公室", 2021)).toHaveLength(2);
-  });
-
-  it("lists every document once at its newest version, with status and source key", async () => {
-    const report = yearReport("列表测试局", 2020);
-    await store.putResult(envelope(report, "listed", "0.10.0"), source("2020/列表/a.pdf"));
-    await store.putResult(envelope(report, "listed", "0.9.0"), source("2020/列表/a.pdf"));
-    const all = [];
-    for await (const r of store.listReports()) all.push(r);
-    expect(all.filter((r) => r.sha256 === sha("listed"))).toEqual([
-      expect.objectContaining({ pipelineVersion: "0.10.0", agency: "列表测试局", year: 2020, format: "2021", status: "valid", sourceKey: "2020/列表/a.pdf" }),
-    ]);
-    expect(new Set(all.map((r) => r.sha256)).size).toBe(all.length);
-  });
-
-  it("finds by agency and year after NFKC and whitespace removal", async () => {
-    await store.putResult(envelope(yearReport("上海市ABC委员会", 2024), "abc"), null);
-    await store.putResult(envelope(yearReport("上海市ABC委员会", 2023), "abc-2023"), null);
-    for (const q of ["上海市ABC委员会", " 上海市 ABC\t委员会\n", "上海市ＡＢＣ委员会", "上海市　ＡＢＣ　委员会"]) {
-      const found = await store.findByAgencyYear(q, 2024);
-      expect(found.map((f) => f.envelope.source.sha256)).toEqual([sha("abc")]);
-    }
-    expect(await store.findByAgencyYear("上海市ABC委员会", 2022)).toEqual([]);
-    expect(await store.findByAgencyYear("上海市ABD委员会", 2024)).toEqual([]);
-  });
-
   it("stores a real envelope from the core and survives a torn index line", async () => {
     const env = await processBytes(readFileSync(corpusFile("jingzhouqu-2021.txt")), { fileName: "jingzhouqu-2021.txt" });
     await store.putResult(env, source("seed.txt"));
@@ -158,44 +128,7 @@ describe("FileStore results", () => {
   });
 });
 
-describe("FileStore ingest records, artifacts and failures", () => {
-  it("says firstTime once and keeps every source", async () => {
-    const s = sha("bytes");
-    expect(await store.getIngest(s)).toBeNull();
-    expect(await store.recordIngest(s, source("a.pdf"))).toEqual({ firstTime: true });
-    expect(await store.recordIngest(s, source("b.pdf", "v2"))).toEqual({ firstTime: false });
-    expect(await store.recordIngest(s, source("a.pdf"))).toEqual({ firstTime: false });
-    const rec = await store.getIngest(s);
-    expect(rec?.sha256).toBe(s);
-    expect(rec?.sources).toEqual([source("a.pdf"), source("b.pdf", "v2")]);
-    expect(Number.isNaN(Date.parse(rec?.firstSeen ?? ""))).toBe(false);
-  });
-
-  it("gives firstTime true to exactly one of two concurrent stores", async () => {
-    const other = new FileStore(root);
-    await other.init();
-    const s = sha("race");
-    const outcomes = await Promise.all([store.recordIngest(s, source("x.pdf")), other.recordIngest(s, source("y.pdf"))]);
-    expect(outcomes.filter((o) => o.firstTime)).toHaveLength(1);
-  });
-
-  it("round-trips artifacts and replaces them", async () => {
-    expect(await store.getArtifact("extract/none")).toBeNull();
-    await store.putArtifact(`extract/${sha("a")}`, '{"blocks":[]}');
-    expect(await store.getArtifact(`extract/${sha("a")}`)).toBe('{"blocks":[]}');
-    await store.putArtifact(`extract/${sha("a")}`, '{"blocks":[1]}');
-    expect(await store.getArtifact(`extract/${sha("a")}`)).toBe('{"blocks":[1]}');
-    expect(readdirSync(join(root, "artifacts"))).toHaveLength(1);
-  });
-
-  it("lists failures newest first", async () => {
-    const f = (i: number) => ({ sha256: sha(`f${i}`), source: i === 1 ? null : source(`f${i}.pdf`), code: "corrupt", message: `bad ${i}`, at: new Date(2024, 0, i).toISOString() });
-    for (const i of [1, 2, 3]) await store.recordFailure(f(i));
-    expect(await store.listFailures(2)).toEqual([f(3), f(2)]);
-    expect(await store.listFailures(10)).toEqual([f(3), f(2), f(1)]);
-    expect(await store.listFailures(0)).toEqual([]);
-  });
-
+describe("FileStore ingest records", () => {
   it("refuses a sha256 that is not 64 hex digits", async () => {
     await expect(store.recordIngest("../../etc/passwd", source("x"))).rejects.toThrow(/sha256/);
     await expect(store.getIngest("ABC")).rejects.toThrow(/sha256/);
@@ -231,11 +164,13 @@ describe("FileStore path safety", () => {
   it("keeps hostile artifact keys under artifacts/ and distinct", async () => {
     const keys = ["../../../../etc/passwd", "/etc/shadow", "a\u0000b", "a\u0000c", "a_b", "C:\\Windows\\x", "~", "k".repeat(500), `${"k".repeat(500)}!`];
     for (const k of keys) await store.putArtifact(k, JSON.stringify({ k }));
+    await store.putArtifact(keys[0] as string, "{}"); // replaced in place: still one file per key
     assertContained();
     const names = readdirSync(join(root, "artifacts"));
     expect(names).toHaveLength(keys.length);
     for (const n of names) expect(Buffer.byteLength(n, "utf8")).toBeLessThanOrEqual(MAX_SEGMENT_BYTES + ".json".length);
-    for (const k of keys) expect(await store.getArtifact(k)).toBe(JSON.stringify({ k }));
+    for (const k of keys.slice(1)) expect(await store.getArtifact(k)).toBe(JSON.stringify({ k }));
+    expect(await store.getArtifact(keys[0] as string)).toBe("{}");
   });
 
   it("sanitises one segment: safe names kept, the rest replaced, cut by bytes and made unique", () => {
@@ -255,60 +190,9 @@ describe("FileStore path safety", () => {
   });
 });
 
-describe("rule R6 (cross-year)", () => {
+describe("FileStore rule R6 (cross-year)", () => {
   const AG = "荆州市荆州区人民政府办公室";
   const forward2021 = row7({ naturalPerson: 3, total: 3 });
-
-  it("warns per column when 2021 carriedForward ≠ 2022 carriedOver: 2021 first", async () => {
-    const y2021 = envelope(yearReport(AG, 2021, { carriedForward: forward2021 }), "r6-2021");
-    const y2022 = envelope(yearReport(AG, 2022, { carriedOver: row7({ naturalPerson: 2, total: 2 }) }), "r6-2022");
-    expect((await store.putResult(y2021, null)).crossYear).toEqual([]);
-    const { crossYear } = await store.putResult(y2022, null);
-    expect(crossYear).toHaveLength(2);
-    expect(crossYear[0]).toMatchObject({ rule: "R6", severity: "warning", path: "applications.carriedOver.naturalPerson", expected: 3, actual: 2 });
-    expect(crossYear[0]?.message).toContain("2021 carriedForward (3) ≠ 2022 carriedOver (2) in column 自然人");
-    expect(crossYear[1]).toMatchObject({ path: "applications.carriedOver.total", expected: 3, actual: 2 });
-    expect((await store.getResult(y2022.source.sha256))?.crossYear).toEqual(crossYear);
-    expect((await store.getResult(y2021.source.sha256))?.crossYear).toEqual([]);
-  });
-
-  it("warns when 2022 arrives first, once 2021 is stored, and clears when 2021 is corrected", async () => {
-    const y2022 = envelope(yearReport(AG, 2022, { carriedOver: row7({ naturalPerson: 2, total: 2 }) }), "r6b-2022");
-    expect((await store.putResult(y2022, null)).crossYear).toEqual([]);
-    // the 2021 report is stored with the agency spelled with spaces: it is the same agency
-    const y2021 = envelope(yearReport(` 荆州市 荆州区人民政府办公室`, 2021, { carriedForward: forward2021 }), "r6b-2021");
-    expect((await store.putResult(y2021, null)).crossYear).toEqual([]);
-    const stored = await store.getResult(y2022.source.sha256);
-    expect(stored?.crossYear.map((f) => f.path)).toEqual(["applications.carriedOver.naturalPerson", "applications.carriedOver.total"]);
-
-    // A newer pipeline version of 2021 that agrees: the neighbour is now that version.
-    const fixed = envelope(yearReport(AG, 2021, { carriedForward: row7({ naturalPerson: 2, total: 2 }) }), "r6b-2021", "0.2.0");
-    await store.putResult(fixed, null);
-    expect((await store.getResult(y2022.source.sha256))?.crossYear).toEqual([]);
-  });
-
-  it("is silent when the years agree, in either order", async () => {
-    const a = envelope(yearReport(AG, 2021, { carriedForward: forward2021 }), "eq-2021");
-    const b = envelope(yearReport(AG, 2022, { carriedOver: forward2021 }), "eq-2022");
-    expect((await store.putResult(b, null)).crossYear).toEqual([]);
-    expect((await store.putResult(a, null)).crossYear).toEqual([]);
-    expect((await store.getResult(b.source.sha256))?.crossYear).toEqual([]);
-    const c = envelope(yearReport(AG, 2023, { carriedOver: row7({}) }), "eq-2023");
-    expect((await store.putResult(c, null)).crossYear).toEqual([]);
-  });
-
-  it("gives one warning naming the null cells", async () => {
-    await store.putResult(envelope(yearReport(AG, 2021, { carriedForward: row7({ other: null }) }), "null-2021"), null);
-    const { crossYear } = await store.putResult(
-      envelope(yearReport(AG, 2022, { carriedOver: row7({ naturalPerson: null, total: 5 }) }), "null-2022"),
-      null,
-    );
-    expect(crossYear.map((f) => f.path)).toEqual(["applications.carriedOver.total", "applications.carriedOver"]);
-    const nullWarning = crossYear[1];
-    expect(nullWarning?.severity).toBe("warning");
-    expect(nullWarning?.message).toContain("2022 applications.carriedOver.naturalPerson");
-    expect(nullWarning?.message).toContain("2021 applications.carriedForward.other");
-  });
 
   it("leaves out reports without an agency or a year", async () => {
     await store.putResult(envelope(yearReport(AG, 2021, { carriedForward: forward2021 }), "lo-2021"), null);
@@ -319,6 +203,12 @@ describe("rule R6 (cross-year)", () => {
     expect((await store.putResult(noAgency, null)).crossYear).toEqual([]);
     expect(walk(join(root, "reports", "2022", "unknown-agency"))).toHaveLength(1);
   });
+});
+
+describeStoreContract("FileStore", {
+  store: () => store,
+  another: () => new FileStore(root),
+  source,
 });
 
 describe("cross-year helpers", () => {

@@ -1,7 +1,8 @@
 /**
  * PgStore against a real PostgreSQL (PG_URL, default postgres://127.0.0.1:5432/test, trust auth).
  * Each run creates its own databases (nianbao_test_<random>) and drops them at the end, so
- * runs never collide.
+ * runs never collide. What every store must do is test/support/store-contract.ts, run here
+ * too; this file adds what is PostgreSQL's own: migrations, rows, and a lost connection.
  */
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
@@ -13,6 +14,7 @@ import { processBytes } from "../src/process.js";
 import { openStore } from "../src/store/index.js";
 import { cellRows, PgStore, withDefaultUser } from "../src/store/pg.js";
 import type { SourceRef } from "../src/store/types.js";
+import { describeStoreContract } from "./support/store-contract.js";
 import { TcpProxy } from "./support/tcp-proxy.js";
 
 // ------------------------------------------------------------------------------- fixtures
@@ -149,46 +151,6 @@ describe("PgStore results", () => {
     expect((await store.getResult(sha("s022")))?.envelope).toEqual(r2019);
   });
 
-  it("moves a result whose agency and year changed", async () => {
-    await store.putResult(envelope(yearReport("甲市人民政府", 2021), "moving"), null);
-    await store.putResult(envelope(yearReport("乙市人民政府", 2022), "moving"), null);
-    expect(await count("SELECT count(*) AS n FROM reports WHERE sha256 = $1", [sha("moving")])).toBe(1);
-    expect(await store.findByAgencyYear("甲市人民政府", 2021)).toEqual([]);
-    expect(await store.findByAgencyYear("乙市人民政府", 2022)).toHaveLength(1);
-  });
-
-  it("gives the newest pipeline version by default, compared as versions, not as text", async () => {
-    const report = yearReport("版本测试局", 2021);
-    await store.putResult(envelope(report, "versions", "0.10.0"), null);
-    await store.putResult(envelope(report, "versions", "0.9.0"), null);
-    expect((await store.getResult(sha("versions")))?.envelope.pipeline.version).toBe("0.10.0");
-    expect((await store.getResult(sha("versions"), "0.9.0"))?.envelope.pipeline.version).toBe("0.9.0");
-    expect((await store.findByAgencyYear("版本测试局", 2021)).map((r) => r.envelope.pipeline.version)).toEqual(["0.10.0", "0.9.0"]);
-  });
-
-  it("lists every document once at its newest version, with status and source key", async () => {
-    const report = yearReport("列表测试局", 2020);
-    await store.putResult(envelope(report, "listed", "0.10.0"), source("2020/列表/a.pdf"));
-    await store.putResult(envelope(report, "listed", "0.9.0"), source("2020/列表/a.pdf"));
-    const all = [];
-    for await (const r of store.listReports()) all.push(r);
-    const mine = all.filter((r) => r.sha256 === sha("listed"));
-    expect(mine).toEqual([
-      expect.objectContaining({ pipelineVersion: "0.10.0", agency: "列表测试局", year: 2020, format: "2021", status: "valid", sourceKey: "2020/列表/a.pdf" }),
-    ]);
-    expect(new Set(all.map((r) => r.sha256)).size).toBe(all.length);
-  });
-
-  it("finds by agency and year after NFKC and whitespace removal", async () => {
-    await store.putResult(envelope(yearReport("上海市ABC委员会", 2024), "abc"), null);
-    await store.putResult(envelope(yearReport("上海市ABC委员会", 2023), "abc-2023"), null);
-    for (const q of ["上海市ABC委员会", " 上海市 ABC\t委员会\n", "上海市ＡＢＣ委员会", "上海市　ＡＢＣ　委员会"]) {
-      const found = await store.findByAgencyYear(q, 2024);
-      expect(found.map((f) => f.envelope.source.sha256)).toEqual([sha("abc")]);
-    }
-    expect(await store.findByAgencyYear("上海市ABC委员会", 2022)).toEqual([]);
-  });
-
   it("holds text with NUL characters (from damaged documents) without failing", async () => {
     const env = envelope(yearReport("坏\u0000机关", 2021), "nul");
     await store.putResult(env, null);
@@ -196,118 +158,26 @@ describe("PgStore results", () => {
   });
 });
 
-describe("PgStore ingest records, artifacts and failures", () => {
-  it("says firstTime once and keeps every source", async () => {
-    const s = sha("bytes");
-    expect(await store.getIngest(s)).toBeNull();
-    expect(await store.recordIngest(s, source("a.pdf"))).toEqual({ firstTime: true });
-    expect(await store.recordIngest(s, source("a.pdf", "v2"))).toEqual({ firstTime: false });
-    expect(await store.recordIngest(s, source("a.pdf"))).toEqual({ firstTime: false });
-    const rec = await store.getIngest(s);
-    expect(rec?.sources).toEqual([source("a.pdf"), source("a.pdf", "v2")]);
-    expect(Number.isNaN(Date.parse(rec?.firstSeen ?? ""))).toBe(false);
-  });
-
-  it("gives firstTime true to exactly one of concurrent recorders", async () => {
-    const other = new PgStore(url);
-    try {
-      const s = sha("race");
-      const outcomes = await Promise.all([
-        store.recordIngest(s, source("x.pdf")),
-        other.recordIngest(s, source("y.pdf")),
-        other.recordIngest(s, source("z.pdf")),
-      ]);
-      expect(outcomes.filter((o) => o.firstTime)).toHaveLength(1);
-      expect((await store.getIngest(s))?.sources).toHaveLength(3);
-    } finally {
-      await other.close();
-    }
-  });
-
-  it("round-trips artifacts, replaces them and keeps odd keys apart", async () => {
-    expect(await store.getArtifact("extract/none")).toBeNull();
-    await store.putArtifact(`extract/${sha("a")}`, '{"blocks":[]}');
-    await store.putArtifact(`extract/${sha("a")}`, '{"blocks":[1]}');
-    expect(await store.getArtifact(`extract/${sha("a")}`)).toBe('{"blocks":[1]}');
-    const keys = ["../../etc/passwd", "a\u0000b", "a%00b", "k".repeat(500)];
-    for (const k of keys) await store.putArtifact(k, JSON.stringify({ k }));
-    for (const k of keys) expect(await store.getArtifact(k)).toBe(JSON.stringify({ k }));
-  });
-
-  it("lists failures newest first", async () => {
-    const f = (i: number) => ({ sha256: sha(`f${i}`), source: i === 1 ? null : source(`f${i}.pdf`), code: "corrupt", message: `bad ${i}`, at: new Date(Date.UTC(2024, 0, i)).toISOString() });
-    for (const i of [1, 2, 3]) await store.recordFailure(f(i));
-    expect(await store.listFailures(2)).toEqual([f(3), f(2)]);
-    expect(await store.listFailures(10)).toEqual([f(3), f(2), f(1)]);
+describe("PgStore rule R6 (cross-year) in SQL", () => {
+  it("keeps the cross-year findings as rows, and deletes them when the neighbour comes to agree", async () => {
+    const AG = "R6行区人民政府";
+    const crossYearRows = (s: string) => count("SELECT count(*) AS n FROM findings WHERE sha256 = $1 AND origin = 'cross-year'", [s]);
+    const y2022 = envelope(yearReport(AG, 2022, { carriedOver: row7({ naturalPerson: 2, total: 2 }) }), "pg-r6-2022");
+    await store.putResult(y2022, null);
+    expect(await crossYearRows(y2022.source.sha256)).toBe(0);
+    await store.putResult(envelope(yearReport(AG, 2021, { carriedForward: row7({ naturalPerson: 3, total: 3 }) }), "pg-r6-2021"), null);
+    expect(await crossYearRows(y2022.source.sha256)).toBe(2);
+    await store.putResult(envelope(yearReport(AG, 2021, { carriedForward: row7({ naturalPerson: 2, total: 2 }) }), "pg-r6-2021", "0.2.0"), null);
+    expect(await crossYearRows(y2022.source.sha256)).toBe(0);
   });
 });
 
-describe("PgStore rule R6 (cross-year)", () => {
-  const forward2021 = row7({ naturalPerson: 3, total: 3 });
-  const over2022 = row7({ naturalPerson: 2, total: 2 });
-
-  it("warns per column when 2021 carriedForward ≠ 2022 carriedOver: 2021 first", async () => {
-    const AG = "R6甲区人民政府";
-    const y2021 = envelope(yearReport(AG, 2021, { carriedForward: forward2021 }), "pg-r6-2021");
-    const y2022 = envelope(yearReport(AG, 2022, { carriedOver: over2022 }), "pg-r6-2022");
-    expect((await store.putResult(y2021, null)).crossYear).toEqual([]);
-    const { crossYear } = await store.putResult(y2022, null);
-    expect(crossYear.map((f) => [f.path, f.expected, f.actual])).toEqual([
-      ["applications.carriedOver.naturalPerson", 3, 2],
-      ["applications.carriedOver.total", 3, 2],
-    ]);
-    expect(crossYear[0]?.message).toContain("2021 carriedForward (3) ≠ 2022 carriedOver (2) in column 自然人");
-    expect((await store.getResult(y2022.source.sha256))?.crossYear).toEqual(crossYear);
-    expect(await count("SELECT count(*) AS n FROM findings WHERE sha256 = $1 AND origin = 'cross-year'", [y2022.source.sha256])).toBe(2);
-  });
-
-  it("warns when 2022 arrives first, and clears when a newer 2021 agrees", async () => {
-    const AG = "R6乙区人民政府";
-    const y2022 = envelope(yearReport(AG, 2022, { carriedOver: over2022 }), "pg-r6b-2022");
-    expect((await store.putResult(y2022, null)).crossYear).toEqual([]);
-    await store.putResult(envelope(yearReport(` R6乙区 人民政府`, 2021, { carriedForward: forward2021 }), "pg-r6b-2021"), null);
-    expect((await store.getResult(y2022.source.sha256))?.crossYear.map((f) => f.path)).toEqual([
-      "applications.carriedOver.naturalPerson",
-      "applications.carriedOver.total",
-    ]);
-    expect(await count("SELECT count(*) AS n FROM findings WHERE sha256 = $1 AND origin = 'cross-year'", [y2022.source.sha256])).toBe(2);
-
-    await store.putResult(envelope(yearReport(AG, 2021, { carriedForward: over2022 }), "pg-r6b-2021", "0.2.0"), null);
-    expect((await store.getResult(y2022.source.sha256))?.crossYear).toEqual([]);
-    expect(await count("SELECT count(*) AS n FROM findings WHERE sha256 = $1 AND origin = 'cross-year'", [y2022.source.sha256])).toBe(0);
-  });
-
-  it("is silent when the years agree, in either order", async () => {
-    const AG = "R6丙区人民政府";
-    const b = envelope(yearReport(AG, 2022, { carriedOver: forward2021 }), "pg-eq-2022");
-    expect((await store.putResult(b, null)).crossYear).toEqual([]);
-    expect((await store.putResult(envelope(yearReport(AG, 2021, { carriedForward: forward2021 }), "pg-eq-2021"), null)).crossYear).toEqual([]);
-    expect((await store.getResult(b.source.sha256))?.crossYear).toEqual([]);
-  });
-
-  it("gives one warning naming the null cells", async () => {
-    const AG = "R6丁区人民政府";
-    await store.putResult(envelope(yearReport(AG, 2021, { carriedForward: row7({ other: null }) }), "pg-null-2021"), null);
-    const { crossYear } = await store.putResult(envelope(yearReport(AG, 2022, { carriedOver: row7({ naturalPerson: null }) }), "pg-null-2022"), null);
-    expect(crossYear).toHaveLength(1);
-    expect(crossYear[0]?.message).toMatch(/2022 applications\.carriedOver\.naturalPerson, 2021 applications\.carriedForward\.other are null/);
-  });
-
-  it("finds the disagreement when both years are stored at the same time", async () => {
-    for (let i = 0; i < 5; i++) {
-      const AG = `R6并发${i}区人民政府`;
-      const y2021 = envelope(yearReport(AG, 2021, { carriedForward: forward2021 }), `pg-conc-2021-${i}`);
-      const y2022 = envelope(yearReport(AG, 2022, { carriedOver: over2022 }), `pg-conc-2022-${i}`);
-      const other = new PgStore(url);
-      try {
-        await Promise.all([store.putResult(y2021, null), other.putResult(y2022, null)]);
-      } finally {
-        await other.close();
-      }
-      expect((await store.getResult(y2022.source.sha256))?.crossYear).toHaveLength(2);
-    }
-  });
+describeStoreContract("PgStore", {
+  store: () => store,
+  another: () => new PgStore(url),
+  source,
 });
+
 
 describe("PgStore when the connection is lost in the middle of a transaction", () => {
   it("fails that call, not the process, and works again once the server is back", async () => {
