@@ -337,6 +337,29 @@ describe("blanks", () => {
     expect(get(rec.report.proactive, "regulations")).toEqual({ issued: null, repealed: null, inForce: null });
     expect(get(rec.report.proactive, "normativeDocuments.issued")).toBe(4);
   });
+  it("labels printed in a block, before numbers no row could take, are not taken for blank rows", () => {
+    // reading-order text of a re-rendered PDF: the labels of table 二 in one block, their numbers after
+    const t2 = T2_2021.split("\n").slice(0, 6).filter((l) => !l.startsWith("规章")).join("\n");
+    const block = ["规章", "行政许可", "行政处罚", "行政强制", "信息内容", "行政事业性收费", "0", "0", "0", "10", "第二十条第（六）项", "3985758", "0", "24252.311082"];
+    const { rec, v } = report([HEAD, t2, ...block, T3_HEADER, pipeRows(ROWS_2021), T4, TAIL].join("\n"));
+    const p = rec.report.proactive;
+    expect(get(p, "normativeDocuments")).toEqual({ issued: 4, repealed: 2, inForce: 24 });
+    for (const row of ["regulations", "licensing", "punishment", "coercion", "fees"]) {
+      expect(Object.values(get(p, row) as object).every((x) => x === null)).toBe(true);
+      // null, but never as a blank row: each has a finding
+      expect(v.findings.some((f) => f.path === `proactive.${row}` && (f.rule === "T2" || f.rule === "T3"))).toBe(true);
+    }
+    expect(v.findings.find((f) => f.path === "proactive.licensing")?.message).toContain("whether the row is blank cannot be told");
+  });
+
+  it("values whose nearest label is another row's are not given to the row named before it", () => {
+    // `收费 | 信息内容 | 采购 | 11 11` (2019): the two numbers sit after 政府集中采购's label
+    const t2 = T2_2021.replace("行政强制 | 0", "行政强制 | 信息内容 | 行政事业性收费 | 0");
+    const { rec, v } = report([HEAD, t2.replace("行政事业性收费 | 24252.311082", "24252.311082"), T3_HEADER, pipeRows(ROWS_2021), T4, TAIL].join("\n"));
+    expect(get(rec.report.proactive, "coercion.decisions")).toBe(null);
+    expect(v.findings.find((f) => f.path === "proactive.coercion")?.message).toContain("nearest these values is another row's");
+  });
+
   it("a blank cell of table 三 blocks the rules that need it: incomplete, with the cell named", () => {
     const rows = ROWS_2021.map(([l, v], i): [string, (number | string)[]] => [l, i === 1 ? [1, 0, 0, 0, "/", 0, 1] : v]);
     const body = rows.map(([l, v]) => `${l} | ${v.join(" | ")}`).join("\n");

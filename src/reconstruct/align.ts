@@ -21,7 +21,7 @@ import type { Token } from "./tokens.js";
 import { addsUp, type SumCheck } from "./digits.js";
 import { doubted, markDisplaced, markUncertain } from "./doubt.js";
 import { fitValues, type Fit } from "./fit.js";
-import { evidenceFor, NAMES_ROW, rowSimilarity, STRONG_EVIDENCE, type Run } from "./runs.js";
+import { evidenceFor, NAMES_ROW, namesRow, rowSimilarity, STRONG_EVIDENCE, type Run } from "./runs.js";
 
 export type RowStatus =
   /** values read exactly */
@@ -205,7 +205,7 @@ export function alignRuns(runs: readonly Run[], rows: readonly RowDef[], options
 export function alignByLabel(runs: readonly Run[], rows: readonly RowDef[]): Alignment {
   const results: RowResult[] = rows.map((row) => ({ row, status: "missing", cells: row.fields.map(() => null), evidence: 0 }));
   let score = 0;
-  for (const run of runs) {
+  for (const [k, run] of runs.entries()) {
     let best = -1;
     let bestSim = 0;
     let second = 0;
@@ -227,6 +227,7 @@ export function alignByLabel(runs: readonly Run[], rows: readonly RowDef[]): Ali
     r.status = fit.kind;
     r.cells = fit.perRow[0] ?? r.cells;
     r.evidence = bestSim;
+    r.run = k;
     score += bestSim;
   }
   return { rows: results, score };
@@ -262,15 +263,47 @@ export function alignOrderedThenByLabel(runs: readonly Run[], rows: readonly Row
     const alt = byLabel.rows[j] as RowResult;
     return r.status === "ok" && r.evidence < STRONG_EVIDENCE && !(alt.status === "ok" && alt.cells.every((c, i) => c === r.cells[i]));
   };
+  // Labels before a run that name its row and then another (`收费 | 采购 | 11 11` put in
+  // 收费's row): the values' nearest label is not theirs, and no sum can tell which it is.
+  const nearestIsOther = (r: RowResult) => {
+    const run = r.run === undefined ? undefined : runs[r.run];
+    if (r.status !== "ok" || !run) return false;
+    const own = run.evidence.findIndex((t) => namesRow(t.text, r.row));
+    return own >= 0 && run.evidence.slice(own + 1).some((t) => !namesRow(t.text, r.row) && rows.some((o) => o !== r.row && namesRow(t.text, o)));
+  };
   const merged = ordered.rows.map((r, j) => {
     const alt = byLabel.rows[j] as RowResult;
     if (r.status === "ok" && (conflicts(r, j) || (r.run !== undefined && doubtfulRuns.has(r.run))))
       return doubted(r, "its label and the order of the rows place these values in different rows");
     if (unconfirmed(r, j)) return doubted(r, "no label of this row was printed with these values");
+    if (nearestIsOther(r)) return doubted(r, "the label printed nearest these values is another row's");
     if (read(r) || !read(alt) || alt.cells.some((c) => c !== null && used.has(c))) return r;
+    // A label with nothing after it, where the order has no place for it: in text that lost
+    // the grid, its numbers may be printed elsewhere (a block of labels, then the numbers).
+    if (alt.status === "blank" && alt.run !== undefined && runs[alt.run]?.values.length === 0)
+      return doubted(r, "its label was printed with no numbers beside it, out of the rows' order: whether the row is blank cannot be told");
     return alt;
   });
+  doubtBlanksBeforeUnread(merged, runs);
   return { rows: merged, score: ordered.score };
+}
+
+/**
+ * Labels printed with nothing after them, right before numbers that no row could take: text
+ * that lost the grid can print a block of labels and then their numbers, so those rows may not
+ * be blank at all. Such blank rows become uncertain.
+ */
+function doubtBlanksBeforeUnread(results: RowResult[], runs: readonly Run[]): void {
+  const read = new Set(results.filter((r) => r.status === "ok" && r.run !== undefined).map((r) => r.run));
+  const suspect = new Set<number>();
+  runs.forEach((run, k) => {
+    if (run.values.every((v) => v.kind === "empty") || read.has(k)) return;
+    for (let j = k - 1; j >= 0 && runs[j]?.values.length === 0; j--) suspect.add(j);
+  });
+  results.forEach((r, i) => {
+    if (r.status === "blank" && r.run !== undefined && suspect.has(r.run))
+      results[i] = doubted(r, "its label was printed with no numbers beside it, right before numbers no row could take: whether the row is blank cannot be told");
+  });
 }
 
 /**
