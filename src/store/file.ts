@@ -13,8 +13,9 @@
  * crash leaves the old file or the new one, never half a JSON.
  *
  * Writes are serialised inside one process. Across processes, the ingest record's firstTime is
- * still exact (it is created with link(), which fails if the file exists) and index lines are
- * single O_APPEND writes; putResult also takes a lock file (`<root>/.results.lock`), so that
+ * still exact (it is created with link(), which fails if the file exists), adding a source to
+ * it takes `<root>/.ingest.lock`, and index lines are single O_APPEND writes; putResult also
+ * takes a lock file (`<root>/.results.lock`), so that
  * two workers storing an agency's year N and year N+1 at the same time (a backfill does) each
  * see the other's result and R6 comes out the same as in one process. A lock left by a
  * process that died is taken over. Several hosts sharing one folder should use PgStore.
@@ -27,6 +28,10 @@ import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import type { Envelope, Finding, ValidationStatus } from "../model.js";
 import { agencyKey, compareVersions, crossYearSlot, pickNeighbour, r6Findings, type CrossYearSlot } from "./cross-year.js";
 import type { FailureRecord, IngestRecord, OutputStore, ReportSummary, SourceRef, StoredReport } from "./types.js";
+
+/** Lock files of the root: one serialises putResult, the other additions to ingest records. */
+const RESULTS_LOCK = ".results.lock";
+const INGEST_LOCK = ".ingest.lock";
 
 /** Longest segment, in UTF-8 bytes (file systems allow 255; this leaves room for suffixes and temp names). */
 export const MAX_SEGMENT_BYTES = 100;
@@ -138,11 +143,15 @@ export class FileStore implements OutputStore {
     return this.serial(async () => {
       const fresh: IngestRecord = { sha256, sources: [source], firstSeen: new Date().toISOString() };
       if (await writeExclusive(file, json(fresh))) return { firstTime: true };
-      const rec = await readJson<IngestRecord>(file);
-      if (rec && !rec.sources.some((s) => sameSource(s, source))) {
-        rec.sources.push(source);
-        await writeAtomic(file, json(rec));
-      }
+      // Adding a source is a read-modify-write: under the ingest lock, so that two processes
+      // adding sources at once do not lose one.
+      await this.locked(INGEST_LOCK, async () => {
+        const rec = await readJson<IngestRecord>(file);
+        if (rec && !rec.sources.some((s) => sameSource(s, source))) {
+          rec.sources.push(source);
+          await writeAtomic(file, json(rec));
+        }
+      });
       return { firstTime: false };
     });
   }
@@ -171,7 +180,7 @@ export class FileStore implements OutputStore {
     const { sha256 } = envelope.source;
     const version = envelope.pipeline.version;
     assertSha(sha256);
-    return this.serial(() => this.locked(async () => {
+    return this.serial(() => this.locked(RESULTS_LOCK, async () => {
       await this.refreshIndex();
       const slot = crossYearSlot(envelope);
       const previous = slot ? await this.neighbour({ agencyKey: slot.agencyKey, year: slot.year - 1 }, sha256) : null;
@@ -301,9 +310,9 @@ export class FileStore implements OutputStore {
     return run;
   }
 
-  /** Runs `fn` holding the results lock file, which serialises putResult across processes. */
-  private async locked<T>(fn: () => Promise<T>): Promise<T> {
-    const lock = join(this.root, ".results.lock");
+  /** Runs `fn` holding a lock file of the root (RESULTS_LOCK, INGEST_LOCK) across processes. */
+  private async locked<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    const lock = join(this.root, name);
     const owner = `${hostname()} ${process.pid}\n`;
     for (let attempt = 0; ; attempt++) {
       try {
