@@ -16,6 +16,7 @@ export interface ThreadTask {
   fileName: string | null;
   maxBytes: number;
   maxPages: number;
+  maxExpandedBytes: number;
 }
 
 export type ThreadReply =

@@ -11,7 +11,12 @@ if (!parentPort) throw new Error("extract-thread must run as a worker thread");
 const port = parentPort;
 
 port.on("message", (task: ThreadTask) => {
-  extractBytes(task.bytes, { fileName: task.fileName, maxBytes: task.maxBytes, maxPages: task.maxPages }).then(
+  extractBytes(task.bytes, {
+    fileName: task.fileName,
+    maxBytes: task.maxBytes,
+    maxPages: task.maxPages,
+    maxExpandedBytes: task.maxExpandedBytes,
+  }).then(
     (extraction) => port.postMessage({ id: task.id, ok: true, extraction } satisfies ThreadReply),
     (e: unknown) => {
       const reply: ThreadReply = isRefusal(e)

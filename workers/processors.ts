@@ -81,7 +81,7 @@ export function processors(deps: Deps): Record<Stage, (job: Job) => Promise<unkn
       let document: IntermediateDocument;
       try {
         const extraction = await pool.run(
-          { bytes, fileName: data.fileName, maxBytes: config.MAX_FILE_BYTES, maxPages: config.MAX_PAGES },
+          { bytes, fileName: data.fileName, maxBytes: config.MAX_FILE_BYTES, maxPages: config.MAX_PAGES, maxExpandedBytes: config.MAX_EXPANDED_BYTES },
           config.JOB_TIMEOUT_MS,
         );
         document = extraction.document;

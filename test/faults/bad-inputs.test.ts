@@ -107,8 +107,8 @@ const CASES: BadCase[] = [
     },
     stage: "extract",
     code: "too-large",
-    // DEFAULT_EXTRACT_OPTIONS.maxExpandedBytes (200 MiB); no setting changes it.
-    reason: /^too-large: archive expands to \d+ bytes, more than the limit of 209715200$/,
+    // MAX_EXPANDED_BYTES, set to 128 MiB below (the default is 200 MiB)
+    reason: /^too-large: archive expands to \d+ bytes, more than the limit of 134217728$/,
   },
   {
     title: "a .docx zip bomb that lies (declares 1 MiB, inflates to 256 MiB)",
@@ -202,7 +202,7 @@ describe.sequential("bad inputs: one failed job each, with its reason code; the 
     h = await Harness.create({
       tag: "bad",
       store: "file",
-      env: { MAX_FILE_BYTES: String(MAX_FILE_BYTES), JOB_TIMEOUT_MS: "30000", CONCURRENCY: "1" },
+      env: { MAX_FILE_BYTES: String(MAX_FILE_BYTES), MAX_EXPANDED_BYTES: String(128 * MiB), JOB_TIMEOUT_MS: "30000", CONCURRENCY: "1" },
     });
     worker = h.start("worker", ["worker"]);
     h.start("watch", ["watch", h.inbox]);
