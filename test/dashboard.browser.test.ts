@@ -23,7 +23,7 @@ import { openStore } from "../src/store/index.js";
 import type { OutputStore } from "../src/store/types.js";
 import { StageQueues } from "../queues/connection.js";
 import { CORPUS } from "./support/corpus.js";
-import { ARTIFACTS, freePort, REDIS_URL, startCli, stop, uniquePrefix, waitFor, type Proc } from "./support/pipeline.js";
+import { ARTIFACTS, freePort, pipelineEnv, startCli, stop, uniquePrefix, waitFor, type Proc } from "./support/pipeline.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 const SCREENSHOTS = process.env["NIANBAO_SCREENSHOTS"] ? resolve(process.env["NIANBAO_SCREENSHOTS"]) : null;
@@ -82,19 +82,14 @@ describe.skipIf(!existsSync(CHROMIUM))("the dashboard in a browser", () => {
 
   beforeAll(async () => {
     const port = await freePort();
-    env = {
-      REDIS_URL,
-      QUEUE_PREFIX: prefix,
-      STORE_URL: storeUrl,
+    env = pipelineEnv(prefix, storeUrl, {
       INBOX: inbox,
       CONCURRENCY: "2",
       POLL_INTERVAL_MS: "200",
-      SHUTDOWN_TIMEOUT_MS: "5000",
-      LOG_LEVEL: "info",
       DASHBOARD_PORT: String(port),
       DASHBOARD_USER: USER,
       DASHBOARD_PASSWORD: PASSWORD,
-    };
+    });
     base = `http://127.0.0.1:${port}`;
     store = openStore(storeUrl);
     await store.init();

@@ -30,7 +30,7 @@ import { escapeHtml, html } from "../dashboard/html.js";
 import { officialTable, type ShownFinding } from "../dashboard/views/tables.js";
 import { startDashboard, type RunningDashboard } from "../dashboard/server.js";
 import { CORPUS } from "./support/corpus.js";
-import { CLI, freePort, REDIS_URL, startCli, stop, uniquePrefix, waitFor, type Proc } from "./support/pipeline.js";
+import { CLI, freePort, pipelineEnv, startCli, stop, uniquePrefix, waitFor, type Proc } from "./support/pipeline.js";
 import { parsePrometheus, sampleValue } from "./support/prometheus.js";
 
 const SYNTHETIC = join(CORPUS, "synthetic");
@@ -110,21 +110,14 @@ describe.sequential("dashboard", () => {
   const root = mkdtempSync(join(tmpdir(), "nianbao-dashboard-"));
   const inbox = join(root, "inbox");
   const storeUrl = join(root, "out");
-  const env: Record<string, string> = {
-    REDIS_URL,
-    QUEUE_PREFIX: prefix,
-    STORE_URL: storeUrl,
+  const env = pipelineEnv(prefix, storeUrl, {
     INBOX: inbox,
-    CONCURRENCY: "1",
-    BACKOFF_MS: "200",
-    SHUTDOWN_TIMEOUT_MS: "5000",
-    LOG_LEVEL: "info",
     DASHBOARD_HOST: "127.0.0.1",
     DASHBOARD_PORT: "0",
     DASHBOARD_USER: USER,
     DASHBOARD_PASSWORD: PASSWORD,
     DASHBOARD_TOKEN: TOKEN,
-  };
+  });
   let store: OutputStore;
   let queues: StageQueues;
   let dash: RunningDashboard;

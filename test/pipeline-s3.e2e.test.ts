@@ -15,7 +15,7 @@ import { openStore } from "../src/store/index.js";
 import type { OutputStore } from "../src/store/types.js";
 import { StageQueues } from "../queues/connection.js";
 import { CORPUS } from "./support/corpus.js";
-import { REDIS_URL, startCli, stop, uniquePrefix, waitFor, type Proc } from "./support/pipeline.js";
+import { pipelineEnv, startCli, stop, uniquePrefix, waitFor, type Proc } from "./support/pipeline.js";
 import { S3RVER_CREDENTIALS, startS3rver } from "./support/s3rver.js";
 
 const BUCKET = "uploads";
@@ -35,21 +35,17 @@ describe.sequential("pipeline with an S3 upload bucket", () => {
     server = s3.child;
     const endpoint = `http://127.0.0.1:${s3.port}`;
     client = new S3Client({ endpoint, region: "us-east-1", forcePathStyle: true, credentials: S3RVER_CREDENTIALS, requestChecksumCalculation: "WHEN_REQUIRED" });
-    const env = {
-      REDIS_URL,
-      QUEUE_PREFIX: prefix,
-      STORE_URL: join(root, "out"),
+    const storeUrl = join(root, "out");
+    const env = pipelineEnv(prefix, storeUrl, {
       POLL_INTERVAL_MS: "300",
-      CONCURRENCY: "1",
-      LOG_LEVEL: "info",
       // `start` runs the dashboard too: on any free port, so the test never depends on 8080
       DASHBOARD_PORT: "0",
       S3_ENDPOINT: endpoint,
       S3_REGION: "us-east-1",
       AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
       AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
-    };
-    store = openStore(env.STORE_URL);
+    });
+    store = openStore(storeUrl);
     await store.init();
     queues = new StageQueues(loadConfig(env), "producer");
     proc = startCli(`${prefix}-start`, ["start", `s3://${BUCKET}/inbox/`], env);

@@ -23,7 +23,7 @@ import type { OutputStore } from "../src/store/types.js";
 import { StageQueues } from "../queues/connection.js";
 import { reasonCode } from "../workers/processors.js";
 import { CORPUS } from "./support/corpus.js";
-import { ARTIFACTS, freshDatabase, REDIS_URL, startCli, stop, uniquePrefix, waitFor, type Proc } from "./support/pipeline.js";
+import { ARTIFACTS, pipelineEnv, REDIS_URL, startCli, stop, testStore, uniquePrefix, waitFor, type Proc } from "./support/pipeline.js";
 
 const SYNTHETIC = join(CORPUS, "synthetic");
 const inputs = readdirSync(SYNTHETIC)
@@ -46,7 +46,7 @@ for (const kind of ["file", "postgres"] as const) {
     const prefix = uniquePrefix(kind === "file" ? "f" : "p");
     const root = mkdtempSync(join(tmpdir(), `nianbao-e2e-${kind}-`));
     const inbox = join(root, "inbox");
-    let storeUrl = join(root, "out");
+    let storeUrl: string;
     let dropDb: (() => Promise<void>) | null = null;
     let env: Record<string, string>;
     let store: OutputStore;
@@ -55,24 +55,8 @@ for (const kind of ["file", "postgres"] as const) {
     const expected = new Map<string, Envelope>(); // sha256 → what `nianbao extract` gives
 
     beforeAll(async () => {
-      if (kind === "postgres") {
-        const db = await freshDatabase("nianbao_e2e");
-        storeUrl = db.url;
-        dropDb = db.drop;
-      }
-      env = {
-        REDIS_URL,
-        QUEUE_PREFIX: prefix,
-        STORE_URL: storeUrl,
-        INBOX: inbox,
-        CONCURRENCY: "1",
-        POLL_INTERVAL_MS: "200",
-        LOCK_DURATION_MS: "4000",
-        STALLED_INTERVAL_MS: "1000",
-        BACKOFF_MS: "200",
-        SHUTDOWN_TIMEOUT_MS: "5000",
-        LOG_LEVEL: "info",
-      };
+      ({ url: storeUrl, drop: dropDb } = await testStore(kind, root, "nianbao_e2e"));
+      env = pipelineEnv(prefix, storeUrl, { INBOX: inbox, POLL_INTERVAL_MS: "200", LOCK_DURATION_MS: "4000", STALLED_INTERVAL_MS: "1000" });
       store = openStore(storeUrl);
       await store.init();
       queues = new StageQueues(loadConfig(env), "producer");

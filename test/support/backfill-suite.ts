@@ -33,7 +33,7 @@ import { StageQueues } from "../../queues/connection.js";
 import { extractionKey, jobIdOf } from "../../queues/jobs.js";
 import { CORPUS } from "./corpus.js";
 import { cli, runCli } from "./cli.js";
-import { ARTIFACTS, freshDatabase, REDIS_URL, startCli, stop, uniquePrefix, waitFor, type Proc } from "./pipeline.js";
+import { ARTIFACTS, pipelineEnv, REDIS_URL, startCli, stop, testStore, uniquePrefix, waitFor, type Proc } from "./pipeline.js";
 import { S3RVER_CREDENTIALS, startS3rver } from "./s3rver.js";
 
 const OLD = "0.0.9";
@@ -97,7 +97,7 @@ export function backfillSuite(kind: "file" | "postgres", COPIES: number, extras:
     const prefix = uniquePrefix(kind === "file" ? "bf" : "bp");
     const root = mkdtempSync(join(tmpdir(), `nianbao-backfill-${kind}-`));
     const archive = join(root, "archive");
-    let storeUrl = join(root, "out");
+    let storeUrl: string;
     let dropDb: (() => Promise<void>) | null = null;
     const summaryDir = join(root, "summary");
     let env: Record<string, string>;
@@ -133,22 +133,8 @@ export function backfillSuite(kind: "file" | "postgres", COPIES: number, extras:
     }
 
     beforeAll(async () => {
-      if (kind === "postgres") {
-        const db = await freshDatabase("nianbao_backfill");
-        storeUrl = db.url;
-        dropDb = db.drop;
-      }
-      env = {
-        REDIS_URL,
-        QUEUE_PREFIX: prefix,
-        STORE_URL: storeUrl,
-        CONCURRENCY: "1",
-        LOCK_DURATION_MS: "5000",
-        STALLED_INTERVAL_MS: "2000",
-        BACKOFF_MS: "200",
-        SHUTDOWN_TIMEOUT_MS: "5000",
-        LOG_LEVEL: "info",
-      };
+      ({ url: storeUrl, drop: dropDb } = await testStore(kind, root, "nianbao_backfill"));
+      env = pipelineEnv(prefix, storeUrl, { LOCK_DURATION_MS: "5000", STALLED_INTERVAL_MS: "2000" });
       if (extras) {
         // An S3 archive for `import s3://…`: the workers read its objects.
         const server = await startS3rver(join(root, "s3"), "archive");

@@ -79,6 +79,29 @@ export async function freshDatabase(prefix: string): Promise<{ url: string; drop
   };
 }
 
+/** The output store of one pipeline test: a folder under `root`, or a fresh PostgreSQL database. */
+export async function testStore(kind: "file" | "postgres", root: string, dbPrefix: string): Promise<{ url: string; drop: () => Promise<void> }> {
+  if (kind === "postgres") return freshDatabase(dbPrefix);
+  return { url: join(root, "out"), drop: async () => undefined };
+}
+
+/**
+ * The environment of the `nianbao` processes a pipeline test starts: its own queue prefix and
+ * store, one job at a time, and short backoff and shutdown, so that failures show fast.
+ */
+export function pipelineEnv(prefix: string, storeUrl: string, more: Record<string, string>): Record<string, string> {
+  return {
+    REDIS_URL,
+    QUEUE_PREFIX: prefix,
+    STORE_URL: storeUrl,
+    CONCURRENCY: "1",
+    BACKOFF_MS: "200",
+    SHUTDOWN_TIMEOUT_MS: "5000",
+    LOG_LEVEL: "info",
+    ...more,
+  };
+}
+
 export const uniquePrefix = (tag: string) => `t${tag}${process.pid}${Date.now().toString(36)}`;
 
 /** A TCP port that nothing listened on a moment ago (to hand to a child process, or to find closed). */
