@@ -19,7 +19,7 @@
 import type { RowDef } from "../catalogue.js";
 import type { Token } from "./tokens.js";
 import { addsUp, type SumCheck } from "./digits.js";
-import { doubted, markDisplaced, markUncertain } from "./doubt.js";
+import { doubtBlanksBeforeUnread, doubted, markDisplaced, markUncertain } from "./doubt.js";
 import { fitValues, type Fit } from "./fit.js";
 import { evidenceFor, NAMES_ROW, namesRow, rowSimilarity, STRONG_EVIDENCE, type Run } from "./runs.js";
 
@@ -46,7 +46,7 @@ export interface RowResult {
   splitValues?: number[];
   /** Label similarity of the evidence that placed the row. */
   evidence: number;
-  /** Index of the run that filled the row (alignRuns). */
+  /** Index of the run that filled the row (alignRuns, alignByLabel). */
   run?: number;
   /** Read with others of its run column by column (column-order.ts). */
   columnWise?: boolean;
@@ -286,24 +286,6 @@ export function alignOrderedThenByLabel(runs: readonly Run[], rows: readonly Row
   });
   doubtBlanksBeforeUnread(merged, runs);
   return { rows: merged, score: ordered.score };
-}
-
-/**
- * Labels printed with nothing after them, right before numbers that no row could take: text
- * that lost the grid can print a block of labels and then their numbers, so those rows may not
- * be blank at all. Such blank rows become uncertain.
- */
-function doubtBlanksBeforeUnread(results: RowResult[], runs: readonly Run[]): void {
-  const read = new Set(results.filter((r) => r.status === "ok" && r.run !== undefined).map((r) => r.run));
-  const suspect = new Set<number>();
-  runs.forEach((run, k) => {
-    if (run.values.every((v) => v.kind === "empty") || read.has(k)) return;
-    for (let j = k - 1; j >= 0 && runs[j]?.values.length === 0; j--) suspect.add(j);
-  });
-  results.forEach((r, i) => {
-    if (r.status === "blank" && r.run !== undefined && suspect.has(r.run))
-      results[i] = doubted(r, "its label was printed with no numbers beside it, right before numbers no row could take: whether the row is blank cannot be told");
-  });
 }
 
 /**

@@ -84,3 +84,21 @@ export function markUncertain(results: RowResult[], noiseBefore: readonly number
     start = end + 1;
   }
 }
+
+/**
+ * Labels printed with nothing after them, right before numbers that no row could take: text
+ * that lost the grid can print a block of labels and then their numbers, so those rows may not
+ * be blank at all. Such blank rows become uncertain.
+ */
+export function doubtBlanksBeforeUnread(results: RowResult[], runs: readonly Run[]): void {
+  const read = new Set(results.filter((r) => r.status === "ok" && r.run !== undefined).map((r) => r.run));
+  const suspect = new Set<number>();
+  runs.forEach((run, k) => {
+    if (run.values.every((v) => v.kind === "empty") || read.has(k)) return;
+    for (let j = k - 1; j >= 0 && runs[j]?.values.length === 0; j--) suspect.add(j);
+  });
+  results.forEach((r, i) => {
+    if (r.status === "blank" && r.run !== undefined && suspect.has(r.run))
+      results[i] = doubted(r, "its label was printed with no numbers beside it, right before numbers no row could take: whether the row is blank cannot be told");
+  });
+}
