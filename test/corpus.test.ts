@@ -40,3 +40,19 @@ describe("corpus real: at least 95% of present cells, and never silently wrong",
     });
   }
 });
+
+describe("corpus glued: page text with the cells run together", () => {
+  for (const c of cases("glued")) {
+    it(`${c.name}: every cell its value or, where the digits allow several readings, null`, async () => {
+      const env = await processBytes(readFileSync(c.input), { fileName: basename(c.input) });
+      const s = score(c.expected, env);
+      expect(s.diffs).toEqual([]);
+      expect(s.wrongValues).toEqual([]);
+      expect(env.report.format).toBe(c.expected.report["format"]);
+      expect(env.report.year).toBe(c.expected.report["year"]);
+      expect(s.statusOk, env.validation.status).toBe(true);
+      expect(env.validation.findings.some((f) => f.rule === "T9")).toBe(true);
+    });
+  }
+});
+

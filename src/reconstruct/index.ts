@@ -21,7 +21,9 @@ import type { IntermediateDocument } from "../document.js";
 import type { Finding, ReportData, TableData } from "../model.js";
 import { alignAsOneRun, alignOrderedThenByLabel, alignRuns, type Alignment, type RowResult } from "./align.js";
 import { buildRuns } from "./runs.js";
-import type { SumCheck } from "./digits.js";
+import { resetSplitBudget } from "./digits.js";
+import { gluedRowCount, readGluedTable, type GluedTable } from "./glued.js";
+import { rowSumChecks, type SumCheck } from "./readings.js";
 import { legacySections as readLegacySections, readLegacy } from "./legacy.js";
 import { labelKey, labelSimilarity } from "./normalize.js";
 import { figureProse, reviewOutcomes } from "./prose.js";
@@ -40,16 +42,30 @@ export interface Reconstruction {
 
 /** In-row sum rules, used to split digits that ran together. */
 function sumCheckOf(table: TableId) {
-  return (row: RowDef): SumCheck | null => {
-    const n = row.fields.length;
-    if (table === "applications" && n === 7) return { total: 6, parts: [0, 1, 2, 3, 4, 5] };
-    if (table === "reviewLitigation" && n === 5) return { total: 4, parts: [0, 1, 2, 3] };
-    return null;
-  };
+  return (row: RowDef): SumCheck | null => rowSumChecks(table, row.fields.length)[0] ?? null;
 }
 
 function tokensOf(stream: TokenStream, region: Region): Token[] {
   return stream.tokens.slice(region.start, region.end);
+}
+
+const regionText = (stream: TokenStream, region: Region | null) => (region ? tokensOf(stream, region).map((t) => t.text).join(" ") : "");
+
+/** Glued page text: at least this many row labels with digits run straight after them. */
+const GLUED_MIN_ROWS = 3;
+
+/**
+ * A table of glued text (glued.ts). A 2021 table 三 that prints （六）其他处理 as one row is
+ * read with those rows when they leave fewer rows unfound.
+ */
+function readGlued(text: string, def: TableDef, format: ReportFormat): { def: TableDef; read: GluedTable } {
+  const read = readGluedTable(text, def);
+  if (format === "2021" && def.id === "applications") {
+    const collapsed = readGluedTable(text, APPLICATIONS_2021_COLLAPSED);
+    if (APPLICATIONS_2021_COLLAPSED.rows.length - collapsed.rowsFound < def.rows.length - read.rowsFound)
+      return { def: APPLICATIONS_2021_COLLAPSED, read: collapsed };
+  }
+  return { def, read };
 }
 
 const MARKER_KEYS = {
@@ -209,6 +225,7 @@ function confirmReviewFromProse(rows: RowResult[], tokens: readonly Token[], pro
 }
 
 export function reconstruct(doc: IntermediateDocument): Reconstruction {
+  resetSplitBudget();
   const stream = tokenize(doc);
   const headings = findHeadings(stream);
   const anchorRows = (format: ReportFormat, table: TableId) => CATALOGUE[format][table].rows;
@@ -277,11 +294,29 @@ export function reconstruct(doc: IntermediateDocument): Reconstruction {
 
   const tables: Record<TableId, TableData | null> = { proactive: null, applications: null, reviewLitigation: null };
   let incomplete = false;
+  const glued =
+    gluedRowCount(regionText(stream, regions.applications), CATALOGUE["2021"].applications.rows) +
+      gluedRowCount(regionText(stream, regions.proactive), CATALOGUE["2019"].proactive.rows) >=
+    GLUED_MIN_ROWS;
   for (const id of TABLE_IDS) {
     const region = regions[id];
     if (!region) {
       findings.push({ rule: "T1", severity: "error", path: id, message: `table ${tableName(id)} not found` });
       incomplete = true;
+      continue;
+    }
+    if (glued) {
+      const { def, read } = readGlued(regionText(stream, region), CATALOGUE[format][id], format);
+      if (read.rowsFound === 0) {
+        findings.push({ rule: "T1", severity: "error", path: id, message: `table ${tableName(id)}: no row could be read` });
+        incomplete = true;
+        continue;
+      }
+      if (id === "proactive" && format === "2019") (read.data["procurement"] as TableData)["amountUnit"] = read.amountUnit;
+      if (def === APPLICATIONS_2021_COLLAPSED) spreadOtherHandling(read.data, findings);
+      findings.push(...read.findings);
+      incomplete ||= read.incomplete;
+      tables[id] = read.data;
       continue;
     }
     let def = CATALOGUE[format][id];

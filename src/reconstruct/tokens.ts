@@ -6,6 +6,7 @@
  * flattened page text).
  */
 import type { Block, IntermediateDocument } from "../document.js";
+import { splitGluedLine } from "./glued.js";
 import { isPageNumberLine, nfkc, parseValue, type ParsedValue } from "./normalize.js";
 
 export type TokenSource = "grid" | "pipe" | "tab" | "space";
@@ -106,7 +107,7 @@ export function tokenize(doc: IntermediateDocument): TokenStream {
       }
       return;
     }
-    for (const line of b.text.split(/\r?\n/)) {
+    for (const line of b.text.split(/\r?\n/).flatMap(splitGluedLine)) {
       if (line.trim() === "" || isPageNumberLine(line) || MARKDOWN_RULE_RE.test(line)) continue;
       const rawLine = line.replace(MARKDOWN_MARK_RE, "");
       lines.push({ text: rawLine.trim(), line: lineNo, block: bi, inGrid: false });

@@ -11,7 +11,7 @@ export const CORPUS = new URL("../fixtures/corpus/", import.meta.url).pathname;
 
 /** A corpus file by its name (`s020.doc`, `jingzhouqu-2021.txt`), wherever it is in the corpus. */
 export function corpusFile(name: string): string {
-  for (const folder of ["synthetic", "seed", "real"]) {
+  for (const folder of ["synthetic", "seed", "real", "glued"]) {
     const p = join(CORPUS, folder, name);
     if (existsSync(p)) return p;
   }
@@ -36,6 +36,8 @@ export interface Expected {
   expectedRules: string[];
   present?: string[];
   uncertain?: { path: string; candidates?: unknown[] }[];
+  /** Statuses that honest nulls in uncertain cells lead to, which also count. */
+  acceptedStatuses?: string[];
 }
 
 export function cases(folder: string): Case[] {
@@ -119,6 +121,8 @@ export function score(expected: Expected, env: Envelope): Score {
   }
   for (const [p, e] of fields) if (!present || present.some((r) => under(p, r))) if (norm(get(env.report, p)) !== norm(e)) fieldDiffs.push(`${p}: expected ${JSON.stringify(e)}, got ${JSON.stringify(get(env.report, p))}`);
   const errors = new Set(env.validation.findings.filter((f) => f.severity === "error").map((f) => f.rule));
-  const statusOk = env.validation.status === expected.expectedStatus && expected.expectedRules.every((r) => errors.has(r));
+  const statusOk =
+    (env.validation.status === expected.expectedStatus && expected.expectedRules.every((r) => errors.has(r))) ||
+    (expected.acceptedStatuses ?? []).includes(env.validation.status);
   return { cells: scored.length, exact, diffs, fieldDiffs, statusOk, silentWrong: env.validation.status === "valid" && diffs.length > 0, wrongValues };
 }
