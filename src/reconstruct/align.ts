@@ -101,22 +101,26 @@ export function alignRuns(runs: readonly Run[], rows: readonly RowDef[], options
   (score[0] as number[])[0] = 0;
   const widths = rows.map((r) => r.fields.length);
   const checks = rows.map(options.sumCheckOf);
-  const relax = (k: number, j: number, s: number, step: Step) => {
+  // The step is only built when it improves the cell: a long document has millions of tries.
+  const relax = (k: number, j: number, s: number, step: () => Step) => {
     if (s > (score[k] as number[])[j]!) {
       (score[k] as number[])[j] = s;
-      (back[k] as (Step | null)[])[j] = step;
+      (back[k] as (Step | null)[])[j] = step();
     }
   };
+  // widths.slice(j, j + m) and checks.slice(j, j + m), made once.
+  const widthsFrom = rows.map((_, j) => rows.map((__, m) => widths.slice(j, j + m + 1)));
+  const checksFrom = rows.map((_, j) => rows.map((__, m) => checks.slice(j, j + m + 1)));
   for (let k = 0; k <= K; k++) {
     for (let j = 0; j <= J; j++) {
       const here = (score[k] as number[])[j] as number;
       if (here === NEG) continue;
-      if (j < J) relax(k, j + 1, here - MISSING_PENALTY, { from: [k, j], kind: "missing" });
+      if (j < J) relax(k, j + 1, here - MISSING_PENALTY, () => ({ from: [k, j], kind: "missing" }));
       if (k === K) continue;
       const run = runs[k] as Run;
       // Noise: numbers that belong to no row. Trailing noise after the last row is free.
       const noiseCost = j === J ? 0 : 0.3 + 0.1 * run.values.length;
-      relax(k + 1, j, here - noiseCost, { from: [k, j], kind: "noise", run: k });
+      relax(k + 1, j, here - noiseCost, () => ({ from: [k, j], kind: "noise", run: k }));
       if (j === J) continue;
       const firstEv = evidenceFor(run, rows[j] as RowDef);
       // A blank row is only believed when its own label is printed right before the blanks.
@@ -125,7 +129,7 @@ export function alignRuns(runs: readonly Run[], rows: readonly RowDef[], options
       let W = 0;
       for (let m = 1; j + m <= J; m++) {
         W += widths[j + m - 1] as number;
-        const fit = fitValues(run.values, widths.slice(j, j + m), checks.slice(j, j + m), options.splitDigits ?? true);
+        const fit = fitValues(run.values, widthsFrom[j]?.[m - 1] as number[], checksFrom[j]?.[m - 1] as (SumCheck | null)[], options.splitDigits ?? true);
         if (fit) {
           // A blank label row fills exactly one row; so does a damaged one, unless its count
           // fits several rows exactly (then they are damaged together).
@@ -145,7 +149,7 @@ export function alignRuns(runs: readonly Run[], rows: readonly RowDef[], options
               : fit.kind === "blank"
                 ? EVIDENCE_WEIGHT * adjacent
                 : EVIDENCE_WEIGHT * ev * perRow - DAMAGED_PENALTY;
-          relax(k + 1, j + m, here + gain, { from: [k, j], kind: "fit", run: k, rows: m, fit, evidence: ev });
+          relax(k + 1, j + m, here + gain, () => ({ from: [k, j], kind: "fit", run: k, rows: m, fit, evidence: ev }));
         }
         if (W >= run.values.length) break;
       }

@@ -29,7 +29,7 @@ export function addsUp(cells: readonly (Token | null)[], check: SumCheck): boole
 
 /** Steps one split may take, and all the splits of one reconstruction together. */
 export const SPLIT_STEPS = 20_000;
-export const DOCUMENT_SPLIT_STEPS = 2_000_000;
+export const DOCUMENT_SPLIT_STEPS = 1_000_000;
 
 let documentBudget = new Budget(DOCUMENT_SPLIT_STEPS);
 
