@@ -53,6 +53,33 @@ export const TARGETS: readonly Target[] = [
     },
   },
   {
+    id: "bounded-digit-runs",
+    label: "reconstruct of a text whose table-三 rows hold 23–40-digit runs (slowest)",
+    goal: "≤ 2,000 ms",
+    evaluate: (m) => {
+      const v = m.get("bounded.digitRowsMaxMs");
+      return v === undefined ? undefined : { value: v, unit: "ms", pass: v <= 2000 };
+    },
+  },
+  {
+    id: "bounded-repeated-rows",
+    label: "reconstruct of 20,000 repeated table rows",
+    goal: "≤ 5,000 ms",
+    evaluate: (m) => {
+      const v = m.get("bounded.repeatedRowsMs");
+      return v === undefined ? undefined : { value: v, unit: "ms", pass: v <= 5000 };
+    },
+  },
+  {
+    id: "bounded-growth",
+    label: "reconstruct time of 4 MB of repeated rows ÷ 1 MB (linear: about 4)",
+    goal: "≤ 5×",
+    evaluate: (m) => {
+      const v = m.get("bounded.growth4to1");
+      return v === undefined ? undefined : { value: v, unit: "×", pass: v <= 5 };
+    },
+  },
+  {
     id: "peak-rss",
     label: "peak RSS of one in-process worker, per-format run",
     goal: "report (no goal set)",

@@ -5,10 +5,11 @@
  * named with --only.
  */
 import type { Section } from "../section.js";
+import { boundedSection } from "./bounded.js";
 import { formatsSection } from "./formats.js";
 import { leakSection } from "./leak.js";
 import { pdftotextSection } from "./pdftotext.js";
 import { queueSection, scaleSection } from "./pipeline.js";
 import { reconstructSection } from "./reconstruct.js";
 
-export const SECTIONS: readonly Section[] = [formatsSection, pdftotextSection, reconstructSection, leakSection, queueSection, scaleSection];
+export const SECTIONS: readonly Section[] = [formatsSection, pdftotextSection, reconstructSection, boundedSection, leakSection, queueSection, scaleSection];

@@ -111,7 +111,11 @@ export function alignRuns(runs: readonly Run[], rows: readonly RowDef[], options
   // widths.slice(j, j + m) and checks.slice(j, j + m), made once.
   const widthsFrom = rows.map((_, j) => rows.map((__, m) => widths.slice(j, j + m + 1)));
   const checksFrom = rows.map((_, j) => rows.map((__, m) => checks.slice(j, j + m + 1)));
+  // A fit depends only on the run and the rows' widths and sum rules: rows alike share it.
+  const signature = (c: SumCheck | null) => (c ? `${c.total}:${c.parts.join(",")}` : "-");
+  const fitKey = rows.map((_, j) => rows.map((__, m) => `${widths.slice(j, j + m + 1).join(",")}|${checks.slice(j, j + m + 1).map(signature).join(";")}`));
   for (let k = 0; k <= K; k++) {
+    const fits = new Map<string, Fit | null>();
     for (let j = 0; j <= J; j++) {
       const here = (score[k] as number[])[j] as number;
       if (here === NEG) continue;
@@ -129,7 +133,12 @@ export function alignRuns(runs: readonly Run[], rows: readonly RowDef[], options
       let W = 0;
       for (let m = 1; j + m <= J; m++) {
         W += widths[j + m - 1] as number;
-        const fit = fitValues(run.values, widthsFrom[j]?.[m - 1] as number[], checksFrom[j]?.[m - 1] as (SumCheck | null)[], options.splitDigits ?? true);
+        const key = fitKey[j]?.[m - 1] as string;
+        let fit = fits.get(key);
+        if (fit === undefined) {
+          fit = fitValues(run.values, widthsFrom[j]?.[m - 1] as number[], checksFrom[j]?.[m - 1] as (SumCheck | null)[], options.splitDigits ?? true);
+          fits.set(key, fit);
+        }
         if (fit) {
           // A blank label row fills exactly one row; so does a damaged one, unless its count
           // fits several rows exactly (then they are damaged together).
