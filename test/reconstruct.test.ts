@@ -4,9 +4,9 @@
  * Documents are written here as the intermediate model, exactly as an extractor gives them.
  */
 import { describe, expect, it } from "vitest";
-import type { Block, GridCell, IntermediateDocument } from "../src/document.js";
+import type { Block, GridCell, IntermediateDocument, RefusalError } from "../src/document.js";
 import type { TableData } from "../src/model.js";
-import { reconstruct } from "../src/reconstruct/index.js";
+import { MAX_REGION_RUNS, MAX_TEXT_CHARS, reconstruct } from "../src/reconstruct/index.js";
 import { validate } from "../src/validate/index.js";
 
 const doc = (blocks: Block[]): IntermediateDocument => ({ mediaType: "text/plain", pages: null, blocks, warnings: [] });
@@ -391,6 +391,28 @@ describe("digits that ran together", () => {
     expect(get(rec.report.applications, "newReceived.total")).toBe(null);
     expect(v.findings.some((f) => f.rule === "T3" && f.path === "applications.newReceived")).toBe(true);
     expect(v.status).toBe("incomplete");
+  });
+});
+
+describe("bounded reading", () => {
+  it("a table region with more runs of values than a table can hold is not read, and says so", () => {
+    const many = Array.from({ length: MAX_REGION_RUNS + 5 }, () => "1.属于国家秘密 | 0 | 0 | 0 | 0 | 0 | 0 | 0").join("\n");
+    const { rec, v } = report([HEAD, T2_2021, T3_HEADER, many, pipeRows(ROWS_2021), T4, TAIL].join("\n"));
+    expect(get(rec.report.applications, "newReceived.total")).toBe(null);
+    expect(v.findings.find((f) => f.path === "applications.newReceived")?.message).toMatch(/runs of values, more than a table can/);
+    // The other tables are read as usual.
+    expect(get(rec.report.proactive, "punishment.decisions")).toBe(3985758);
+    expect(v.status).toBe("incomplete");
+  });
+
+  it("a document with more text than any report is refused as too large", () => {
+    const big = "政府信息公开".repeat(Math.ceil(MAX_TEXT_CHARS / 6) + 1);
+    expect(() => reconstruct(doc(text(`${HEAD}\n${big}`)))).toThrow(/too-large|more than the limit/);
+    try {
+      reconstruct(doc(text(big)));
+    } catch (e) {
+      expect((e as RefusalError).code).toBe("too-large");
+    }
   });
 });
 

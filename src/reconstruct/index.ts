@@ -17,7 +17,7 @@ import {
   type TableDef,
   type TableId,
 } from "../catalogue.js";
-import type { IntermediateDocument } from "../document.js";
+import { RefusalError, type IntermediateDocument } from "../document.js";
 import type { Finding, ReportData, TableData } from "../model.js";
 import { alignAsOneRun, alignOrderedThenByLabel, alignRuns, type Alignment, type RowResult } from "./align.js";
 import { buildRuns } from "./runs.js";
@@ -146,6 +146,7 @@ function alignTable(stream: TokenStream, region: Region, def: TableDef): Alignme
   const tokens = tokensOf(stream, region);
   const blankRows = def.id !== "reviewLitigation";
   const runs = buildRuns(tokens, def.rows, blankRows, def.id !== "reviewLitigation");
+  if (runs.length > MAX_REGION_RUNS) return unreadRegion(def, runs.length);
   const cells = def.rows.reduce((n, r) => n + r.fields.length, 0);
   const numbers = tokens.filter((t) => t.kind === "value" && t.parsed?.value !== null).length;
   const options = { sumCheckOf: sumCheckOf(def.id), blankRows, splitDigits: numbers < cells };
@@ -156,6 +157,12 @@ function alignTable(stream: TokenStream, region: Region, def: TableDef): Alignme
   // Table 四 has no row labels: where its data row came out in pieces, read them as one.
   if (def.id === "reviewLitigation" && alignment.rows.some((r) => r.status !== "ok")) return alignAsOneRun(runs, def.rows, options) ?? alignment;
   return alignment;
+}
+
+/** A region too long to be the table: every row damaged, saying why (bounded work). */
+function unreadRegion(def: TableDef, runs: number): Alignment {
+  const detail = `the table's region holds ${runs} runs of values, more than a table can (${MAX_REGION_RUNS}); it was not read`;
+  return { rows: def.rows.map((row) => ({ row, status: "damaged", cells: row.fields.map(() => null), evidence: 0, detail })), score: -Infinity };
 }
 
 /** 2019 采购总金额's unit: printed in the cell (`251000元`) or in the column header. */
@@ -224,7 +231,29 @@ function confirmReviewFromProse(rows: RowResult[], tokens: readonly Token[], pro
   });
 }
 
+/**
+ * The most text a document may hold (characters over all its blocks and cells). A report has
+ * 20,000–200,000; past this the reading would cost more time and memory than any report
+ * needs, so the document is refused as too large.
+ */
+export const MAX_TEXT_CHARS = 2_000_000;
+
+/** A table region holding more runs of values than this is no table (table 三 has 25 rows). */
+export const MAX_REGION_RUNS = 1_000;
+
+function textChars(doc: IntermediateDocument): number {
+  let n = 0;
+  for (const b of doc.blocks) {
+    if (b.kind === "text") n += b.text.length;
+    else for (const row of b.rows) for (const c of row) n += c.text.length;
+  }
+  return n;
+}
+
 export function reconstruct(doc: IntermediateDocument): Reconstruction {
+  const chars = textChars(doc);
+  if (chars > MAX_TEXT_CHARS)
+    throw new RefusalError("too-large", `the document holds ${chars} characters of text, more than the limit of ${MAX_TEXT_CHARS}`);
   resetSplitBudget();
   const stream = tokenize(doc);
   const headings = findHeadings(stream);
