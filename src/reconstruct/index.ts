@@ -25,7 +25,8 @@ import type { SumCheck } from "./digits.js";
 import { legacySections as readLegacySections, readLegacy } from "./legacy.js";
 import { labelKey, labelSimilarity } from "./normalize.js";
 import { figureProse, reviewOutcomes } from "./prose.js";
-import { findHeadings, findMetadata, findRegions, sectionText, type Region } from "./sections.js";
+import { findIdentity } from "./identity.js";
+import { findHeadings, findRegions, sectionText, type Region } from "./sections.js";
 import { tokenize, type Token, type TokenStream } from "./tokens.js";
 
 export interface Reconstruction {
@@ -222,7 +223,8 @@ export function reconstruct(doc: IntermediateDocument): Reconstruction {
     ...TABLE_IDS.map((id) => regions[id]).map((r) => (r ? (stream.tokens[r.start]?.line ?? Infinity) : Infinity)),
   );
   const overviewLine = headings.find((h) => h.section === "overview")?.line ?? Infinity;
-  const meta = findMetadata(stream, Math.min(firstTableLine, overviewLine === Infinity ? 60 : overviewLine + 1, 200));
+  const identity = findIdentity(stream, Math.min(firstTableLine, overviewLine === Infinity ? 60 : overviewLine + 1, 200), firstTableLine);
+  const meta = { title: identity.title, agency: identity.agency, year: identity.year };
   const sections = {
     overview: sectionText(stream, headings, "overview"),
     problems: sectionText(stream, headings, "problems"),
@@ -250,13 +252,13 @@ export function reconstruct(doc: IntermediateDocument): Reconstruction {
         reviewLitigation: null,
         legacy: readLegacy(stream),
       },
-      findings: [],
+      findings: identity.findings,
       incomplete: stream.tokens.length === 0,
       looksLikeReport,
     };
   }
 
-  const findings: Finding[] = [];
+  const findings: Finding[] = [...identity.findings];
   const prose = figureProse(sections);
   const detected = detectFormat(tableTokens);
   let format: ReportFormat;
