@@ -1,17 +1,21 @@
 /**
  * The report's printed identity (README "Identity"), end to end through processBytes and the
  * real extractors: agency from the title, the first sentence or the page metadata, never from
- * site chrome; year from the 统计期限, the title or the first dated sentence.
+ * site chrome; year from the 统计期限, the title or the first dated sentence; the format a report
+ * without tables takes; texts about reports refused.
  *
  * test/fixtures/identity/README.md says how each fixture was made; each reproduces a failure
  * seen on real pages before this reading.
  */
+import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { basename } from "node:path";
 import { describe, expect, it } from "vitest";
+import { RefusalError } from "../src/document.js";
 import { processBytes } from "../src/process.js";
 import { isBodyName } from "../src/reconstruct/identity.js";
 import { score, type Expected } from "./support/corpus.js";
+import { CLI } from "./support/pipeline.js";
 
 const fixture = (name: string) => new URL(`./fixtures/${name}`, import.meta.url).pathname;
 const run = (path: string) => processBytes(readFileSync(path), { fileName: basename(path) });
@@ -84,5 +88,52 @@ describe("year", () => {
     const env = await exact("no-title.txt");
     expect([env.report.year, env.report.title, env.report.agency]).toEqual([2023, null, "东川省人民政府办公厅"]);
     expect(env.validation.status).toBe("valid");
+  });
+});
+
+describe("format without tables", () => {
+  it("a 2022 report whose tables were cut off takes the 2021 format, incomplete, with a T1 per table", async () => {
+    const env = await run(fixture("identity/cut-off-2022.txt"));
+    const r = env.report;
+    expect([r.format, r.year, r.agency]).toEqual(["2021", 2022, "青川市退役军人事务局"]);
+    expect([r.proactive, r.applications, r.reviewLitigation]).toEqual([null, null, null]);
+    expect(r.sections.overview).toMatch(/^2022年,青川市退役军人事务局坚持/);
+    expect(env.validation.status).toBe("incomplete");
+    expect(env.validation.findings.filter((f) => f.rule === "T1").map((f) => [f.severity, f.path])).toEqual([
+      ["error", "proactive"],
+      ["error", "applications"],
+      ["error", "reviewLitigation"],
+    ]);
+  });
+
+  it("a 2020 report without tables takes the 2019 format", async () => {
+    const env = await text(
+      "梧宁县水利局2020年政府信息公开工作年度报告\n一、总体情况\n2020年，我局认真落实《条例》。\n二、主动公开政府信息情况\n",
+    );
+    expect([env.report.format, env.report.year, env.validation.status]).toEqual(["2019", 2020, "incomplete"]);
+  });
+});
+
+describe("not a report", () => {
+  for (const [what, file] of [
+    ["this repository's README (titles, 统计期限 and section names quoted)", "not-a-report/README.md"],
+    ["a news article citing a report's figures", "not-a-report/news-article.html"],
+  ] as const) {
+    it(`refuses ${what} with not-a-report`, async () => {
+      const refusal = await run(fixture(file)).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(refusal).toBeInstanceOf(RefusalError);
+      expect((refusal as RefusalError).code).toBe("not-a-report");
+    });
+  }
+
+  it("the CLI exits 7 for the news article, with one line on stderr", () => {
+    const r = spawnSync(process.execPath, [CLI, "extract", fixture("not-a-report/news-article.html")], { encoding: "utf8" });
+    expect(r.status).toBe(7);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toMatch(/not-a-report/);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
   });
 });

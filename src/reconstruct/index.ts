@@ -26,6 +26,7 @@ import { legacySections as readLegacySections, readLegacy } from "./legacy.js";
 import { labelKey, labelSimilarity } from "./normalize.js";
 import { figureProse, reviewOutcomes } from "./prose.js";
 import { findIdentity } from "./identity.js";
+import { formatOfYear, looksLikeReport as reportLike, tablesNotFound } from "./kind.js";
 import { findHeadings, findRegions, sectionText, type Region } from "./sections.js";
 import { tokenize, type Token, type TokenStream } from "./tokens.js";
 
@@ -230,11 +231,15 @@ export function reconstruct(doc: IntermediateDocument): Reconstruction {
     problems: sectionText(stream, headings, "problems"),
     other: sectionText(stream, headings, "other"),
   };
-  const allText = stream.lines.map((l) => l.text).join("\n");
-  const looksLikeReport = /政府信息公开/.test(allText.replace(/\s+/g, "")) || meta.title !== null;
-
   const tableTokens = TABLE_IDS.flatMap((id) => (regions[id] ? tokensOf(stream, regions[id] as Region) : []));
   const hasTables = regions.applications !== null || regions.proactive !== null;
+  const looksLikeReport = reportLike(identity, stream, headings, hasTables);
+  // A report on 2019 or later whose tables were not found takes the format its year requires.
+  const byYear = hasTables ? null : formatOfYear(meta.year);
+  if (byYear) {
+    const report = { format: byYear, ...meta, sections, proactive: null, applications: null, reviewLitigation: null };
+    return { report, findings: [...identity.findings, ...tablesNotFound(byYear)], incomplete: true, looksLikeReport };
+  }
   if (!hasTables) {
     // A pre-2019 report has its own headings (LEGACY_HEADINGS) and ends with attachments.
     const legacySections = readLegacySections(stream);
