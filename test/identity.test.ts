@@ -2,7 +2,7 @@
  * The report's printed identity (README "Identity"), end to end through processBytes and the
  * real extractors: agency from the title, the first sentence or the page metadata, never from
  * site chrome; year from the 统计期限, the title or the first dated sentence; the format a report
- * without tables takes; texts about reports refused.
+ * without tables takes; texts about reports refused; Traditional characters converted.
  *
  * test/fixtures/identity/README.md says how each fixture was made; each reproduces a failure
  * seen on real pages before this reading.
@@ -135,5 +135,21 @@ describe("not a report", () => {
     expect(r.stdout).toBe("");
     expect(r.stderr).toMatch(/not-a-report/);
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
+  });
+});
+
+describe("Traditional characters", () => {
+  it("reads a report in Traditional characters after conversion: Simplified agency, every cell, an I2 warning", async () => {
+    const env = await exact("traditional.txt");
+    expect(env.report.agency).toBe("青宁县大坝乡人民政府");
+    expect(env.report.title).toBe("青宁县大坝乡人民政府2024年政府信息公开工作年度报告");
+    expect(env.report.sections.overview).toMatch(/^2024年，青宁县大坝乡人民政府坚持/);
+    expect(env.validation.status).toBe("valid");
+    expect(env.validation.findings.filter((f) => f.rule === "I2").map((f) => f.severity)).toEqual(["warning"]);
+  });
+
+  it("a Simplified report gets no conversion finding", async () => {
+    const env = await run(fixture("corpus/synthetic/s016.txt"));
+    expect(env.validation.findings.some((f) => f.rule === "I2")).toBe(false);
   });
 });

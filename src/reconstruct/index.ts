@@ -29,6 +29,7 @@ import { findIdentity } from "./identity.js";
 import { formatOfYear, looksLikeReport as reportLike, tablesNotFound } from "./kind.js";
 import { findHeadings, findRegions, sectionText, type Region } from "./sections.js";
 import { tokenize, type Token, type TokenStream } from "./tokens.js";
+import { simplified } from "./traditional.js";
 
 export interface Reconstruction {
   report: ReportData;
@@ -210,7 +211,8 @@ function confirmReviewFromProse(rows: RowResult[], tokens: readonly Token[], pro
   });
 }
 
-export function reconstruct(doc: IntermediateDocument): Reconstruction {
+export function reconstruct(source: IntermediateDocument): Reconstruction {
+  const { document: doc, findings: conversion } = simplified(source);
   const stream = tokenize(doc);
   const headings = findHeadings(stream);
   const anchorRows = (format: ReportFormat, table: TableId) => CATALOGUE[format][table].rows;
@@ -225,6 +227,7 @@ export function reconstruct(doc: IntermediateDocument): Reconstruction {
   );
   const overviewLine = headings.find((h) => h.section === "overview")?.line ?? Infinity;
   const identity = findIdentity(stream, Math.min(firstTableLine, overviewLine === Infinity ? 60 : overviewLine + 1, 200), firstTableLine);
+  identity.findings.unshift(...conversion);
   const meta = { title: identity.title, agency: identity.agency, year: identity.year };
   const sections = {
     overview: sectionText(stream, headings, "overview"),
