@@ -91,6 +91,15 @@ describe("year", () => {
   });
 });
 
+describe("a page whose whole body is one line", () => {
+  it("still has its title, agency and year at the start of that line", async () => {
+    // shared corpus glued/g001: title, sentences, headings and tables on one line.
+    const env = await run(fixture("identity/glued-g001.txt"));
+    expect([env.report.agency, env.report.year, env.report.title]).toEqual(["枫宁市自然资源和规划局", 2020, "枫宁市自然资源和规划局2020年政府信息公开工作年度报告"]);
+    expect(env.validation.findings.some((f) => f.rule === "I1")).toBe(false);
+  });
+});
+
 describe("format without tables", () => {
   it("a 2022 report whose tables were cut off takes the 2021 format, incomplete, with a T1 per table", async () => {
     const env = await run(fixture("identity/cut-off-2022.txt"));

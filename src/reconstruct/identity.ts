@@ -221,9 +221,14 @@ function nameInMetadata(lines: readonly string[]): string | null {
  */
 export function findIdentity(stream: TokenStream, stopLine: number, proseStopLine = stopLine): Identity {
   const textLines = stream.lines.filter((l) => !l.inGrid);
-  const lines = textLines.filter((l) => l.line < stopLine).map((l) => nfkc(l.text).replace(/\s+/g, ""));
-  const prose = textLines
-    .filter((l) => l.line < Math.max(stopLine, proseStopLine))
+  // A page whose whole body is one line (title, sentences and table run together) still has
+  // its title and first sentences at the start of that line.
+  const upTo = (stop: number) => {
+    const before = textLines.filter((l) => l.line < stop);
+    return before.length > 0 ? before : textLines.slice(0, 1);
+  };
+  const lines = upTo(stopLine).map((l) => nfkc(l.text).replace(/\s+/g, ""));
+  const prose = upTo(Math.max(stopLine, proseStopLine))
     .slice(0, 80)
     .map((l) => nfkc(l.text).trim());
   const { match, firstRejected } = findTitle(lines);
