@@ -3,7 +3,7 @@
  *
  * 1. tokenize: every block as one stream of cells (tokens.ts);
  * 2. find the section headings and the region of each table (sections.ts);
- * 3. detect the format from the printed labels (never from the year);
+ * 3. detect the format from the printed labels (from the year only when no table is found: kind.ts);
  * 4. align each region's value runs to the catalogue rows (align.ts);
  * 5. build the nested table data, and a finding for every cell that could not be read.
  */
