@@ -68,6 +68,12 @@ describe("agency", () => {
     expect(yearFirst.report.agency).toBe("洪泽区岔河镇人民政府");
   });
 
+  it("does not join the site's name on the line above to a title that names its body", async () => {
+    const tail = "\n一、总体情况\n本机关认真落实《条例》。\n五、存在的主要问题及改进情况\n无。\n";
+    const env = await text(`柳溪县人民政府\n柳溪县大坝乡人民政府2024年政府信息公开工作年度报告${tail}`);
+    expect([env.report.agency, env.report.title]).toEqual(["柳溪县大坝乡人民政府", "柳溪县大坝乡人民政府2024年政府信息公开工作年度报告"]);
+  });
+
   it("takes the name from the first sentence that names the body, not from 我局", async () => {
     const env = await text(
       "2023年政府信息公开工作年度报告\n一、总体情况\n2023年，我局坚持公开为常态。本报告由梧宁县交通运输局根据《条例》编制。\n五、存在的主要问题及改进情况\n无。\n",

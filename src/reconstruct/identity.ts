@@ -141,6 +141,7 @@ function matchTitle(joined: string): TitleMatch | null {
  * the year (2024年XX局政府信息公开工作年度报告), or open the first sentence (XX办公室2021年政府
  * 信息公开工作年度报告(以下简称年报)是根据…). A match whose agency is not a body's name (a
  * breadcrumb joined to the title, 编制我单位) does not end the search; the first is kept.
+ * Lines join only to complete a name: a title line with its own name stands alone.
  */
 function findTitle(lines: readonly string[]): { match: TitleMatch | null; firstRejected: TitleMatch | null; line: number } {
   let firstRejected: TitleMatch | null = null;
@@ -151,6 +152,9 @@ function findTitle(lines: readonly string[]): { match: TitleMatch | null; firstR
       if (k > 1 && part.some((l) => l.length > 45)) break;
       const joined = part.join("");
       if (!/信息公开(?:工作)?年度报告/.test(joined)) continue;
+      // A title that names its body on its own lines takes nothing from the line above it
+      // (a site name, a breadcrumb): it is read when the search gets to its first line.
+      if (k > 1 && matchTitle(part.slice(1).join(""))?.agency) break;
       const m = matchTitle(joined);
       if (!m) continue;
       if (m.title !== null) return { match: m, firstRejected, line: i };
