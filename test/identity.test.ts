@@ -74,6 +74,15 @@ describe("agency", () => {
     expect([env.report.agency, env.report.title]).toEqual(["柳溪县大坝乡人民政府", "柳溪县大坝乡人民政府2024年政府信息公开工作年度报告"]);
   });
 
+  it("reads the name in a metadata block whose fields run together, and not a newspaper as 来源", async () => {
+    const body = "2023年政府信息公开工作年度报告\n一、总体情况\n2023年，本机关认真落实《条例》。\n五、存在的主要问题及改进情况\n无。\n";
+    const joined = await text(`索引号：001/2024-0012发布机构：梧宁县人民政府办公室发布日期：2024-01-20\n${body}`);
+    expect([joined.report.agency, joined.report.year]).toEqual(["梧宁县人民政府办公室", 2023]);
+    const paper = await text(`来源：梧宁日报 发布时间：2024-01-26\n${body}`);
+    expect(paper.report.agency).toBeNull();
+    expect(paper.validation.findings.find((f) => f.rule === "I1")?.message).toContain("nothing names the body");
+  });
+
   it("takes the name from the first sentence that names the body, not from 我局", async () => {
     const env = await text(
       "2023年政府信息公开工作年度报告\n一、总体情况\n2023年，我局坚持公开为常态。本报告由梧宁县交通运输局根据《条例》编制。\n五、存在的主要问题及改进情况\n无。\n",

@@ -158,7 +158,9 @@ function findTitle(lines: readonly string[]): { match: TitleMatch | null; firstR
       const m = matchTitle(joined);
       if (!m) continue;
       if (m.title !== null) return { match: m, firstRejected, line: i };
-      firstRejected ??= m;
+      // A line joined from above that spoils the name (a date, a breadcrumb) is not the
+      // report naming itself: only a single line's phrase counts as rejected.
+      if (k === 1) firstRejected ??= m;
     }
   }
   return { match: null, firstRejected, line: -1 };
@@ -209,9 +211,15 @@ const clausesOf = (sentence: string) => sentence.split(/[，,：:]/).filter((c) 
 /** The page's own metadata: 发布机构：XX县人民政府办公室, 来源：XX局. */
 const METADATA_RE = /(?:发布机构|发布单位|发布机关|发文机关|发文单位|信息来源|文章来源|来源|公开主体|主办单位)[:：]\s*([^\s|:：，,。]{2,40})/g;
 
+/** The next field of a metadata block, when the page runs the fields together without spaces. */
+const NEXT_FIELD_RE = /(?:发布|生成|成文|印发)(?:日期|时间)|索引号|文号|主题分类|分类|浏览次数|点击|字号|作者/;
+
 function nameInMetadata(lines: readonly string[]): string | null {
   for (const l of lines) {
-    for (const m of l.matchAll(METADATA_RE)) if (isBodyName(m[1] as string)) return m[1] as string;
+    for (const m of l.matchAll(METADATA_RE)) {
+      const value = (m[1] as string).split(NEXT_FIELD_RE)[0] as string;
+      if (isBodyName(value)) return value;
+    }
   }
   return null;
 }
@@ -272,7 +280,7 @@ export function findIdentity(stream: TokenStream, stopLine: number, proseStopLin
   if (!id.agency) {
     const why = firstRejected?.rejected
       ? `the report names itself «${firstRejected.rejected}» before its title, which is not a body's name, and no sentence or page metadata names the body`
-      : "neither the title, the first sentences nor the page metadata name the reporting body";
+      : "nothing names the body: not the title, the first sentences nor the page metadata";
     id.findings.push({ rule: "I1", severity: "warning", path: "agency", message: `${why}; agency is null` });
   }
   return id;
