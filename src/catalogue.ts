@@ -321,3 +321,75 @@ export const LEGACY_HEADINGS: Record<SectionId | "fees", readonly string[]> = {
 
 /** Lines that open the attachments of a legacy report (the statistics table): the sections end there. */
 export const LEGACY_ATTACHMENT_MARKERS: readonly string[] = ["附件", "附表", "统计表", "指标名称", "统计指标"];
+
+// ------------------------------------------------------------------------------- agency names
+
+/**
+ * How the name of a reporting body ends (README "Identity"). A name the report prints for
+ * itself (淮安市人民政府, 洪泽区岔河镇人民政府, 上海市科委, 荆州市荆州区人民政府办公室) ends in one of
+ * these; a phrase that does not (编制我单位, 政府信息公开年报) is not a body's name.
+ */
+export const BODY_SUFFIXES: readonly string[] = [
+  "人民政府",
+  "政府",
+  "街道办事处",
+  "办事处",
+  "管理委员会",
+  "委员会",
+  "管委会",
+  "工委",
+  "委",
+  "办公厅",
+  "办公室",
+  "办",
+  "厅",
+  "局",
+  "署",
+  "院",
+  "中心",
+  "处",
+  "所",
+  "站",
+  "队",
+  "部",
+  "会",
+  "馆",
+  "社",
+  "团",
+  "园区",
+];
+
+/**
+ * The endings of a place name. Titles often name the body by its place alone (淮安市2024年…,
+ * 岔河镇2023年…), meaning its people's government: such a name is a body's name too.
+ */
+export const PLACE_SUFFIXES: readonly string[] = ["省", "自治区", "市", "自治州", "州", "盟", "县", "自治县", "旗", "区", "镇", "乡", "街道"];
+
+/**
+ * Words that are never part of a body's name: pronouns (本机关, 我局, 我单位 do not name the
+ * body), and the chrome of a website or of the report itself (breadcrumbs, column names).
+ */
+export const NOT_IN_BODY_NAME: readonly string[] = [
+  "我",
+  "本机关",
+  "本单位",
+  "本部门",
+  "信息公开",
+  "年报",
+  "年度报告",
+  "首页",
+  "当前位置",
+  "您的位置",
+  "网站",
+  "栏目",
+  "政务公开",
+  "编制",
+  "发布",
+  "公布",
+  "根据",
+  "按照",
+  "条例",
+];
+
+/** A name cannot start with these: a bare level (市政府, 县财政局), a determiner, a pronoun. */
+export const NOT_BODY_NAME_START: readonly string[] = ["本", "该", "各", "全", "我", "省", "市", "县", "区", "镇", "乡", "街道", "政府", "上级", "有关", "相关"];

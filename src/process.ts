@@ -64,8 +64,11 @@ export async function extractBytes(bytes: Uint8Array, options: ProcessOptions = 
 export function buildEnvelope(extraction: Extraction): Envelope {
   const { document } = extraction;
   const rec = reconstruct(document);
-  if (!rec.looksLikeReport && rec.report.format === "legacy")
-    throw new RefusalError("not-a-report", "no disclosure-report title, section or statistics table was found in the text");
+  if (!rec.looksLikeReport)
+    throw new RefusalError(
+      "not-a-report",
+      "no statistics table, and no report title (or the body's name and year in the first sentences) followed by its sections in order: a text about reports, not one",
+    );
   const validation = validate(rec.report, rec.findings, rec.incomplete);
   const envelope = {
     schemaVersion: SCHEMA_VERSION,

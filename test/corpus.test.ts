@@ -48,8 +48,7 @@ describe("corpus glued: page text with the cells run together", () => {
       const s = score(c.expected, env);
       expect(s.diffs).toEqual([]);
       expect(s.wrongValues).toEqual([]);
-      expect(env.report.format).toBe(c.expected.report["format"]);
-      expect(env.report.year).toBe(c.expected.report["year"]);
+      expect(s.fieldDiffs).toEqual([]);
       expect(s.statusOk, env.validation.status).toBe(true);
       expect(env.validation.findings.some((f) => f.rule === "T9")).toBe(true);
     });

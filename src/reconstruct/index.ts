@@ -3,7 +3,7 @@
  *
  * 1. tokenize: every block as one stream of cells (tokens.ts);
  * 2. find the section headings and the region of each table (sections.ts);
- * 3. detect the format from the printed labels (never from the year);
+ * 3. detect the format from the printed labels (from the year only when no table is found: kind.ts);
  * 4. align each region's value runs to the catalogue rows (align.ts);
  * 5. build the nested table data, and a finding for every cell that could not be read.
  */
@@ -27,8 +27,11 @@ import { rowSumChecks, type SumCheck } from "./readings.js";
 import { legacySections as readLegacySections, readLegacy } from "./legacy.js";
 import { labelKey, labelSimilarity } from "./normalize.js";
 import { figureProse, reviewOutcomes } from "./prose.js";
-import { findHeadings, findMetadata, findRegions, sectionText, type Region } from "./sections.js";
+import { findIdentity } from "./identity.js";
+import { formatOfYear, looksLikeReport as reportLike, tablesNotFound } from "./kind.js";
+import { findHeadings, findRegions, sectionText, type Region } from "./sections.js";
 import { tokenize, type Token, type TokenStream } from "./tokens.js";
+import { simplified } from "./traditional.js";
 
 export interface Reconstruction {
   report: ReportData;
@@ -250,11 +253,12 @@ function textChars(doc: IntermediateDocument): number {
   return n;
 }
 
-export function reconstruct(doc: IntermediateDocument): Reconstruction {
-  const chars = textChars(doc);
+export function reconstruct(source: IntermediateDocument): Reconstruction {
+  const chars = textChars(source);
   if (chars > MAX_TEXT_CHARS)
     throw new RefusalError("too-large", `the document holds ${chars} characters of text, more than the limit of ${MAX_TEXT_CHARS}`);
   resetSplitBudget();
+  const { document: doc, findings: conversion } = simplified(source);
   const stream = tokenize(doc);
   const headings = findHeadings(stream);
   const anchorRows = (format: ReportFormat, table: TableId) => CATALOGUE[format][table].rows;
@@ -268,17 +272,23 @@ export function reconstruct(doc: IntermediateDocument): Reconstruction {
     ...TABLE_IDS.map((id) => regions[id]).map((r) => (r ? (stream.tokens[r.start]?.line ?? Infinity) : Infinity)),
   );
   const overviewLine = headings.find((h) => h.section === "overview")?.line ?? Infinity;
-  const meta = findMetadata(stream, Math.min(firstTableLine, overviewLine === Infinity ? 60 : overviewLine + 1, 200));
+  const identity = findIdentity(stream, Math.min(firstTableLine, overviewLine === Infinity ? 60 : overviewLine + 1, 200), firstTableLine);
+  identity.findings.unshift(...conversion);
+  const meta = { title: identity.title, agency: identity.agency, year: identity.year };
   const sections = {
     overview: sectionText(stream, headings, "overview"),
     problems: sectionText(stream, headings, "problems"),
     other: sectionText(stream, headings, "other"),
   };
-  const allText = stream.lines.map((l) => l.text).join("\n");
-  const looksLikeReport = /政府信息公开/.test(allText.replace(/\s+/g, "")) || meta.title !== null;
-
   const tableTokens = TABLE_IDS.flatMap((id) => (regions[id] ? tokensOf(stream, regions[id] as Region) : []));
   const hasTables = regions.applications !== null || regions.proactive !== null;
+  const looksLikeReport = reportLike(identity, stream, headings, hasTables);
+  // A report on 2019 or later whose tables were not found takes the format its year requires.
+  const byYear = hasTables ? null : formatOfYear(meta.year);
+  if (byYear) {
+    const report = { format: byYear, ...meta, sections, proactive: null, applications: null, reviewLitigation: null };
+    return { report, findings: [...identity.findings, ...tablesNotFound(byYear)], incomplete: true, looksLikeReport };
+  }
   if (!hasTables) {
     // A pre-2019 report has its own headings (LEGACY_HEADINGS) and ends with attachments.
     const legacySections = readLegacySections(stream);
@@ -296,13 +306,13 @@ export function reconstruct(doc: IntermediateDocument): Reconstruction {
         reviewLitigation: null,
         legacy: readLegacy(stream),
       },
-      findings: [],
+      findings: identity.findings,
       incomplete: stream.tokens.length === 0,
       looksLikeReport,
     };
   }
 
-  const findings: Finding[] = [];
+  const findings: Finding[] = [...identity.findings];
   const prose = figureProse(sections);
   const detected = detectFormat(tableTokens);
   let format: ReportFormat;
