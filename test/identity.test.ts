@@ -2,6 +2,8 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { divisions } from "../src/identity/divisions.js";
 import { identify, normaliseName } from "../src/identity/index.js";
+import { processBytes } from "../src/process.js";
+import { corpusFile } from "./support/corpus.js";
 
 const code = (agency: string, context = "") => identify(agency, context).region?.code ?? null;
 
@@ -87,5 +89,24 @@ describe("region and agencyKey of an agency name", () => {
   it("normalises full-width forms and whitespace before reading the place", () => {
     expect(normaliseName(" 淮安市　人民政府 ")).toBe("淮安市人民政府");
     expect(identify("淮安市 洪泽区\u3000人民政府").agencyKey).toBe("320813/人民政府");
+  });
+});
+
+describe("identity through the real pipeline", () => {
+  const run = (name: string) => processBytes(readFileSync(corpusFile(name)), { fileName: name });
+
+  it("洪泽区人民政府 (2023) and 淮安市洪泽区人民政府 (2024) are one body in 320813; 淮安市人民政府 is 320800", async () => {
+    const [h23, h24, ha24] = [await run("hongze_2023.pdf"), await run("hongze_2024.pdf"), await run("huaian_2024.pdf")];
+    expect([h23.report.agency, h23.report.year]).toEqual(["洪泽区人民政府", 2023]);
+    expect([h24.report.agency, h24.report.year]).toEqual(["淮安市洪泽区人民政府", 2024]);
+    expect(h23.report.region).toEqual({ code: "320813", name: "江苏省淮安市洪泽区" });
+    expect(h24.report.region).toEqual(h23.report.region);
+    expect(h23.report.agencyKey).toBe("320813/人民政府");
+    expect(h24.report.agencyKey).toBe(h23.report.agencyKey);
+    expect(ha24.report.agency).toBe("淮安市人民政府");
+    expect(ha24.report.region).toEqual({ code: "320800", name: "江苏省淮安市" });
+    expect(ha24.report.agencyKey).toBe("320800/人民政府");
+    // The envelope keeps the fields in the documented order.
+    expect(Object.keys(h24.report).slice(0, 6)).toEqual(["format", "year", "agency", "region", "agencyKey", "title"]);
   });
 });

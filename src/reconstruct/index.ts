@@ -18,6 +18,7 @@ import {
   type TableId,
 } from "../catalogue.js";
 import type { IntermediateDocument } from "../document.js";
+import { withIdentity } from "../identity/index.js";
 import type { Finding, ReportData, TableData } from "../model.js";
 import { alignAsOneRun, alignOrderedThenByLabel, alignRuns, type Alignment, type RowResult } from "./align.js";
 import { buildRuns } from "./runs.js";
@@ -222,7 +223,10 @@ export function reconstruct(doc: IntermediateDocument): Reconstruction {
     ...TABLE_IDS.map((id) => regions[id]).map((r) => (r ? (stream.tokens[r.start]?.line ?? Infinity) : Infinity)),
   );
   const overviewLine = headings.find((h) => h.section === "overview")?.line ?? Infinity;
-  const meta = findMetadata(stream, Math.min(firstTableLine, overviewLine === Infinity ? 60 : overviewLine + 1, 200));
+  const meta = withIdentity(
+    findMetadata(stream, Math.min(firstTableLine, overviewLine === Infinity ? 60 : overviewLine + 1, 200)),
+    stream.lines.map((l) => l.text).join("\n"),
+  );
   const sections = {
     overview: sectionText(stream, headings, "overview"),
     problems: sectionText(stream, headings, "problems"),
