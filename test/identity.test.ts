@@ -1,5 +1,9 @@
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { aliasesOf, ConfigError, loadConfig } from "../src/config.js";
+import { AgencyAliases } from "../src/identity/aliases.js";
 import { divisions } from "../src/identity/divisions.js";
 import { identify, normaliseName } from "../src/identity/index.js";
 import { processBytes } from "../src/process.js";
@@ -108,5 +112,56 @@ describe("identity through the real pipeline", () => {
     expect(ha24.report.agencyKey).toBe("320800/人民政府");
     // The envelope keeps the fields in the documented order.
     expect(Object.keys(h24.report).slice(0, 6)).toEqual(["format", "year", "agency", "region", "agencyKey", "title"]);
+  });
+});
+
+describe("agency aliases", () => {
+  const dir = mkdtempSync(join(tmpdir(), "nianbao-aliases-"));
+  const file = (name: string, text: string) => {
+    const p = join(dir, name);
+    writeFileSync(p, text);
+    return p;
+  };
+
+  it("maps names and keys onto keys, following chains", () => {
+    const a = AgencyAliases.fromJson({
+      洪泽县人民政府: "淮安市洪泽区人民政府",
+      "320800/经济和信息化委员会": "320800/工业和信息化局",
+      "320800/工业和信息化局": "320800/工业和信息化局",
+      旧甲局: "旧乙局",
+      旧乙局: "320800/新局",
+    });
+    expect(a.resolve("洪泽县人民政府")).toBe("320813/人民政府");
+    expect(a.resolve("320800/经济和信息化委员会")).toBe("320800/工业和信息化局");
+    expect(a.resolve("旧甲局")).toBe("320800/新局");
+    expect(a.resolve("320800/人民政府")).toBe("320800/人民政府");
+    expect(a.keysFor("320800/新局").sort()).toEqual(["320800/新局", "旧乙局", "旧甲局"]);
+    expect(a.keysFor("旧甲局")).toContain("320800/新局");
+  });
+
+  it("a name with a place stands for its key and for its normalised name (results stored before agencyKey)", () => {
+    const a = AgencyAliases.fromJson({ "淮安市 经济和信息化委员会": "淮安市工业和信息化局" });
+    expect(a.resolve("320800/经济和信息化委员会")).toBe("320800/工业和信息化局");
+    expect(a.resolve("淮安市经济和信息化委员会")).toBe("320800/工业和信息化局");
+  });
+
+  it("refuses a bad file with a clear error", () => {
+    expect(() => AgencyAliases.load(file("list.json", '["a", "b"]'))).toThrow(/alias file .*list\.json: not an alias file/);
+    expect(() => AgencyAliases.load(file("number.json", '{"a": 1}'))).toThrow(/"a": .*expected string/);
+    expect(() => AgencyAliases.load(file("empty-target.json", '{"a": " "}'))).toThrow(/"a": must be a name or key/);
+    expect(() => AgencyAliases.load(file("broken.json", '{"a": '))).toThrow(/alias file .*broken\.json: .*JSON/);
+    expect(() => AgencyAliases.load(join(dir, "absent.json"))).toThrow(/alias file .*absent\.json: ENOENT/);
+    expect(() => AgencyAliases.fromJson({ 甲局: "乙局", 乙局: "甲局" })).toThrow(/go round in a circle: 甲局 → 乙局 → 甲局|乙局 → 甲局 → 乙局/);
+    expect(() => AgencyAliases.fromJson({ "淮安市商务局": "320800/甲", "320800/商务局": "320800/乙" })).toThrow(/320800\/商务局 is sent both to/);
+  });
+
+  it("AGENCY_ALIASES is checked when the configuration is read", () => {
+    const good = file("good.json", JSON.stringify({ 洪泽县人民政府: "320813/人民政府" }));
+    const config = loadConfig({ AGENCY_ALIASES: good });
+    expect(aliasesOf(config).resolve("洪泽县人民政府")).toBe("320813/人民政府");
+    expect(aliasesOf(loadConfig({}))).toBe(AgencyAliases.none);
+    const bad = file("bad.json", '{"a": 1}');
+    expect(() => loadConfig({ AGENCY_ALIASES: bad })).toThrow(ConfigError);
+    expect(() => loadConfig({ AGENCY_ALIASES: bad })).toThrow(/AGENCY_ALIASES=".*bad\.json": alias file .*bad\.json: not an alias file/);
   });
 });

@@ -32,6 +32,9 @@ export function normaliseName(name: string): string {
   return name.normalize("NFKC").replace(/\s+/gu, "");
 }
 
+/** Whether a string is a key with a region (`320813/人民政府`) rather than a name. */
+export const isAgencyKey = (s: string): boolean => /^\d{6}(\d{3})?\//.test(s);
+
 interface Place {
   division: Division;
   /** Characters of the name the place takes (洪泽区人民政府 → 3). */
