@@ -2,11 +2,14 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import type { ReportEntry, Snapshot } from "../dashboard/results.js";
+import { coverage, coveragePage } from "../dashboard/views/coverage.js";
+import { searchReports } from "../dashboard/views/search.js";
 import { aliasesOf, ConfigError, loadConfig } from "../src/config.js";
 import { AgencyAliases } from "../src/identity/aliases.js";
 import { divisions } from "../src/identity/divisions.js";
 import { identify, normaliseName } from "../src/identity/index.js";
-import { processBytes } from "../src/process.js";
+import { PIPELINE_VERSION, processBytes } from "../src/process.js";
 import { corpusFile } from "./support/corpus.js";
 
 const code = (agency: string, context = "") => identify(agency, context).region?.code ?? null;
@@ -163,5 +166,47 @@ describe("agency aliases", () => {
     const bad = file("bad.json", '{"a": 1}');
     expect(() => loadConfig({ AGENCY_ALIASES: bad })).toThrow(ConfigError);
     expect(() => loadConfig({ AGENCY_ALIASES: bad })).toThrow(/AGENCY_ALIASES=".*bad\.json": alias file .*bad\.json: not an alias file/);
+  });
+});
+
+describe("the dashboard groups by agencyKey and shows the printed names", () => {
+  const entry = (agency: string, year: number, n: number): ReportEntry => ({
+    sha256: String(n).repeat(64).slice(0, 64),
+    pipelineVersion: PIPELINE_VERSION,
+    format: "2021",
+    agency,
+    agencyKey: identify(agency).agencyKey,
+    year,
+    status: "valid",
+    sourceKey: `${year}/${agency}.pdf`,
+    sourceUri: null,
+    newReceived: null,
+    outcomes: { granted: null, partiallyGranted: null, withheld: null, unableToProvide: null, notProcessed: null, otherHandling: null },
+  });
+  const snap: Snapshot = {
+    builtAt: Date.now(),
+    reports: [entry("洪泽区人民政府", 2023, 1), entry("淮安市洪泽区人民政府", 2024, 2), entry("淮安市人民政府", 2023, 3), entry("枫宁市人民政府", 2023, 4)],
+    failed: [],
+    years: [2024, 2023],
+  };
+
+  it("coverage: 洪泽 reported both years under two names; 淮安 and 枫宁 are missing", () => {
+    const c = coverage(snap, 2024);
+    expect(c.reportedBefore).toBe(3);
+    expect(c.reportedNow).toBe(1);
+    expect(c.missing.map((m) => [m.agencyKey, m.names])).toEqual([
+      ["枫宁市人民政府", ["枫宁市人民政府"]],
+      ["320800/人民政府", ["淮安市人民政府"]],
+    ]);
+    const page = coveragePage(snap, 2024, true);
+    expect(page).toContain("淮安市人民政府 <span class=\"muted\">320800/人民政府</span>");
+    expect(page).not.toContain("洪泽区人民政府");
+  });
+
+  it("search: a name finds the same body's reports under its other names, a key finds the body", () => {
+    const q = (text: string) => searchReports(snap, { q: text, year: "", status: "", format: "" }).map((r) => r.agency);
+    expect(q("淮安市洪泽区人民政府")).toEqual(["洪泽区人民政府", "淮安市洪泽区人民政府"]);
+    expect(q("320813/")).toEqual(["洪泽区人民政府", "淮安市洪泽区人民政府"]);
+    expect(q("枫宁市")).toEqual(["枫宁市人民政府"]);
   });
 });
