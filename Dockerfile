@@ -7,6 +7,7 @@ COPY queues ./queues
 COPY workers ./workers
 COPY dashboard ./dashboard
 COPY migrations ./migrations
+COPY scripts ./scripts
 RUN npm ci && npm prune --omit=dev
 USER node
 CMD ["node", "dist/cli/main.js", "start"]

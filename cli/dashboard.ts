@@ -4,7 +4,7 @@
  */
 import { parseArgs } from "node:util";
 import type { Config } from "../src/config.js";
-import { openStore } from "../src/store/index.js";
+import { openConfiguredStore } from "../src/store/index.js";
 import { createLogger } from "../workers/log.js";
 import { DashboardStartError, startDashboard } from "../dashboard/server.js";
 
@@ -38,7 +38,7 @@ export async function dashboardCommand(config: Config, args: string[]): Promise<
   }
   const cfg: Config = { ...config, DASHBOARD_HOST: values.host ?? config.DASHBOARD_HOST, DASHBOARD_PORT: port };
   const log = createLogger(cfg.LOG_LEVEL);
-  const store = openStore(cfg.STORE_URL);
+  const store = openConfiguredStore(cfg);
   try {
     await store.init();
     const running = await startDashboard(cfg, { store, log });

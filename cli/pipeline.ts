@@ -41,7 +41,7 @@ export async function workerCommand(config: Config): Promise<number> {
   const log = createLogger(config.LOG_LEVEL);
   // Listen before starting anything: a signal during start-up then stops cleanly too.
   const signal = untilSignal(log);
-  return withStore(config.STORE_URL, async (store) => {
+  return withStore(config, async (store) => {
     const running = startWorkers(config, store, log);
     const sig = await signal;
     log.info({ signal: sig }, "stopping");
@@ -64,7 +64,7 @@ export async function watchCommand(config: Config, args: string[]): Promise<numb
   const root = args[0] ?? config.INBOX;
   const log = createLogger(config.LOG_LEVEL);
   const signal = untilSignal(log);
-  return withStore(config.STORE_URL, async (store) => {
+  return withStore(config, async (store) => {
     const queues = new StageQueues(config, "producer", (e) => log.warn({ err: e.message }, "redis unavailable; retrying"));
     const watcher = watcherFor(config, store, queues, root, log);
     log.info({ inbox: root, intervalMs: config.POLL_INTERVAL_MS }, "watching");
@@ -82,7 +82,7 @@ export async function startCommand(config: Config, args: string[]): Promise<numb
   const root = args[0] ?? config.INBOX;
   const log = createLogger(config.LOG_LEVEL);
   const signal = untilSignal(log);
-  return withStore(config.STORE_URL, async (store) => {
+  return withStore(config, async (store) => {
     // The dashboard first: when it refuses its configuration (saying why), nothing has started.
     let dashboard: { close(): Promise<void> } | null = null;
     if (config.DASHBOARD_PORT !== "off") {
@@ -114,7 +114,7 @@ export async function enqueueCommand(config: Config, args: string[]): Promise<nu
     process.stderr.write("usage: nianbao enqueue FILE...\n");
     return 2;
   }
-  return withStore(config.STORE_URL, async (store) => {
+  return withStore(config, async (store) => {
     const queues = new StageQueues(config, "producer");
     let failed = 0;
     try {

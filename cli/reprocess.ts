@@ -9,7 +9,7 @@ import { openBucket } from "../src/bucket/index.js";
 import type { BucketObject, UploadBucket } from "../src/bucket/types.js";
 import type { Config } from "../src/config.js";
 import { PIPELINE_VERSION } from "../src/process.js";
-import { agencyKey } from "../src/store/cross-year.js";
+import { normaliseName } from "../src/identity/index.js";
 import { withStore } from "../src/store/index.js";
 import {
   describeSelection,
@@ -126,7 +126,7 @@ export function parseReprocessArgs(args: string[]): ReprocessArgs | "help" {
     throw new UsageError((e as Error).message);
   }
   if (values.agency !== undefined) {
-    const key = agencyKey(values.agency);
+    const key = normaliseName(values.agency);
     if (key === "") throw new UsageError("--agency needs some text");
     selection.agency = key;
   }
@@ -263,7 +263,7 @@ export async function reprocessCommand(config: Config, args: string[]): Promise<
     retryFailed: opts.retryFailed,
   };
 
-  return withStore(config.STORE_URL, async (store) => {
+  return withStore(config, async (store) => {
     if (opts.dryRun) {
       // Reads the store only: no Redis, no run, no files.
       const tally = await enqueueBackfill({
@@ -369,7 +369,7 @@ export async function importCommand(config: Config, args: string[]): Promise<num
   } catch (e) {
     return usage(IMPORT_USAGE, (e as Error).message);
   }
-  return withStore(config.STORE_URL, async (store) => {
+  return withStore(config, async (store) => {
     const queues = new StageQueues(config, "producer");
     const producer = new Producer(queues, store, bucket.root);
     const stats = { enqueued: 0, duplicates: 0, failed: 0 };

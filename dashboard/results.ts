@@ -7,7 +7,7 @@
  */
 import { APPLICATIONS_GROUP_LABELS, CATALOGUE } from "../src/catalogue.js";
 import type { Envelope, ValidationStatus } from "../src/model.js";
-import { agencyKey } from "../src/store/cross-year.js";
+import { comparisonKey } from "../src/store/cross-year.js";
 import type { FailureRecord, OutputStore, ReportSummary } from "../src/store/types.js";
 
 /** The outcome groups of table 三 that the outcome-mix chart shows, in printed order. */
@@ -29,6 +29,7 @@ export interface ReportFigures {
 }
 
 export interface ReportEntry extends ReportSummary, ReportFigures {
+  /** The key the report is compared and grouped by: its agencyKey after the store's aliases. */
   agencyKey: string | null;
 }
 
@@ -139,7 +140,7 @@ export class ResultsIndex {
     const reports: ReportEntry[] = summaries.map((s) => ({
       ...s,
       ...(this.figures.get(keyOf(s))?.figures ?? figuresOf(emptyEnvelope)),
-      agencyKey: s.agency === null ? null : agencyKey(s.agency) || null,
+      agencyKey: comparisonKey(s, this.store.aliases),
     }));
 
     const stored = new Set(reports.map((r) => r.sha256));

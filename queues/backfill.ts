@@ -24,7 +24,8 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { csvLine } from "../src/csv.js";
 import { diffEnvelopes, hasChanges, type FieldChange } from "../src/diff.js";
 import type { ValidationStatus } from "../src/model.js";
-import { agencyKey, compareVersions } from "../src/store/cross-year.js";
+import { normaliseName } from "../src/identity/index.js";
+import { compareVersions } from "../src/store/cross-year.js";
 import type { OutputStore, ReportSummary, SourceRef } from "../src/store/types.js";
 import { reasonCode } from "../workers/processors.js";
 import type { StageQueues } from "./connection.js";
@@ -38,7 +39,7 @@ export interface Selection {
   all: boolean;
   /** Inclusive. */
   years: { from: number; to: number } | null;
-  /** agencyKey() of the substring to look for. */
+  /** The substring to look for in the agency name, normalised (normaliseName: NFKC, no whitespace). */
   agency: string | null;
   statuses: readonly ValidationStatus[] | null;
   /** Documents whose newest stored result is older than this version. */
@@ -109,7 +110,7 @@ function sourceUnder(arg: string, s: ReportSummary): boolean {
 
 export function selects(sel: Selection, s: ReportSummary): boolean {
   if (sel.years && (s.year === null || s.year < sel.years.from || s.year > sel.years.to)) return false;
-  if (sel.agency !== null && (s.agency === null || !agencyKey(s.agency).includes(sel.agency))) return false;
+  if (sel.agency !== null && (s.agency === null || !normaliseName(s.agency).includes(sel.agency))) return false;
   if (sel.statuses && (s.status === null || !sel.statuses.includes(s.status))) return false;
   if (sel.sinceVersion !== null && compareVersions(s.pipelineVersion, sel.sinceVersion) >= 0) return false;
   if (sel.paths.length && !sel.paths.some((p) => sourceUnder(p, s))) return false;

@@ -5,6 +5,7 @@
  */
 import { availableParallelism } from "node:os";
 import { z } from "zod";
+import { AgencyAliases } from "./identity/aliases.js";
 
 const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
 
@@ -15,6 +16,8 @@ export const ConfigSchema = z.object({
   QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/, "letters, digits, - and _ only").default("nianbao"),
   /** Output store: a folder (default ./data/out) or postgres://user@host/db. */
   STORE_URL: z.string().min(1).default("./data/out"),
+  /** Agency aliases: a JSON file { "old name or key": "new name or key" } (README "Identity"); none by default. */
+  AGENCY_ALIASES: z.string().optional(),
   /** Upload bucket: a folder (default ./data/inbox) or s3://bucket/prefix. */
   INBOX: z.string().min(1).default("./data/inbox"),
   /** Extraction jobs run at once in one worker process (one parser thread each). */
@@ -74,5 +77,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     const lines = r.error.issues.map((i) => `  ${i.path.join(".")}=${JSON.stringify(source[String(i.path[0])])}: ${i.message}`);
     throw new ConfigError(`invalid configuration:\n${lines.join("\n")}`);
   }
+  // The alias file is read now, so that a bad one stops the start with its reason.
+  try {
+    aliasesOf(r.data);
+  } catch (e) {
+    throw new ConfigError(`invalid configuration:\n  AGENCY_ALIASES=${JSON.stringify(r.data.AGENCY_ALIASES)}: ${(e as Error).message}`);
+  }
   return r.data;
+}
+
+const loadedAliases = new Map<string, AgencyAliases>();
+
+/** The agency aliases the configuration names (read once per file), or none. */
+export function aliasesOf(config: Pick<Config, "AGENCY_ALIASES">): AgencyAliases {
+  const path = config.AGENCY_ALIASES;
+  if (path === undefined) return AgencyAliases.none;
+  let aliases = loadedAliases.get(path);
+  if (!aliases) {
+    aliases = AgencyAliases.load(path);
+    loadedAliases.set(path, aliases);
+  }
+  return aliases;
 }

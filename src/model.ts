@@ -70,9 +70,20 @@ export const LegacyFigure = z.object({
   evidence: z.string(),
 });
 
+export const Region = z.object({
+  /** GB/T 2260: 6 digits, or 9 for a township or street. */
+  code: z.string().regex(/^\d{6}(\d{3})?$/),
+  /** The full name, from the province down: 江苏省淮安市洪泽区. */
+  name: z.string(),
+});
+
 const reportBase = {
   year: z.number().int().nullable(),
   agency: z.string().nullable(),
+  /** The division the agency's name places it in (README "Identity"); null when the name does not settle it. */
+  region: Region.nullable(),
+  /** `<region code>/<the name without its place>`, else the normalised name; null when agency is. */
+  agencyKey: z.string().nullable(),
   title: z.string().nullable(),
   sections: Sections,
 };
@@ -129,6 +140,7 @@ export const Envelope = z.object({
 });
 
 export type Finding = z.infer<typeof Finding>;
+export type Region = z.infer<typeof Region>;
 export type Envelope = z.infer<typeof Envelope>;
 export type ValidationStatus = z.infer<typeof ValidationStatus>;
 export type LegacyStatistic = z.infer<typeof LegacyStatistic>;
@@ -144,6 +156,8 @@ export interface ReportData {
   format: ReportFormat | "legacy";
   year: number | null;
   agency: string | null;
+  region: Region | null;
+  agencyKey: string | null;
   title: string | null;
   sections: { overview: string | null; problems: string | null; other: string | null };
   proactive: TableData | null;

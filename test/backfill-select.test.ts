@@ -19,6 +19,7 @@ const summary = (over: Partial<ReportSummary> = {}): ReportSummary => ({
   pipelineVersion: "0.0.9",
   format: "2021",
   agency: "淮安市洪泽区人民政府",
+  agencyKey: "320813/人民政府",
   year: 2020,
   status: "invalid",
   sourceKey: "2020/淮安市/hongze.pdf",

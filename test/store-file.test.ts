@@ -11,7 +11,8 @@ import { corpusReport, envelope, row7, sha, yearReport } from "./support/envelop
 import { corpusFile } from "./support/corpus.js";
 import { APPLICANT_COLUMNS } from "../src/catalogue.js";
 import { processBytes } from "../src/process.js";
-import { agencyKey, compareVersions, pickNeighbour, r6Findings } from "../src/store/cross-year.js";
+import { AgencyAliases } from "../src/identity/aliases.js";
+import { comparisonKey, compareVersions, pickNeighbour, r6Findings, storedKey } from "../src/store/cross-year.js";
 import { FileStore, MAX_SEGMENT_BYTES, safeSegment } from "../src/store/file.js";
 import { openStore } from "../src/store/index.js";
 import { PgStore } from "../src/store/pg.js";
@@ -199,7 +200,7 @@ describe("FileStore rule R6 (cross-year)", () => {
     const noYear = envelope({ ...yearReport(AG, 2022), year: null }, "lo-noyear");
     expect((await store.putResult(noYear, null)).crossYear).toEqual([]);
     expect(walk(join(root, "reports", "unknown-year"))).toHaveLength(1);
-    const noAgency = envelope({ ...yearReport(AG, 2022), agency: null }, "lo-noagency");
+    const noAgency = envelope({ ...yearReport(AG, 2022), agency: null, region: null, agencyKey: null }, "lo-noagency");
     expect((await store.putResult(noAgency, null)).crossYear).toEqual([]);
     expect(walk(join(root, "reports", "2022", "unknown-agency"))).toHaveLength(1);
   });
@@ -207,7 +208,7 @@ describe("FileStore rule R6 (cross-year)", () => {
 
 describeStoreContract("FileStore", {
   store: () => store,
-  another: () => new FileStore(root),
+  another: (options) => new FileStore(root, options),
   source,
 });
 
@@ -224,8 +225,15 @@ describe("cross-year helpers", () => {
     expect(pickNeighbour([c("a", "0.1.0", "2024-01-01T00:00:00Z"), c("b", "0.1.0", "2025-01-01T00:00:00Z")])?.sha256).toBe("b");
   });
 
-  it("matches agencies after NFKC and whitespace removal", () => {
-    expect(agencyKey(" 上海市ＡＢＣ　委员会\n")).toBe("上海市ABC委员会");
+  it("matches agencies by agencyKey; results stored before it existed by the name after NFKC and whitespace removal", () => {
+    expect(storedKey({ agency: " 上海市ＡＢＣ　委员会\n" })).toBe("上海市ABC委员会");
+    expect(storedKey({ agency: "淮安市洪泽区人民政府", agencyKey: "320813/人民政府" })).toBe("320813/人民政府");
+    expect(storedKey({ agency: " ", agencyKey: null })).toBeNull();
+    expect(storedKey({ agency: null, agencyKey: null })).toBeNull();
+    const aliases = AgencyAliases.fromJson({ 洪泽县人民政府: "淮安市洪泽区人民政府" });
+    expect(comparisonKey({ agency: "洪泽县 人民政府" }, aliases)).toBe("320813/人民政府");
+    expect(comparisonKey({ agency: "洪泽县人民政府", agencyKey: "洪泽县人民政府" }, aliases)).toBe("320813/人民政府");
+    expect(comparisonKey({ agency: "淮安市人民政府", agencyKey: "320800/人民政府" }, aliases)).toBe("320800/人民政府");
   });
 
   it("reports each disagreeing column of the seven", () => {

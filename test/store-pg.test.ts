@@ -131,7 +131,7 @@ describe("PgStore results", () => {
     expect(await store.getResult(sha("nothing"))).toBeNull();
 
     const row = (await sql.query("SELECT format, year, agency, agency_key, status FROM reports WHERE sha256 = $1", [s])).rows[0];
-    expect(row).toEqual({ format: "2021", year: 2021, agency: "荆州市荆州区人民政府办公室", agency_key: "荆州市荆州区人民政府办公室", status: "invalid" });
+    expect(row).toEqual({ format: "2021", year: 2021, agency: "荆州市荆州区人民政府办公室", agency_key: "421003/人民政府办公室", status: "invalid" });
     const cell = (await sql.query("SELECT value FROM cells WHERE sha256 = $1 AND table_id = 'proactive' AND row_path = 'normativeDocuments' AND column_key = 'inForce'", [s])).rows[0];
     expect(Number(cell?.value)).toBe(24);
     const f = (await sql.query("SELECT origin, seq, rule, expected, actual FROM findings WHERE sha256 = $1", [s])).rows[0];
@@ -174,7 +174,7 @@ describe("PgStore rule R6 (cross-year) in SQL", () => {
 
 describeStoreContract("PgStore", {
   store: () => store,
-  another: () => new PgStore(url),
+  another: (options) => new PgStore(url, options),
   source,
 });
 

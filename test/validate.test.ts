@@ -4,6 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { identify } from "../src/identity/index.js";
 import type { ReportData, TableData } from "../src/model.js";
 import { validate } from "../src/validate/index.js";
 
@@ -15,6 +16,7 @@ function base(): ReportData {
   const r = structuredClone(seed.report);
   return {
     ...r,
+    ...identify(r.agency),
     sections: { overview: "受理政府信息公开申请12件。", problems: null, other: "本年度未收取信息处理费。" },
   };
 }
@@ -118,6 +120,7 @@ describe("R5 types", () => {
       readFileSync(new URL("./fixtures/corpus/synthetic/s027.expected.json", import.meta.url), "utf8"),
     ).report as ReportData;
     r.sections = { overview: null, problems: null, other: null };
+    Object.assign(r, identify(r.agency));
     expect((r.proactive as TableData)["punishment"]).toMatchObject({ change: -14 });
     expect(rules(r, "error")).not.toContain("R5");
   });

@@ -79,6 +79,8 @@ export function reportPage(view: ReportView): string {
   const body = html`<h1><span class="badge ${status}">${status}</span> ${heading}</h1>
 <dl class="meta">
 <dt>agency</dt><dd>${r.agency ?? html`<span class="muted">not read</span>`}</dd>
+<dt>region</dt><dd>${r.region ? html`${r.region.name} <span class="muted">${r.region.code}</span>` : html`<span class="muted">not settled</span>`}</dd>
+<dt>agency key</dt><dd><code>${r.agencyKey ?? "—"}</code></dd>
 <dt>year</dt><dd>${r.year ?? html`<span class="muted">not read</span>`}</dd>
 <dt>format</dt><dd>${r.format}</dd>
 <dt>file</dt><dd>${stored.source?.key ?? env.source.fileName ?? ""} <span class="muted">${env.source.mediaType}${env.source.pages !== null ? `, ${env.source.pages} pages` : ""}</span></dd>

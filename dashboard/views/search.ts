@@ -1,5 +1,5 @@
 /** Search by agency name, with filters by year, status and format. */
-import { agencyKey } from "../../src/store/cross-year.js";
+import { normaliseName } from "../../src/identity/index.js";
 import { href, html, type SafeHtml } from "../html.js";
 import { FORMATS, STATUSES, type FailedEntry, type ReportEntry, type Snapshot } from "../results.js";
 import { page } from "./layout.js";
@@ -14,20 +14,28 @@ export interface SearchQuery {
 
 const LIMIT = 500;
 
-/** Matches the way the store matches agencies (NFKC, no whitespace), case-insensitively. */
-const norm = (s: string) => agencyKey(s).toLowerCase();
+/** Names are compared as the store compares them (NFKC, no whitespace), case-insensitively. */
+const norm = (s: string) => normaliseName(s).toLowerCase();
 
 function yearMatches(year: number | null, want: string): boolean {
   if (want === "") return true;
   return want === NO_YEAR ? year === null : year === Number(want);
 }
 
+/**
+ * Reports whose printed name or agencyKey contains the query (or whose sha256 starts with it),
+ * and the other reports of the same bodies (the same key), whatever name they print: a search
+ * for 淮安市洪泽区人民政府 finds the year it printed 洪泽区人民政府 too.
+ */
 export function searchReports(snap: Snapshot, query: SearchQuery): ReportEntry[] {
   const q = norm(query.q);
+  const hit = (r: ReportEntry) =>
+    (r.agency !== null && norm(r.agency).includes(q)) || (r.agencyKey !== null && r.agencyKey.toLowerCase().includes(q)) || r.sha256.startsWith(q);
+  const bodies = new Set(q === "" ? [] : snap.reports.filter(hit).map((r) => r.agencyKey));
   return snap.reports
     .filter(
       (r) =>
-        (q === "" || (r.agencyKey !== null && r.agencyKey.toLowerCase().includes(q)) || r.sha256.startsWith(q)) &&
+        (q === "" || hit(r) || (r.agencyKey !== null && bodies.has(r.agencyKey))) &&
         yearMatches(r.year, query.year) &&
         (query.status === "" || r.status === query.status) &&
         (query.format === "" || r.format === query.format),

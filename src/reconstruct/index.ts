@@ -18,6 +18,7 @@ import {
   type TableId,
 } from "../catalogue.js";
 import { RefusalError, type IntermediateDocument } from "../document.js";
+import { withIdentity } from "../identity/index.js";
 import type { Finding, ReportData, TableData } from "../model.js";
 import { alignAsOneRun, alignOrderedThenByLabel, alignRuns, type Alignment, type RowResult } from "./align.js";
 import { buildRuns } from "./runs.js";
@@ -274,7 +275,10 @@ export function reconstruct(source: IntermediateDocument): Reconstruction {
   const overviewLine = headings.find((h) => h.section === "overview")?.line ?? Infinity;
   const identity = findIdentity(stream, Math.min(firstTableLine, overviewLine === Infinity ? 60 : overviewLine + 1, 200), firstTableLine);
   identity.findings.unshift(...conversion);
-  const meta = { title: identity.title, agency: identity.agency, year: identity.year };
+  const meta = withIdentity(
+    { title: identity.title, agency: identity.agency, year: identity.year },
+    stream.lines.map((l) => l.text).join("\n"),
+  );
   const sections = {
     overview: sectionText(stream, headings, "overview"),
     problems: sectionText(stream, headings, "problems"),

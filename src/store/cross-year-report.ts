@@ -3,15 +3,24 @@
  * figures disagree with its previous year (rule R6, as the store computed it on each put), and
  * every agency with a report for N−1 but none for N: a missing report is a finding in itself.
  *
+ * Agencies are matched by agencyKey after the store's aliases (comparisonKey), so one body
+ * printing its name two ways (洪泽区人民政府, 淮安市洪泽区人民政府) is one agency; each entry
+ * shows the name its document prints and every name the body printed in the two years.
+ *
  * Reads the store's listing once (streamed), keeping per agency only what it needs: memory
  * grows with the number of agencies in two years, not with the number of reports.
  */
 import type { Finding } from "../model.js";
-import { agencyKey, pickNeighbour } from "./cross-year.js";
+import { comparisonKey, pickNeighbour } from "./cross-year.js";
 import type { OutputStore } from "./types.js";
 
 export interface CrossYearDocument {
+  /** The name the document shown prints. */
   agency: string;
+  /** The key the two years were matched by (after aliases). */
+  agencyKey: string;
+  /** Every name the body's reports print in the two years, the document's own first. */
+  names: string[];
   documentId: string;
   file: string | null;
   pipelineVersion: string;
@@ -53,18 +62,22 @@ export async function crossYearReport(store: OutputStore, year: number): Promise
   const previousYear = year - 1;
   const current = new Map<string, Candidate[]>();
   const previous = new Map<string, Candidate>();
+  const names = new Map<string, Set<string>>();
   for await (const s of store.listReports()) {
     if (s.agency === null || (s.year !== year && s.year !== previousYear)) continue;
-    const key = agencyKey(s.agency);
-    if (key === "") continue;
+    const key = comparisonKey(s, store.aliases);
+    if (key === null) continue;
+    names.set(key, (names.get(key) ?? new Set()).add(s.agency));
     const c: Candidate = { sha256: s.sha256, pipelineVersion: s.pipelineVersion, agency: s.agency, file: s.sourceKey, r6: s.format === "2021" || s.format === "2019" };
     if (s.year === year) current.set(key, [...(current.get(key) ?? []), c]);
     else if (!previous.get(key)?.r6) previous.set(key, c);
   }
 
+  const namesOf = (key: string, own: string) => [own, ...[...(names.get(key) ?? [])].filter((n) => n !== own).sort()];
   const missing: CrossYearDocument[] = [];
   for (const [key, c] of previous)
-    if (!current.has(key)) missing.push({ agency: c.agency, documentId: documentIdOf(c.sha256), file: c.file, pipelineVersion: c.pipelineVersion });
+    if (!current.has(key))
+      missing.push({ agency: c.agency, agencyKey: key, names: namesOf(key, c.agency), documentId: documentIdOf(c.sha256), file: c.file, pipelineVersion: c.pipelineVersion });
 
   const disagreements: R6Disagreement[] = [];
   const unchecked: R6Unchecked[] = [];
@@ -83,6 +96,8 @@ export async function crossYearReport(store: OutputStore, year: number): Promise
     agenciesCompared++;
     const doc: CrossYearDocument = {
       agency: rep.candidate.agency,
+      agencyKey: key,
+      names: namesOf(key, rep.candidate.agency),
       documentId: documentIdOf(rep.sha256),
       file: rep.source?.key ?? rep.candidate.file,
       pipelineVersion: rep.pipelineVersion,

@@ -7,24 +7,51 @@
  * findings say. The stores only fetch the neighbours and persist the result.
  */
 import { APPLICANT_COLUMNS } from "../catalogue.js";
+import { AgencyAliases } from "../identity/aliases.js";
+import { identify, isAgencyKey, normaliseName } from "../identity/index.js";
 import type { Envelope, Finding } from "../model.js";
 
-/** The key agencies are matched by: NFKC (full-width → ASCII, compatibility forms) and no whitespace. */
-export function agencyKey(agency: string): string {
-  return agency.normalize("NFKC").replace(/\s+/gu, "");
+/**
+ * The key a stored report has as written: its agencyKey, or for a result of a version before
+ * agencyKey existed, its normalised name (NFKC, no whitespace); null without an agency.
+ */
+export function storedKey(r: { agency: string | null; agencyKey?: string | null | undefined }): string | null {
+  if (r.agency === null) return null;
+  if (r.agencyKey) return r.agencyKey;
+  const name = normaliseName(r.agency);
+  return name === "" ? null : name;
+}
+
+/** The key reports are compared by: storedKey after the operator's aliases. */
+export function comparisonKey(r: { agency: string | null; agencyKey?: string | null | undefined }, aliases: AgencyAliases): string | null {
+  const key = storedKey(r);
+  return key === null ? null : aliases.resolve(key);
+}
+
+/**
+ * The stored keys an agency given by name or key is found under: its key (the name's own
+ * place, if it has one), its normalised name (results stored before agencyKey), and every key
+ * aliased to the same body.
+ */
+export function lookupKeys(agencyOrKey: string, aliases: AgencyAliases): string[] {
+  const name = normaliseName(agencyOrKey);
+  if (name === "") return [];
+  const own = isAgencyKey(name) ? [name] : [identify(name).agencyKey ?? name, name];
+  return [...new Set(own.flatMap((k) => aliases.keysFor(k)))];
 }
 
 /** Where a report sits for R6, or null when it does not take part (legacy, no agency, no year). */
 export interface CrossYearSlot {
+  /** The comparison key (after aliases). */
   agencyKey: string;
   year: number;
 }
 
-export function crossYearSlot(envelope: Envelope): CrossYearSlot | null {
+export function crossYearSlot(envelope: Envelope, aliases: AgencyAliases = AgencyAliases.none): CrossYearSlot | null {
   const r = envelope.report;
-  if (r.format === "legacy" || r.agency === null || r.year === null) return null;
-  const key = agencyKey(r.agency);
-  return key === "" ? null : { agencyKey: key, year: r.year };
+  if (r.format === "legacy" || r.year === null) return null;
+  const key = comparisonKey(r, aliases);
+  return key === null ? null : { agencyKey: key, year: r.year };
 }
 
 type Row = Record<string, number | null | undefined>;

@@ -26,8 +26,10 @@ import { appendFile, link, mkdir, open, readFile, rename, rm, stat, unlink } fro
 import { hostname } from "node:os";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import type { Envelope, Finding, ValidationStatus } from "../model.js";
-import { agencyKey, compareVersions, crossYearSlot, pickNeighbour, r6Findings, type CrossYearSlot } from "./cross-year.js";
-import type { FailureRecord, IngestRecord, OutputStore, ReportSummary, SourceRef, StoredReport } from "./types.js";
+import { AgencyAliases } from "../identity/aliases.js";
+import { normaliseName } from "../identity/index.js";
+import { compareVersions, crossYearSlot, lookupKeys, pickNeighbour, r6Findings, storedKey, type CrossYearSlot } from "./cross-year.js";
+import type { FailureRecord, IngestRecord, OutputStore, ReportSummary, SourceRef, StoreOptions, StoredReport } from "./types.js";
 
 /** Lock files of the root: one serialises putResult, the other additions to ingest records. */
 const RESULTS_LOCK = ".results.lock";
@@ -80,7 +82,7 @@ export interface IndexEntry {
   path: string;
   format: string;
   agency: string | null;
-  /** agencyKey(agency), or null when the report has no agency. */
+  /** The report's agencyKey before aliases (storedKey: lines of older versions hold the normalised name), or null without an agency. */
   agencyKey: string | null;
   year: number | null;
   /** Validation status and source key (absent on lines written before they were indexed). */
@@ -108,6 +110,7 @@ function errorCode(e: unknown): string | undefined {
 
 export class FileStore implements OutputStore {
   readonly root: string;
+  readonly aliases: AgencyAliases;
   private readonly indexFile: string;
   private readonly failuresFile: string;
   /** The folded index: the current entry per (sha256, version). */
@@ -116,8 +119,9 @@ export class FileStore implements OutputStore {
   private indexOffset = 0;
   private queue: Promise<unknown> = Promise.resolve();
 
-  constructor(root: string) {
+  constructor(root: string, options: StoreOptions = {}) {
     this.root = resolve(root);
+    this.aliases = options.aliases ?? AgencyAliases.none;
     this.indexFile = join(this.root, "index.ndjson");
     this.failuresFile = join(this.root, "failures.ndjson");
   }
@@ -182,7 +186,7 @@ export class FileStore implements OutputStore {
     assertSha(sha256);
     return this.serial(() => this.locked(RESULTS_LOCK, async () => {
       await this.refreshIndex();
-      const slot = crossYearSlot(envelope);
+      const slot = crossYearSlot(envelope, this.aliases);
       const previous = slot ? await this.neighbour({ agencyKey: slot.agencyKey, year: slot.year - 1 }, sha256) : null;
       const crossYear = previous ? r6Findings(previous.envelope, envelope) : [];
 
@@ -193,7 +197,7 @@ export class FileStore implements OutputStore {
         path: this.reportPath(r.year, r.agency, sha256, version),
         format: r.format,
         agency: r.agency,
-        agencyKey: r.agency === null ? null : agencyKey(r.agency),
+        agencyKey: storedKey(r),
         year: r.year,
         status: envelope.validation.status,
         sourceKey: source?.key ?? null,
@@ -210,7 +214,7 @@ export class FileStore implements OutputStore {
 
       const affected = new Map<string, CrossYearSlot>();
       if (slot) affected.set(slotKey(slot), slot);
-      const oldSlot = old ? slotOfEntry(old) : null;
+      const oldSlot = old ? this.slotOf(old) : null;
       if (oldSlot) affected.set(slotKey(oldSlot), oldSlot);
       for (const s of affected.values()) await this.recheckNextYear(s);
       return { crossYear };
@@ -237,9 +241,9 @@ export class FileStore implements OutputStore {
 
   async findByAgencyYear(agency: string, year: number): Promise<StoredReport[]> {
     await this.serial(() => this.refreshIndex());
-    const key = agencyKey(agency);
+    const keys = new Set(lookupKeys(agency, this.aliases));
     const entries = [...this.index.values()]
-      .filter((e) => e.agencyKey === key && e.year === year)
+      .filter((e) => e.agencyKey !== null && keys.has(e.agencyKey) && e.year === year)
       .sort((a, b) => (a.sha256 === b.sha256 ? compareVersions(b.pipelineVersion, a.pipelineVersion) : a.sha256 < b.sha256 ? -1 : 1));
     const out: StoredReport[] = [];
     for (const e of entries) {
@@ -270,6 +274,7 @@ export class FileStore implements OutputStore {
         pipelineVersion: e.pipelineVersion,
         format: e.format,
         agency: e.agency,
+        agencyKey: e.agencyKey ?? null,
         year: e.year,
         status: status ?? null,
         sourceKey: sourceKey ?? null,
@@ -351,7 +356,7 @@ export class FileStore implements OutputStore {
 
   private reportPath(year: number | null, agency: string | null, sha256: string, version: string): string {
     const y = year !== null && Number.isSafeInteger(year) ? safeSegment(String(year)) : "unknown-year";
-    const key = agency === null ? "" : agencyKey(agency);
+    const key = agency === null ? "" : normaliseName(agency);
     const a = key === "" ? "unknown-agency" : safeSegment(key);
     return ["reports", y, a, `${sha256}.${safeSegment(version)}.json`].join("/");
   }
@@ -397,7 +402,7 @@ export class FileStore implements OutputStore {
   private async neighbour(slot: CrossYearSlot, exclude: string): Promise<StoredReport | null> {
     const candidates: (StoredReport & { sha256: string; pipelineVersion: string })[] = [];
     for (const e of this.index.values()) {
-      const s = slotOfEntry(e);
+      const s = this.slotOf(e);
       if (!s || e.sha256 === exclude || slotKey(s) !== slotKey(slot)) continue;
       const rec = await readJson<StoredReport>(this.abs(e.path));
       if (rec) candidates.push({ ...rec, sha256: e.sha256, pipelineVersion: e.pipelineVersion });
@@ -405,11 +410,16 @@ export class FileStore implements OutputStore {
     return pickNeighbour(candidates);
   }
 
+  private slotOf(e: IndexEntry): CrossYearSlot | null {
+    if ((e.format !== "2021" && e.format !== "2019") || !e.agencyKey || e.year === null) return null;
+    return { agencyKey: this.aliases.resolve(e.agencyKey), year: e.year };
+  }
+
   /** Recomputes R6 of every report in the year after `slot`, against what `slot` now holds. */
   private async recheckNextYear(slot: CrossYearSlot): Promise<void> {
     const next: CrossYearSlot = { agencyKey: slot.agencyKey, year: slot.year + 1 };
     for (const e of [...this.index.values()]) {
-      const s = slotOfEntry(e);
+      const s = this.slotOf(e);
       if (!s || slotKey(s) !== slotKey(next)) continue;
       const file = this.abs(e.path);
       const rec = await readJson<StoredReport>(file);
@@ -421,10 +431,7 @@ export class FileStore implements OutputStore {
   }
 }
 
-function slotOfEntry(e: IndexEntry): CrossYearSlot | null {
-  if ((e.format !== "2021" && e.format !== "2019") || !e.agencyKey || e.year === null) return null;
-  return { agencyKey: e.agencyKey, year: e.year };
-}
+
 
 const json = (v: unknown) => `${JSON.stringify(v, null, 2)}\n`;
 

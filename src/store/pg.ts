@@ -19,8 +19,9 @@ import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { CATALOGUE, TABLE_IDS } from "../catalogue.js";
 import type { Envelope, Finding, ValidationStatus } from "../model.js";
-import { agencyKey, compareVersions, crossYearSlot, pickNeighbour, r6Findings, type CrossYearSlot } from "./cross-year.js";
-import type { FailureRecord, IngestRecord, OutputStore, ReportSummary, SourceRef, StoredReport } from "./types.js";
+import { AgencyAliases } from "../identity/aliases.js";
+import { compareVersions, crossYearSlot, lookupKeys, pickNeighbour, r6Findings, storedKey, type CrossYearSlot } from "./cross-year.js";
+import type { FailureRecord, IngestRecord, OutputStore, ReportSummary, SourceRef, StoreOptions, StoredReport } from "./types.js";
 
 /** Advisory lock ids (first key of the two-key form): one for migrations, one class for agencies. */
 const MIGRATION_LOCK = 0x6e62_0001;
@@ -94,7 +95,7 @@ const toStored = (row: ReportRow): StoredReport => ({
   storedAt: iso(row.stored_at),
 });
 
-export interface PgStoreOptions {
+export interface PgStoreOptions extends StoreOptions {
   /** Pool size (default 10). */
   max?: number;
   /** How long to wait for a connection before the operation fails (default 10 s). */
@@ -104,8 +105,10 @@ export interface PgStoreOptions {
 export class PgStore implements OutputStore {
   private readonly pool: pg.Pool;
   private closed = false;
+  readonly aliases: AgencyAliases;
 
   constructor(url: string, options: PgStoreOptions = {}) {
+    this.aliases = options.aliases ?? AgencyAliases.none;
     this.pool = new pg.Pool({
       connectionString: withDefaultUser(url),
       max: options.max ?? 10,
@@ -194,7 +197,7 @@ export class PgStore implements OutputStore {
     const { sha256 } = envelope.source;
     const version = envelope.pipeline.version;
     const r = envelope.report;
-    const found = crossYearSlot(envelope);
+    const found = crossYearSlot(envelope, this.aliases);
     const slot = found && { ...found, agencyKey: noNul(found.agencyKey) };
     return this.tx(async (c) => {
       const old = (
@@ -203,7 +206,7 @@ export class PgStore implements OutputStore {
           [sha256, version],
         )
       ).rows[0];
-      const oldSlot = old ? slotOfRow(old) : null;
+      const oldSlot = old ? this.slotOf(old) : null;
       const slots = [slot, oldSlot].filter((s): s is CrossYearSlot => s !== null);
 
       // One agency's years are written one transaction at a time: otherwise year N and year N+1
@@ -232,7 +235,7 @@ export class PgStore implements OutputStore {
           r.format,
           r.year,
           nullableText(r.agency),
-          r.agency === null ? null : noNul(agencyKey(r.agency)),
+          nullableText(storedKey(r)),
           envelope.validation.status,
           toJson(envelope),
           toJson(crossYear),
@@ -284,8 +287,8 @@ export class PgStore implements OutputStore {
   async findByAgencyYear(agency: string, year: number): Promise<StoredReport[]> {
     const { rows } = await this.pool.query<ReportRow & { sha256: string; pipeline_version: string }>(
       `SELECT sha256, pipeline_version, envelope, cross_year, source, stored_at FROM reports
-       WHERE agency_key = $1 AND year = $2`,
-      [noNul(agencyKey(agency)), year],
+       WHERE agency_key = ANY($1::text[]) AND year = $2`,
+      [lookupKeys(agency, this.aliases).map(noNul), year],
     );
     rows.sort((a, b) => (a.sha256 === b.sha256 ? compareVersions(b.pipeline_version, a.pipeline_version) : a.sha256 < b.sha256 ? -1 : 1));
     return rows.map(toStored);
@@ -300,11 +303,12 @@ export class PgStore implements OutputStore {
         pipeline_version: string;
         format: string;
         agency: string | null;
+        agency_key: string | null;
         year: number | null;
         status: ValidationStatus | null;
         source: SourceRef | null;
       }>(
-        `SELECT DISTINCT ON (sha256) sha256, pipeline_version, format, agency, year, status, source FROM reports
+        `SELECT DISTINCT ON (sha256) sha256, pipeline_version, format, agency, agency_key, year, status, source FROM reports
          WHERE sha256 > $1 ORDER BY sha256, string_to_array(regexp_replace(pipeline_version, '[^0-9.].*$', ''), '.')::int[] DESC LIMIT 1000`,
         [after],
       );
@@ -314,6 +318,7 @@ export class PgStore implements OutputStore {
           pipelineVersion: r.pipeline_version,
           format: r.format,
           agency: r.agency,
+          agencyKey: r.agency_key,
           year: r.year,
           status: r.status,
           sourceKey: r.source?.key ?? null,
@@ -375,12 +380,22 @@ export class PgStore implements OutputStore {
     }
   }
 
+  private slotOf(row: { format: string; agency_key: string | null; year: number | null }): CrossYearSlot | null {
+    if ((row.format !== "2021" && row.format !== "2019") || !row.agency_key || row.year === null) return null;
+    return { agencyKey: noNul(this.aliases.resolve(row.agency_key)), year: row.year };
+  }
+
+  /** The agency_key values a slot's body is stored under (its key and the keys aliased to it). */
+  private storedKeys(slot: CrossYearSlot): string[] {
+    return this.aliases.keysFor(slot.agencyKey).map(noNul);
+  }
+
   /** The envelope standing for an agency-year (see pickNeighbour), other than document `exclude`. */
   private async neighbour(c: pg.PoolClient, slot: CrossYearSlot, exclude: string): Promise<Envelope | null> {
     const { rows } = await c.query<{ sha256: string; pipeline_version: string; stored_at: Date }>(
       `SELECT sha256, pipeline_version, stored_at FROM reports
-       WHERE agency_key = $1 AND year = $2 AND format IN ('2021', '2019') AND sha256 <> $3`,
-      [slot.agencyKey, slot.year, exclude],
+       WHERE agency_key = ANY($1::text[]) AND year = $2 AND format IN ('2021', '2019') AND sha256 <> $3`,
+      [this.storedKeys(slot), slot.year, exclude],
     );
     const best = pickNeighbour(rows.map((x) => ({ sha256: x.sha256, pipelineVersion: x.pipeline_version, storedAt: iso(x.stored_at) })));
     if (!best) return null;
@@ -395,8 +410,8 @@ export class PgStore implements OutputStore {
   private async recheckNextYear(c: pg.PoolClient, slot: CrossYearSlot): Promise<void> {
     const { rows } = await c.query<{ sha256: string; pipeline_version: string; envelope: Envelope; cross_year: Finding[] }>(
       `SELECT sha256, pipeline_version, envelope, cross_year FROM reports
-       WHERE agency_key = $1 AND year = $2 AND format IN ('2021', '2019')`,
-      [slot.agencyKey, slot.year + 1],
+       WHERE agency_key = ANY($1::text[]) AND year = $2 AND format IN ('2021', '2019')`,
+      [this.storedKeys(slot), slot.year + 1],
     );
     for (const row of rows) {
       const previous = await this.neighbour(c, slot, row.sha256);
@@ -434,10 +449,6 @@ export function withDefaultUser(url: string): string {
   return u.toString();
 }
 
-function slotOfRow(row: { format: string; agency_key: string | null; year: number | null }): CrossYearSlot | null {
-  if ((row.format !== "2021" && row.format !== "2019") || !row.agency_key || row.year === null) return null;
-  return { agencyKey: row.agency_key, year: row.year };
-}
 
 async function replaceFindings(
   c: pg.PoolClient,

@@ -8,6 +8,7 @@
  * ingested" record (a BullMQ job id only dedupes while the job exists) and the extraction
  * artifacts that let reprocessing start at reconstruct without parsing the file again.
  */
+import type { AgencyAliases } from "../identity/aliases.js";
 import type { Envelope, Finding, ValidationStatus } from "../model.js";
 
 /** Where an original came from: which object version produced which result. */
@@ -54,6 +55,8 @@ export interface ReportSummary {
   pipelineVersion: string;
   format: string;
   agency: string | null;
+  /** The report's agencyKey before aliases (for results of older versions: the normalised name). */
+  agencyKey: string | null;
   year: number | null;
   status: ValidationStatus | null;
   /** The key of the source it was stored from (`2021/淮安市/x.pdf`), where known. */
@@ -61,7 +64,14 @@ export interface ReportSummary {
   sourceUri: string | null;
 }
 
+export interface StoreOptions {
+  /** The operator's agency aliases (AGENCY_ALIASES): keys are compared after them. Default: none. */
+  aliases?: AgencyAliases;
+}
+
 export interface OutputStore {
+  /** The aliases the store compares agency keys after (R6); listings give keys before them. */
+  readonly aliases: AgencyAliases;
   /** Creates folders / runs migrations. Idempotent. */
   init(): Promise<void>;
   close(): Promise<void>;
@@ -88,7 +98,11 @@ export interface OutputStore {
   /** The result for this content at this version (default: the newest version stored). */
   getResult(sha256: string, pipelineVersion?: string): Promise<StoredReport | null>;
   hasResult(sha256: string, pipelineVersion: string): Promise<boolean>;
-  /** Everything stored about an agency (matched after NFKC and whitespace removal) and year. */
+  /**
+   * Everything stored about an agency and year. The agency is a name or a key (320813/人民政府),
+   * matched by key after aliases (cross-year.ts lookupKeys): a name also finds results stored
+   * before agencyKey existed, by its NFKC, whitespace-free form.
+   */
   findByAgencyYear(agency: string, year: number): Promise<StoredReport[]>;
 
   /**

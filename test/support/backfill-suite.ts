@@ -357,7 +357,7 @@ export function backfillSuite(kind: "file" | "postgres", COPIES: number, extras:
       ]);
       expect(json.missing.map((m) => m.agency)).toEqual(["云塘市柳川区人民政府", "槐川县卫生健康委员会"]);
       const csv = (await cli(`${prefix}-report-csv`, ["report", "--year", "2023", "--format", "csv"], env, root)).stdout.trim().split("\n");
-      expect(csv[0]).toBe("kind,agency,year,previous_year,document,file,path,previous_carried_forward,carried_over,message");
+      expect(csv[0]).toBe("kind,agency,agency_key,year,previous_year,document,file,path,previous_carried_forward,carried_over,message");
       expect(csv.filter((l) => l.startsWith("r6,"))).toHaveLength(3);
       expect(csv.filter((l) => l.startsWith("missing,"))).toHaveLength(2);
       expect((await cli(`${prefix}-report-usage`, ["report"], env, root)).code).toBe(2);

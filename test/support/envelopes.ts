@@ -6,6 +6,7 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { APPLICANT_COLUMNS } from "../../src/catalogue.js";
+import { identify } from "../../src/identity/index.js";
 import { Envelope } from "../../src/model.js";
 import { CORPUS } from "./corpus.js";
 
@@ -15,10 +16,10 @@ export type Row7 = Record<string, number | null>;
 /** A stable fake content hash for a test document. */
 export const sha = (seed: string) => createHash("sha256").update(seed).digest("hex");
 
-/** The `report` of a corpus expected file (they carry no sections: add empty ones). */
+/** The `report` of a corpus expected file (they carry no sections nor identity: add them). */
 export function corpusReport(rel: string): Report {
-  const expected = JSON.parse(readFileSync(join(CORPUS, `${rel}.expected.json`), "utf8")) as { report: object };
-  return { sections: { overview: null, problems: null, other: null }, ...expected.report } as Report;
+  const expected = JSON.parse(readFileSync(join(CORPUS, `${rel}.expected.json`), "utf8")) as { report: { agency?: string | null } };
+  return { sections: { overview: null, problems: null, other: null }, ...identify(expected.report.agency ?? null), ...expected.report } as Report;
 }
 
 /** An envelope for `report`; invalid when an error finding is given. */
@@ -42,5 +43,5 @@ export function yearReport(agency: string, year: number, rows: { carriedOver?: R
   const apps = r.applications as Record<string, unknown>;
   if (rows.carriedOver) apps.carriedOver = rows.carriedOver;
   if (rows.carriedForward) apps.carriedForward = rows.carriedForward;
-  return { ...r, agency, year };
+  return { ...r, agency, ...identify(agency), year };
 }

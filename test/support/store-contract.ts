@@ -11,21 +11,22 @@ import { describe, expect, it } from "vitest";
 import { corpusFile } from "./corpus.js";
 import { envelope, row7, sha, yearReport } from "./envelopes.js";
 import { processBytes } from "../../src/process.js";
-import type { OutputStore, SourceRef } from "../../src/store/types.js";
+import { AgencyAliases } from "../../src/identity/aliases.js";
+import type { OutputStore, SourceRef, StoreOptions } from "../../src/store/types.js";
 
 export interface StoreSubject {
   /** The store under test, opened and initialised by the test file's hooks. */
   store: () => OutputStore;
-  /** A second store over the same data (for races); the suite initialises and closes it. */
-  another: () => OutputStore;
+  /** A second store over the same data (for races, or with aliases); the suite initialises and closes it. */
+  another: (options?: StoreOptions) => OutputStore;
   /** A source reference as this store's bucket would give it. */
   source: (name: string, versionId?: string | null) => SourceRef;
 }
 
 export function describeStoreContract(name: string, subject: StoreSubject): void {
   const { store, source } = subject;
-  const withAnother = async (fn: (other: OutputStore) => Promise<void>) => {
-    const other = subject.another();
+  const withAnother = async (fn: (other: OutputStore) => Promise<void>, options?: StoreOptions) => {
+    const other = subject.another(options);
     try {
       await other.init();
       await fn(other);
@@ -202,6 +203,41 @@ export function describeStoreContract(name: string, subject: StoreSubject): void
         ["warning", "applications.carriedOver"],
       ]);
       expect(crossYear[1]?.message).toMatch(/2022 applications\.carriedOver\.naturalPerson, 2021 applications\.carriedForward\.other are null/);
+    });
+
+    it("pairs the years of one body by agencyKey, whichever way each year prints its name", async () => {
+      // Both are 320813103/人民政府 (the township 岔河镇 of 洪泽区, 淮安市).
+      const y2021 = envelope(yearReport("洪泽区岔河镇人民政府", 2021, { carriedForward: forward2021 }), "contract-key-2021");
+      const y2022 = envelope(yearReport("江苏省淮安市洪泽区岔河镇人民政府", 2022, { carriedOver: over2022 }), "contract-key-2022");
+      expect(y2021.report.agencyKey).toBe("320813103/人民政府");
+      expect(y2022.report.agencyKey).toBe(y2021.report.agencyKey);
+      await store().putResult(y2021, null);
+      const { crossYear } = await store().putResult(y2022, null);
+      expect(crossYear.map((f) => f.path)).toEqual(["applications.carriedOver.naturalPerson", "applications.carriedOver.total"]);
+      // Found by either name, or by the key.
+      for (const q of ["洪泽区岔河镇人民政府", "淮安市洪泽区岔河镇人民政府", "320813103/人民政府"])
+        expect((await store().findByAgencyYear(q, 2021)).map((r) => r.envelope.source.sha256)).toEqual([y2021.source.sha256]);
+      const listed = [];
+      for await (const r of store().listReports()) if (r.sha256 === y2022.source.sha256) listed.push(r.agencyKey);
+      expect(listed).toEqual(["320813103/人民政府"]);
+    });
+
+    it("pairs a renamed body's years through the aliases, and only through them", async () => {
+      const y2021 = envelope(yearReport("契约R6旧名局", 2021, { carriedForward: forward2021 }), "contract-alias-2021");
+      const y2022 = envelope(yearReport("契约R6新名局", 2022, { carriedOver: over2022 }), "contract-alias-2022");
+      await store().putResult(y2021, null);
+      expect((await store().putResult(y2022, null)).crossYear).toEqual([]);
+      const aliases = AgencyAliases.fromJson({ "契约R6旧名局": "契约R6新名局" });
+      await withAnother(async (other) => {
+        expect(other.aliases.resolve("契约R6旧名局")).toBe("契约R6新名局");
+        const { crossYear } = await other.putResult(y2022, null);
+        expect(crossYear.map((f) => f.path)).toEqual(["applications.carriedOver.naturalPerson", "applications.carriedOver.total"]);
+        expect((await other.findByAgencyYear("契约R6新名局", 2021)).map((r) => r.envelope.source.sha256)).toEqual([y2021.source.sha256]);
+        // Storing the old name's year again rechecks the new name's next year.
+        await other.putResult(envelope(yearReport("契约R6旧名局", 2021, { carriedForward: over2022 }), "contract-alias-2021"), null);
+        expect((await other.getResult(y2022.source.sha256))?.crossYear).toEqual([]);
+      }, { aliases });
+      expect(await store().findByAgencyYear("契约R6新名局", 2021)).toEqual([]);
     });
 
     it("finds the disagreement when both years are stored at the same time", async () => {
