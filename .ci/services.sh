@@ -56,3 +56,11 @@ log "postgresql ok"
 if [ ! -x /usr/bin/chromium ]; then log "installing chromium"; apt_install chromium; fi
 if ! fc-list :lang=zh 2>/dev/null | grep -q .; then log "installing a CJK font"; apt_install fonts-wqy-microhei; fi
 log "chromium ok"
+
+# The OCR reader's test (test/ocr.test.ts) runs Tesseract with the Simplified-Chinese model and
+# poppler's pdftoppm, all Debian packages.
+if ! command -v tesseract >/dev/null || ! tesseract --list-langs 2>/dev/null | grep -qx chi_sim || ! command -v pdftoppm >/dev/null; then
+  log "installing tesseract-ocr, tesseract-ocr-chi-sim and poppler-utils"
+  apt_install tesseract-ocr tesseract-ocr-chi-sim poppler-utils
+fi
+log "ocr tools ok"

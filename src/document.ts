@@ -34,6 +34,11 @@ export interface GridCell {
   text: string;
   page?: number;
   bbox?: BBox;
+  /**
+   * How sure the reader is of `text`, 0–1, where it can say (OCR). A numeric cell below the
+   * reconstructor's floor is read as null with a finding naming what was seen.
+   */
+  confidence?: number;
 }
 
 export interface TextBlock {

@@ -12,6 +12,7 @@
  *
  * `maxExpandedBytes` does not apply: pdf.js decodes streams lazily, images are never decoded.
  */
+import { extractScanned, ocrAvailable } from "./ocr/index.js";
 import { RefusalError, type Block, type IntermediateDocument, type TextBlock } from "../document.js";
 import { compose, toBBox, type Rect } from "./pdf/geometry.js";
 import { findTables, type TableFragment } from "./pdf/grid.js";
@@ -68,9 +69,11 @@ export async function extractPdf(bytes: Uint8Array, opts: PdfExtractOptions): Pr
 
     const withText = pages.filter((p) => p.pieceCount > 0).length;
     if (withText === 0) {
+      // A scan: read by OCR where Tesseract and poppler are installed (extract/ocr).
+      if (ocrAvailable()) return await extractScanned(bytes, doc.numPages);
       throw new RefusalError(
         "no-text-layer",
-        `PDF has no text layer on any of its ${doc.numPages} page(s): a scan or image-only PDF needs OCR`,
+        `PDF has no text layer on any of its ${doc.numPages} page(s): a scan or image-only PDF needs OCR (experimental: set NIANBAO_OCR=1, with the Debian packages tesseract-ocr, tesseract-ocr-chi-sim and poppler-utils installed)`,
       );
     }
     const warnings: string[] = [];

@@ -146,6 +146,24 @@ function rowFindings(table: TableId, rows: readonly RowResult[]): Finding[] {
   return out;
 }
 
+/** Cells that OCR saw but could not read: null, each with a T12 finding naming what was seen. */
+function unreadCells(table: TableId, rows: readonly RowResult[]): Finding[] {
+  const out: Finding[] = [];
+  for (const r of rows) {
+    r.cells.forEach((t, i) => {
+      if (t?.unread === undefined) return;
+      const field = r.row.fields[i];
+      out.push({
+        rule: "T12",
+        severity: "warning",
+        path: `${table}.${r.row.path}.${field?.key ?? i}`,
+        message: `row ${r.row.label}, column ${field?.label ?? i}: OCR could not read this cell with confidence (seen «${t.unread}»); it is null`,
+      });
+    });
+  }
+  return out;
+}
+
 function alignTable(stream: TokenStream, region: Region, def: TableDef): Alignment {
   const tokens = tokensOf(stream, region);
   const blankRows = def.id !== "reviewLitigation";
@@ -383,7 +401,7 @@ export function reconstruct(source: IntermediateDocument): Reconstruction {
       (data["procurement"] as TableData)["amountUnit"] = procurementUnit(alignment.rows, tokensOf(stream, region));
     }
     if (def === APPLICATIONS_2021_COLLAPSED) spreadOtherHandling(data, findings);
-    const rf = rowFindings(id, alignment.rows);
+    const rf = [...rowFindings(id, alignment.rows), ...unreadCells(id, alignment.rows)];
     if (rf.some((f) => f.severity === "error")) incomplete = true;
     findings.push(...rf);
     tables[id] = data;

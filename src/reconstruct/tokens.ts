@@ -25,7 +25,15 @@ export interface Token {
   /** True for the last token of its line. */
   lineEnd: boolean;
   page?: number;
+  /**
+   * OCR could not read this cell with confidence: what it saw. The token reads as a null
+   * value (it holds the cell's place), and reconstruction names it in a T12 finding.
+   */
+  unread?: string;
 }
+
+/** OCR cells below this confidence are not read (document.ts, GridCell.confidence). */
+export const OCR_CONFIDENCE_FLOOR = 0.5;
 
 /** A line of the document as plain text, kept for prose and metadata. */
 export interface TextLine {
@@ -99,10 +107,20 @@ export function tokenize(doc: IntermediateDocument): TokenStream {
   doc.blocks.forEach((b: Block, bi: number) => {
     if (b.kind === "table") {
       for (const row of b.rows) {
-        const cells = [...row].sort((x, y) => x.col - y.col).map((c) => c.text);
+        const sorted = [...row].sort((x, y) => x.col - y.col);
+        const cells = sorted.map((c) => c.text);
         if (cells.every((c) => c.trim() === "")) continue;
         lines.push({ text: cells.join(" | "), line: lineNo, block: bi, inGrid: true });
+        const start = tokens.length;
         push(cells, "grid", bi, row[0]?.page ?? b.page);
+        sorted.forEach((c, i) => {
+          const t = tokens[start + i];
+          if (t && c.confidence !== undefined && c.confidence < OCR_CONFIDENCE_FLOOR) {
+            t.kind = "value";
+            t.parsed = { value: null, placeholder: true, unit: null, decimal: false };
+            t.unread = c.text;
+          }
+        });
         lineNo++;
       }
       return;

@@ -1,0 +1,198 @@
+/**
+ * Page images for OCR: a grey raster read from the red channel of a rendered page (a red
+ * seal vanishes there, black ink stays), straightened, and thresholded.
+ *
+ * Pure functions over `Gray` rasters (one byte per pixel, 0 = black, row-major).
+ */
+
+export interface Gray {
+  width: number;
+  height: number;
+  data: Uint8Array;
+}
+
+/** Parses a binary PNM (P5 grey or P6 colour; pdftoppm's output); colour keeps its red channel. */
+export function parsePnm(buf: Uint8Array): Gray {
+  let pos = 0;
+  const token = (): string => {
+    // Skip whitespace and comments, then read one token.
+    for (;;) {
+      while (pos < buf.length && /\s/.test(String.fromCharCode(buf[pos] as number))) pos++;
+      if (buf[pos] === 0x23) while (pos < buf.length && buf[pos] !== 0x0a) pos++;
+      else break;
+    }
+    const start = pos;
+    while (pos < buf.length && !/\s/.test(String.fromCharCode(buf[pos] as number))) pos++;
+    return String.fromCharCode(...buf.subarray(start, pos));
+  };
+  const magic = token();
+  if (magic !== "P5" && magic !== "P6") throw new Error(`not a binary PNM image (${magic.slice(0, 4)})`);
+  const width = Number(token());
+  const height = Number(token());
+  const max = Number(token());
+  pos++; // the single whitespace after the header
+  if (!(width > 0 && height > 0) || max !== 255) throw new Error("unsupported PNM header");
+  const channels = magic === "P6" ? 3 : 1;
+  if (buf.length - pos < width * height * channels) throw new Error("PNM image is truncated");
+  const data = new Uint8Array(width * height);
+  for (let i = 0, p = pos; i < data.length; i++, p += channels) data[i] = buf[p] as number;
+  return { width, height, data };
+}
+
+/** Otsu's threshold of the grey histogram: pixels at or below it are ink. */
+export function otsu(img: Gray): number {
+  const hist = new Array<number>(256).fill(0);
+  for (const v of img.data) hist[v] = (hist[v] as number) + 1;
+  const total = img.data.length;
+  let sum = 0;
+  for (let i = 0; i < 256; i++) sum += i * (hist[i] as number);
+  let sumB = 0;
+  let wB = 0;
+  let best = 0;
+  let threshold = 128;
+  for (let t = 0; t < 256; t++) {
+    wB += hist[t] as number;
+    if (wB === 0) continue;
+    const wF = total - wB;
+    if (wF === 0) break;
+    sumB += t * (hist[t] as number);
+    const mB = sumB / wB;
+    const mF = (sum - sumB) / wF;
+    const between = wB * wF * (mB - mF) * (mB - mF);
+    if (between > best) {
+      best = between;
+      threshold = t;
+    }
+  }
+  return threshold;
+}
+
+/**
+ * The page's skew in degrees (within ±maxDeg): the angle at which the ink's row profile is
+ * sharpest. Ruled tables and text lines both make it peak.
+ */
+export function skewDegrees(img: Gray, ink: number, maxDeg = 2, stepDeg = 0.1): number {
+  const xs: number[] = [];
+  const ys: number[] = [];
+  // A sample of ink pixels is enough (every 2nd row and column).
+  for (let y = 0; y < img.height; y += 2)
+    for (let x = 0; x < img.width; x += 2) {
+      if ((img.data[y * img.width + x] as number) > ink) continue;
+      xs.push(x);
+      ys.push(y);
+    }
+  let best = 0;
+  let bestScore = -1;
+  const bins = new Float64Array(img.height + 2 * img.width);
+  for (let deg = -maxDeg; deg <= maxDeg + 1e-9; deg += stepDeg) {
+    const t = Math.tan((deg * Math.PI) / 180);
+    bins.fill(0);
+    const offset = img.width;
+    for (let i = 0; i < xs.length; i++) {
+      const b = Math.round((ys[i] as number) - (xs[i] as number) * t) + offset;
+      bins[b] = (bins[b] as number) + 1;
+    }
+    let score = 0;
+    for (const v of bins) score += v * v;
+    if (score > bestScore) {
+      bestScore = score;
+      best = deg;
+    }
+  }
+  return Math.round(best * 100) / 100;
+}
+
+/** The image turned by `deg` degrees about its centre (so that a skew of `deg` is undone by -deg). */
+export function rotate(img: Gray, deg: number): Gray {
+  if (deg === 0) return img;
+  const { width: w, height: h } = img;
+  const out = new Uint8Array(w * h).fill(255);
+  const a = (deg * Math.PI) / 180;
+  const cos = Math.cos(a);
+  const sin = Math.sin(a);
+  const cx = w / 2;
+  const cy = h / 2;
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      // Inverse mapping: where in the source does this target pixel come from.
+      const dx = x - cx;
+      const dy = y - cy;
+      const sx = Math.round(cos * dx - sin * dy + cx);
+      const sy = Math.round(sin * dx + cos * dy + cy);
+      if (sx >= 0 && sx < w && sy >= 0 && sy < h) out[y * w + x] = img.data[sy * w + sx] as number;
+    }
+  }
+  return { width: w, height: h, data: out };
+}
+
+/** A crop of the image as a new raster (clamped to the image). */
+export function crop(img: Gray, x0: number, y0: number, x1: number, y1: number): Gray {
+  const ax = Math.max(0, Math.floor(x0));
+  const ay = Math.max(0, Math.floor(y0));
+  const bx = Math.min(img.width, Math.ceil(x1));
+  const by = Math.min(img.height, Math.ceil(y1));
+  const w = Math.max(0, bx - ax);
+  const h = Math.max(0, by - ay);
+  const data = new Uint8Array(w * h);
+  for (let y = 0; y < h; y++) data.set(img.data.subarray((ay + y) * img.width + ax, (ay + y) * img.width + ax + w), y * w);
+  return { width: w, height: h, data };
+}
+
+/** The bounding box of the ink in a raster, or null when it holds fewer than `minPixels`. */
+export function inkBox(img: Gray, ink: number, minPixels = 12): { x0: number; y0: number; x1: number; y1: number; pixels: number } | null {
+  let x0 = img.width;
+  let y0 = img.height;
+  let x1 = -1;
+  let y1 = -1;
+  let pixels = 0;
+  for (let y = 0; y < img.height; y++) {
+    for (let x = 0; x < img.width; x++) {
+      if ((img.data[y * img.width + x] as number) > ink) continue;
+      pixels++;
+      if (x < x0) x0 = x;
+      if (x > x1) x1 = x;
+      if (y < y0) y0 = y;
+      if (y > y1) y1 = y;
+    }
+  }
+  return pixels < minPixels ? null : { x0, y0, x1: x1 + 1, y1: y1 + 1, pixels };
+}
+
+/** The raster scaled by `f` (bilinear), grey kept. */
+export function scale(img: Gray, f: number): Gray {
+  const w = Math.max(1, Math.round(img.width * f));
+  const h = Math.max(1, Math.round(img.height * f));
+  const out = new Uint8Array(w * h);
+  for (let y = 0; y < h; y++) {
+    const sy = Math.min(img.height - 1, (y + 0.5) / f - 0.5);
+    const y0 = Math.max(0, Math.floor(sy));
+    const y1 = Math.min(img.height - 1, y0 + 1);
+    const fy = Math.max(0, sy - y0);
+    for (let x = 0; x < w; x++) {
+      const sx = Math.min(img.width - 1, (x + 0.5) / f - 0.5);
+      const x0 = Math.max(0, Math.floor(sx));
+      const x1 = Math.min(img.width - 1, x0 + 1);
+      const fx = Math.max(0, sx - x0);
+      const p = (xx: number, yy: number) => img.data[yy * img.width + xx] as number;
+      const top = p(x0, y0) * (1 - fx) + p(x1, y0) * fx;
+      const bottom = p(x0, y1) * (1 - fx) + p(x1, y1) * fx;
+      out[y * w + x] = Math.round(top * (1 - fy) + bottom * fy);
+    }
+  }
+  return { width: w, height: h, data: out };
+}
+
+/** The raster with a white margin of `m` pixels around it (Tesseract reads a framed word better). */
+export function pad(img: Gray, m: number): Gray {
+  const w = img.width + 2 * m;
+  const h = img.height + 2 * m;
+  const out = new Uint8Array(w * h).fill(255);
+  for (let y = 0; y < img.height; y++) out.set(img.data.subarray(y * img.width, (y + 1) * img.width), (y + m) * w + m);
+  return { width: w, height: h, data: out };
+}
+
+/** A binary PGM (P5) file of the raster. */
+export function toPgm(img: Gray): Buffer {
+  const header = Buffer.from(`P5\n${img.width} ${img.height}\n255\n`, "latin1");
+  return Buffer.concat([header, Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength)]);
+}

@@ -1,0 +1,220 @@
+/**
+ * The OCR reader: an image-only PDF → the same intermediate document the PDF reader gives.
+ *
+ * Per page: poppler's `pdftoppm` renders it (the longest side bounded, so the pixels are
+ * bounded), the red channel is kept (a red seal fades), the page is straightened and its
+ * ruled tables found (grid.ts). Each table cell is read on its own: numbers with a
+ * digits-only Tesseract at two scales, kept only when both reads agree, are confident, and
+ * the ink is as wide as that many digits (a dropped digit makes it too wide); labels with
+ * `chi_sim`. A cell that fails is given with confidence 0 and the text seen, and the
+ * reconstructor makes it null with a finding. The prose around the tables is read with
+ * `chi_sim` as text lines.
+ */
+import { execFile } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Block, GridCell, IntermediateDocument, TableBlock } from "../../document.js";
+import { RefusalError } from "../../document.js";
+import { findPixelTables, type PixelCell, type PixelTable } from "./grid.js";
+import { crop, inkBox, otsu, pad, parsePnm, rotate, scale, skewDegrees, toPgm, type Gray } from "./image.js";
+import { ocrBatch, tesseractAvailable, type OcrRead as OcrReadT } from "./tesseract.js";
+
+export { tesseractAvailable } from "./tesseract.js";
+
+/** The longest side of a rendered page, in pixels (about 200 dpi for A4). */
+const PAGE_PIXELS = 2400;
+/** Time limit of one page's rendering and of each Tesseract run. */
+const PAGE_TIMEOUT_MS = 60_000;
+/** Digit reads below this confidence (0–100) are not taken. */
+const DIGIT_CONFIDENCE = 60;
+/** Ink width ÷ ink height ÷ digits read: right reads stay below this (a dropped digit leaves it wider). */
+const MAX_WIDTH_PER_DIGIT = 1.0;
+/** Ink heights the two digit reads scale each cell to. */
+const DIGIT_HEIGHTS = [22, 30, 40] as const;
+/** Prose is read at this share of the rendered size (faster, still legible). */
+const PROSE_SCALE = 0.6;
+
+/**
+ * Whether the OCR reader runs: it is switched on (`NIANBAO_OCR=1`) and can run here
+ * (Tesseract with chi_sim, and pdftoppm). It is off by default while it is a first slice:
+ * on skewed or stamped scans its grids can still lose a cell, and the aligner may then place
+ * numbers in the wrong row (see README, "Scanned reports").
+ */
+export function ocrAvailable(): boolean {
+  return process.env["NIANBAO_OCR"] === "1" && tesseractAvailable() && popplerAvailable();
+}
+
+let poppler: boolean | null = null;
+/** Whether poppler's pdftoppm is on the PATH. */
+function popplerAvailable(): boolean {
+  poppler ??= (process.env["PATH"] ?? "").split(":").some((d) => d !== "" && existsSync(join(d, "pdftoppm")));
+  return poppler;
+}
+
+function renderPage(pdfPath: string, page: number, dir: string): Promise<Gray> {
+  const out = join(dir, `p${page}`);
+  return new Promise((resolve, reject) => {
+    execFile(
+      "pdftoppm",
+      ["-f", String(page), "-l", String(page), "-scale-to", String(PAGE_PIXELS), "-singlefile", pdfPath, out],
+      { timeout: PAGE_TIMEOUT_MS },
+      (err) => {
+        if (err) return reject(new RefusalError("corrupt", `page ${page} of the scan cannot be rendered: ${err.message.split("\n")[0]}`));
+        try {
+          resolve(parsePnm(readFileSync(`${out}.ppm`)));
+        } catch (e) {
+          reject(e);
+        } finally {
+          rmSync(`${out}.ppm`, { force: true });
+        }
+      },
+    );
+  });
+}
+
+interface CellRead {
+  text: string;
+  confidence: number;
+}
+
+const CJK = /[\u4e00-\u9fff]/g;
+
+/** Reads every cell of the page's tables. */
+async function readCells(img: Gray, ink: number, tables: readonly PixelTable[]): Promise<Map<PixelCell, CellRead>> {
+  const out = new Map<PixelCell, CellRead>();
+  const inked: { cell: PixelCell; tight: Gray; box: { x0: number; y0: number; x1: number; y1: number } }[] = [];
+  for (const t of tables) {
+    for (const cell of t.cells) {
+      const inner = crop(img, cell.x0 + 4, cell.y0 + 4, cell.x1 - 3, cell.y1 - 3);
+      const box = inkBox(inner, ink);
+      if (!box) {
+        out.set(cell, { text: "", confidence: 1 });
+        continue;
+      }
+      const w = box.x1 - box.x0;
+      const h = box.y1 - box.y0;
+      // A flat wide mark: a dash printed as a placeholder.
+      if (h <= 6 && w >= 2 * h) {
+        out.set(cell, { text: "—", confidence: 1 });
+        continue;
+      }
+      inked.push({ cell, tight: crop(inner, box.x0, box.y0, box.x1, box.y1), box });
+    }
+  }
+  const at = (height: number) => inked.map(({ tight }) => pad(scale(tight, Math.min(3, Math.max(0.4, height / Math.max(1, tight.height)))), 12));
+  const passes = await Promise.all(
+    DIGIT_HEIGHTS.map((h) => ocrBatch(at(h), { lang: "eng", psm: 7, whitelist: "0123456789.", timeoutMs: PAGE_TIMEOUT_MS })),
+  );
+  const labels: number[] = [];
+  const seen: string[] = [];
+  inked.forEach(({ cell, box }, i) => {
+    // Empty reads do not count (a lone 0, 1 or 7 often comes back empty at one scale); at
+    // least two reads, all the same, clean, confident, and as wide as that many digits.
+    const reads = passes.map((p) => p[i]).filter((r): r is OcrReadT => r !== undefined && r.text !== "");
+    const text = reads[0]?.text ?? "";
+    seen[i] = text;
+    const digits = text.replace(/\./g, "").length;
+    const ratio = digits > 0 ? (box.x1 - box.x0) / (box.y1 - box.y0) / digits : Infinity;
+    const clean = /^\d+(?:\.\d+)?$/.test(text) && !/^0\d/.test(text);
+    const agree = reads.length >= 2 && reads.every((r) => r.text === text);
+    const confidence = Math.min(...reads.map((r) => r.confidence));
+    if (clean && agree && confidence >= DIGIT_CONFIDENCE && ratio <= MAX_WIDTH_PER_DIGIT) out.set(cell, { text, confidence: confidence / 100 });
+    else labels.push(i);
+  });
+  const chi = await ocrBatch(
+    labels.map((i) => pad((inked[i] as (typeof inked)[number]).tight, 12)),
+    { lang: "chi_sim", psm: 6, timeoutMs: PAGE_TIMEOUT_MS },
+  );
+  labels.forEach((i, k) => {
+    const item = inked[i] as (typeof inked)[number];
+    const r = chi[k];
+    const text = (r?.text ?? "").replace(/\s+/g, "");
+    if ((text.match(CJK) ?? []).length >= 2) out.set(item.cell, { text, confidence: Math.max(0, r?.confidence ?? 0) / 100 });
+    // Ink that is neither a clean number nor a label: seen, not read.
+    else out.set(item.cell, { text: seen[i] || text, confidence: 0 });
+  });
+  return out;
+}
+
+/** The prose of the page outside its tables, as text lines from top to bottom. */
+async function readProse(img: Gray, tables: readonly PixelTable[]): Promise<{ y: number; text: string }[]> {
+  const page = { width: img.width, height: img.height, data: img.data.slice() };
+  for (const t of tables) {
+    for (let y = Math.max(0, t.y0 - 6); y < Math.min(page.height, t.y1 + 6); y++) page.data.fill(255, y * page.width + Math.max(0, t.x0 - 6), y * page.width + Math.min(page.width, t.x1 + 6));
+  }
+  const [r] = await ocrLines(scale(page, PROSE_SCALE));
+  return (r ?? []).map((l) => ({ y: l.y / PROSE_SCALE, text: l.text }));
+}
+
+/** Text lines of one image (Tesseract's lines, psm 6), with their top. */
+async function ocrLines(img: Gray): Promise<{ y: number; text: string }[][]> {
+  const dir = mkdtempSync(join(tmpdir(), "nianbao-ocr-"));
+  try {
+    const p = join(dir, "page.pgm");
+    writeFileSync(p, toPgm(img));
+    const tsv = await new Promise<string>((resolve, reject) =>
+      execFile(
+        "tesseract",
+        [p, "stdout", "-l", "chi_sim", "--psm", "6", "-c", "tessedit_create_tsv=1"],
+        { encoding: "utf8", timeout: PAGE_TIMEOUT_MS, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, OMP_THREAD_LIMIT: "1" } },
+        (err, stdout) => (err ? reject(err) : resolve(stdout)),
+      ),
+    );
+    const lines = new Map<string, { y: number; words: string[] }>();
+    for (const row of tsv.split("\n")) {
+      const f = row.split("\t");
+      if (f[0] !== "5" || f.length < 12) continue;
+      const text = (f[11] ?? "").trim();
+      if (!text) continue;
+      const key = `${f[2]}:${f[3]}:${f[4]}`;
+      const l = lines.get(key) ?? { y: Number(f[7]), words: [] };
+      l.words.push(text);
+      lines.set(key, l);
+    }
+    return [[...lines.values()].map((l) => ({ y: l.y, text: l.words.join("").replace(/(\d)\s+(?=\d)/g, "$1") }))];
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function tableBlock(t: PixelTable, reads: Map<PixelCell, CellRead>, page: number): TableBlock {
+  const rows: GridCell[][] = Array.from({ length: t.nRows }, () => []);
+  for (const c of t.cells) {
+    const r = reads.get(c) ?? { text: "", confidence: 0 };
+    rows[c.row]?.push({ row: c.row, col: c.col, rowSpan: c.rowSpan, colSpan: c.colSpan, text: r.text, page, confidence: r.confidence });
+  }
+  for (const r of rows) r.sort((x, y) => x.col - y.col);
+  return { kind: "table", nRows: t.nRows, nCols: t.nCols, rows, page };
+}
+
+/** Reads an image-only PDF of `pages` pages. */
+export async function extractScanned(bytes: Uint8Array, pages: number): Promise<IntermediateDocument> {
+  const dir = mkdtempSync(join(tmpdir(), "nianbao-scan-"));
+  try {
+    const pdf = join(dir, "scan.pdf");
+    writeFileSync(pdf, bytes);
+    const blocks: Block[] = [];
+    let cells = 0;
+    for (let n = 1; n <= pages; n++) {
+      const raw = await renderPage(pdf, n, dir);
+      const ink = otsu(raw);
+      // Straighten: rotating by the skew makes the rules horizontal again.
+      const img = rotate(raw, skewDegrees(raw, ink));
+      const tables = findPixelTables(img, ink);
+      const [reads, prose] = await Promise.all([readCells(img, ink, tables), readProse(img, tables)]);
+      const items: { y: number; block: Block }[] = [
+        ...prose.map((l) => ({ y: l.y, block: { kind: "text", text: l.text, page: n } as Block })),
+        ...tables.map((t) => ({ y: t.y0, block: tableBlock(t, reads, n) as Block })),
+      ];
+      cells += tables.reduce((s, t) => s + t.cells.length, 0);
+      items.sort((x, y) => x.y - y.y);
+      blocks.push(...items.map((i) => i.block));
+    }
+    const hasText = blocks.some((b) => b.kind === "text" ? b.text.trim() !== "" : true);
+    if (!hasText) throw new RefusalError("no-text-layer", `PDF has no text layer, and OCR read no text on any of its ${pages} page(s)`);
+    return { mediaType: "application/pdf", pages, blocks, warnings: [`read by OCR (Tesseract chi_sim): ${pages} page(s), ${cells} table cells`] };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
