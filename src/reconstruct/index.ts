@@ -22,6 +22,7 @@ import { withIdentity } from "../identity/index.js";
 import type { Finding, ReportData, TableData } from "../model.js";
 import { alignAsOneRun, alignOrderedThenByLabel, alignRuns, type Alignment, type RowResult } from "./align.js";
 import { buildRuns } from "./runs.js";
+import { readGridRows } from "./grid-rows.js";
 import { resetSplitBudget } from "./digits.js";
 import { gluedRowCount, readGluedTable, type GluedTable } from "./glued.js";
 import { rowSumChecks, type SumCheck } from "./readings.js";
@@ -144,6 +145,12 @@ function rowFindings(table: TableId, rows: readonly RowResult[]): Finding[] {
     });
   }
   return out;
+}
+
+/** A table of an OCR'd grid: rows found by their own labels; the score counts rows read. */
+function gridAlignment(stream: TokenStream, region: Region, def: TableDef): Alignment {
+  const rows = readGridRows(tokensOf(stream, region), def);
+  return { rows, score: rows.filter((r) => r.status === "ok").length - rows.filter((r) => r.status === "missing").length };
 }
 
 /** Cells that OCR saw but could not read: null, each with a T12 finding naming what was seen. */
@@ -359,6 +366,8 @@ export function reconstruct(source: IntermediateDocument): Reconstruction {
     gluedRowCount(regionText(stream, regions.applications), CATALOGUE["2021"].applications.rows) +
       gluedRowCount(regionText(stream, regions.proactive), CATALOGUE["2019"].proactive.rows) >=
     GLUED_MIN_ROWS;
+  // Grids read by OCR carry a confidence per cell.
+  const byOcr = doc.blocks.some((b) => b.kind === "table" && b.rows.some((r) => r.some((c) => c.confidence !== undefined)));
   for (const id of TABLE_IDS) {
     const region = regions[id];
     if (!region) {
@@ -381,9 +390,11 @@ export function reconstruct(source: IntermediateDocument): Reconstruction {
       continue;
     }
     let def = CATALOGUE[format][id];
-    let alignment = alignTable(stream, region, def);
+    // Grids read by OCR are read strictly, row by printed label (grid-rows.ts).
+    const read = (d: TableDef) => (byOcr ? gridAlignment(stream, region, d) : alignTable(stream, region, d));
+    let alignment = read(def);
     if (format === "2021" && id === "applications") {
-      const collapsed = alignTable(stream, region, APPLICATIONS_2021_COLLAPSED);
+      const collapsed = read(APPLICATIONS_2021_COLLAPSED);
       if (collapsed.score > alignment.score) {
         def = APPLICATIONS_2021_COLLAPSED;
         alignment = collapsed;

@@ -75,6 +75,37 @@ export function horizontalRules(img: Gray, ink: number, minLen: number): HLine[]
   return lines.filter((l) => l.rows <= 12).map((l) => ({ y: Math.round(l.ySum / l.rows), x0: l.x0, x1: l.x1 }));
 }
 
+/**
+ * The page's skew in degrees, from its long rules (a third of the page wide or more): the
+ * median slope between the ink centre of each rule's left and right ends. Null without rules.
+ */
+export function ruleSkewDegrees(img: Gray, ink: number): number | null {
+  const centre = (x0: number, x1: number, y: number) => {
+    let s = 0;
+    let n = 0;
+    for (let x = x0; x < x1; x++) {
+      for (let dy = -8; dy <= 8; dy++) {
+        const yy = y + dy;
+        if (yy >= 0 && yy < img.height && isInk(img, x, yy, ink)) {
+          s += yy;
+          n++;
+        }
+      }
+    }
+    return n ? s / n : NaN;
+  };
+  const slopes: number[] = [];
+  for (const r of horizontalRules(img, ink, Math.round(img.width / 3))) {
+    const end = Math.round((r.x1 - r.x0) * 0.15);
+    const a = centre(r.x0, r.x0 + end, r.y);
+    const b = centre(r.x1 - end, r.x1, r.y);
+    if (Number.isFinite(a) && Number.isFinite(b)) slopes.push((b - a) / (r.x1 - r.x0 - end));
+  }
+  if (slopes.length === 0) return null;
+  slopes.sort((x, y) => x - y);
+  return (Math.atan(slopes[Math.floor(slopes.length / 2)] as number) * 180) / Math.PI;
+}
+
 /** x positions inked over at least `share` of the band (y0, y1), adjacent columns merged. */
 function verticalRules(img: Gray, ink: number, x0: number, x1: number, y0: number, y1: number, share = 0.85): number[] {
   const top = y0 + 3;
@@ -143,8 +174,13 @@ export function findPixelTables(img: Gray, ink: number): PixelTable[] {
     }
     // Column boundaries: every separator of every band, clustered.
     const all = bands.flatMap((b) => b.seps).sort((a, b) => a - b);
-    const cols: number[] = [];
-    for (const x of all) if (!cols.length || x - (cols[cols.length - 1] as number) > 6) cols.push(x);
+    const groups: number[][] = [];
+    for (const x of all) {
+      const g = groups[groups.length - 1];
+      if (g && x - (g[g.length - 1] as number) <= 10) g.push(x);
+      else groups.push([x]);
+    }
+    const cols = groups.map((g) => g.reduce((a, b) => a + b, 0) / g.length);
     if (cols.length < 2) continue;
     const colOf = (x: number) => {
       let best = 0;

@@ -16,7 +16,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Block, GridCell, IntermediateDocument, TableBlock } from "../../document.js";
 import { RefusalError } from "../../document.js";
-import { findPixelTables, type PixelCell, type PixelTable } from "./grid.js";
+import { findPixelTables, ruleSkewDegrees, type PixelCell, type PixelTable } from "./grid.js";
 import { crop, inkBox, otsu, pad, parsePnm, rotate, scale, skewDegrees, toPgm, type Gray } from "./image.js";
 import { ocrBatch, tesseractAvailable, type OcrRead as OcrReadT } from "./tesseract.js";
 
@@ -199,8 +199,9 @@ export async function extractScanned(bytes: Uint8Array, pages: number): Promise<
     for (let n = 1; n <= pages; n++) {
       const raw = await renderPage(pdf, n, dir);
       const ink = otsu(raw);
-      // Straighten: rotating by the skew makes the rules horizontal again.
-      const img = rotate(raw, skewDegrees(raw, ink));
+      // Straighten: rotating by the skew makes the rules horizontal again. The rules give the
+      // skew best; a page without them is measured by its text lines.
+      const img = rotate(raw, ruleSkewDegrees(raw, ink) ?? skewDegrees(raw, ink));
       const tables = findPixelTables(img, ink);
       const [reads, prose] = await Promise.all([readCells(img, ink, tables), readProse(img, tables)]);
       const items: { y: number; block: Block }[] = [
