@@ -115,7 +115,9 @@ export function tokenize(doc: IntermediateDocument): TokenStream {
         push(cells, "grid", bi, row[0]?.page ?? b.page);
         sorted.forEach((c, i) => {
           const t = tokens[start + i];
-          if (t && c.confidence !== undefined && c.confidence < OCR_CONFIDENCE_FLOOR) {
+          // A label read poorly is still a label (its similarity to the catalogue decides); only
+          // a cell that is no label (fewer than two CJK characters) is a number not read.
+          if (t && c.confidence !== undefined && c.confidence < OCR_CONFIDENCE_FLOOR && (c.text.match(/[\u4e00-\u9fff]/g) ?? []).length < 2) {
             t.kind = "value";
             t.parsed = { value: null, placeholder: true, unit: null, decimal: false };
             t.unread = c.text;
