@@ -147,6 +147,26 @@ function rowFindings(table: TableId, rows: readonly RowResult[]): Finding[] {
   return out;
 }
 
+/**
+ * A name read by OCR may have one character misread (棠 as 党). It is kept only when the text
+ * prints it at least twice (title and body, or body and signature): one misreading is not
+ * repeated in the same way. Otherwise it is null with an I3 warning.
+ */
+function confirmOcrName(identity: { agency: string | null; findings: Finding[] }, stream: TokenStream) {
+  const name = identity.agency;
+  if (name === null) return;
+  const text = stream.lines.map((l) => l.text.replace(/\s+/g, "")).join("");
+  const times = text.split(name.replace(/\s+/g, "")).length - 1;
+  if (times >= 2) return;
+  identity.agency = null;
+  identity.findings.push({
+    rule: "I3",
+    severity: "warning",
+    path: "agency",
+    message: `the name «${name}» was read by OCR and printed only once in the text, so it cannot be confirmed; agency is null`,
+  });
+}
+
 /** A table of an OCR'd grid: rows found by their own labels; the score counts rows read. */
 function gridAlignment(stream: TokenStream, region: Region, def: TableDef): Alignment {
   const rows = readGridRows(tokensOf(stream, region), def);
@@ -300,6 +320,9 @@ export function reconstruct(source: IntermediateDocument): Reconstruction {
   const overviewLine = headings.find((h) => h.section === "overview")?.line ?? Infinity;
   const identity = findIdentity(stream, Math.min(firstTableLine, overviewLine === Infinity ? 60 : overviewLine + 1, 200), firstTableLine);
   identity.findings.unshift(...conversion);
+  // Grids read by OCR carry a confidence per cell.
+  const byOcr = doc.blocks.some((b) => b.kind === "table" && b.rows.some((r) => r.some((c) => c.confidence !== undefined)));
+  if (byOcr) confirmOcrName(identity, stream);
   const meta = withIdentity(
     { title: identity.title, agency: identity.agency, year: identity.year },
     stream.lines.map((l) => l.text).join("\n"),
@@ -366,8 +389,6 @@ export function reconstruct(source: IntermediateDocument): Reconstruction {
     gluedRowCount(regionText(stream, regions.applications), CATALOGUE["2021"].applications.rows) +
       gluedRowCount(regionText(stream, regions.proactive), CATALOGUE["2019"].proactive.rows) >=
     GLUED_MIN_ROWS;
-  // Grids read by OCR carry a confidence per cell.
-  const byOcr = doc.blocks.some((b) => b.kind === "table" && b.rows.some((r) => r.some((c) => c.confidence !== undefined)));
   for (const id of TABLE_IDS) {
     const region = regions[id];
     if (!region) {

@@ -72,7 +72,29 @@ export function horizontalRules(img: Gray, ink: number, minLen: number): HLine[]
       l.last = r.y;
     } else lines.push({ ...r, rows: 1, ySum: r.y, last: r.y });
   }
-  return lines.filter((l) => l.rows <= 12).map((l) => ({ y: Math.round(l.ySum / l.rows), x0: l.x0, x1: l.x1 }));
+  const found = lines.filter((l) => l.rows <= 12).map((l) => ({ y: Math.round(l.ySum / l.rows), x0: l.x0, x1: l.x1 }));
+  // Pieces of one rule a few pixels apart (a rule not quite straight): one rule.
+  let out = found.sort((a, b) => a.y - b.y);
+  for (let before = Infinity; out.length < before; ) {
+    before = out.length;
+    out = mergeNear(out);
+  }
+  return out;
+}
+
+function mergeNear(rules: readonly HLine[]): HLine[] {
+  const out: HLine[] = [];
+  for (const r of rules) {
+    const same = out.find((o) => Math.abs(o.y - r.y) <= 5 && r.x0 <= o.x1 && o.x0 <= r.x1);
+    if (!same) out.push({ ...r });
+    else {
+      // The longer piece gives the rule's row.
+      if (r.x1 - r.x0 > same.x1 - same.x0) same.y = r.y;
+      same.x0 = Math.min(same.x0, r.x0);
+      same.x1 = Math.max(same.x1, r.x1);
+    }
+  }
+  return out;
 }
 
 /**
