@@ -80,6 +80,15 @@ export const TARGETS: readonly Target[] = [
     },
   },
   {
+    id: "scanned-cpu-per-page",
+    label: "OCR of a scanned page, CPU of the whole process tree (median)",
+    goal: "≤ 3 s",
+    evaluate: (m) => {
+      const v = m.get("scanned.cpuPerPageMedian");
+      return v === undefined ? undefined : { value: v, unit: "s", pass: v <= 3 };
+    },
+  },
+  {
     id: "peak-rss",
     label: "peak RSS of one in-process worker, per-format run",
     goal: "report (no goal set)",

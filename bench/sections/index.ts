@@ -11,5 +11,6 @@ import { leakSection } from "./leak.js";
 import { pdftotextSection } from "./pdftotext.js";
 import { queueSection, scaleSection } from "./pipeline.js";
 import { reconstructSection } from "./reconstruct.js";
+import { scannedSection } from "./scanned.js";
 
-export const SECTIONS: readonly Section[] = [formatsSection, pdftotextSection, reconstructSection, boundedSection, leakSection, queueSection, scaleSection];
+export const SECTIONS: readonly Section[] = [formatsSection, pdftotextSection, reconstructSection, boundedSection, scannedSection, leakSection, queueSection, scaleSection];

@@ -104,7 +104,7 @@ async function readCells(img: Gray, ink: number, tables: readonly PixelTable[]):
   }
   const at = (height: number) => inked.map(({ tight }) => pad(scale(tight, Math.min(3, Math.max(0.4, height / Math.max(1, tight.height)))), 12));
   const passes = await Promise.all(
-    DIGIT_HEIGHTS.map((h) => ocrBatch(at(h), { lang: "eng", psm: 7, whitelist: "0123456789.", timeoutMs: PAGE_TIMEOUT_MS })),
+    DIGIT_HEIGHTS.map((h) => ocrBatch(at(h), { lang: "eng", psm: 7, whitelist: "0123456789.-", timeoutMs: PAGE_TIMEOUT_MS })),
   );
   const labels: number[] = [];
   const seen: string[] = [];
@@ -114,9 +114,9 @@ async function readCells(img: Gray, ink: number, tables: readonly PixelTable[]):
     const reads = passes.map((p) => p[i]).filter((r): r is OcrReadT => r !== undefined && r.text !== "");
     const text = reads[0]?.text ?? "";
     seen[i] = text;
-    const digits = text.replace(/\./g, "").length;
+    const digits = text.replace(/[.-]/g, "").length;
     const ratio = digits > 0 ? (box.x1 - box.x0) / (box.y1 - box.y0) / digits : Infinity;
-    const clean = /^\d+(?:\.\d+)?$/.test(text) && !/^0\d/.test(text);
+    const clean = /^-?\d+(?:\.\d+)?$/.test(text) && !/^-?0\d/.test(text) && text !== "-0";
     const agree = reads.length >= 2 && reads.every((r) => r.text === text);
     const confidence = Math.min(...reads.map((r) => r.confidence));
     if (clean && agree && confidence >= DIGIT_CONFIDENCE && ratio <= MAX_WIDTH_PER_DIGIT) out.set(cell, { text, confidence: confidence / 100 });
