@@ -1,4 +1,12 @@
 /** Hand-made PDFs for tests: a few bytes of PDF syntax, no tools needed. */
+import { deflateSync } from "node:zlib";
+
+/** A grey image of its own pixels (one byte each, row-major), stored Flate-compressed. */
+export interface GrayImage {
+  width: number;
+  height: number;
+  data: Uint8Array;
+}
 
 /**
  * A PDF with one page per content stream, Helvetica as /F1 and `xobjects` as named image
@@ -6,7 +14,7 @@
  */
 export function buildPdf(
   pages: string | string[],
-  opts: { xobjects?: Record<string, [number, number]>; font?: string } = {},
+  opts: { xobjects?: Record<string, [number, number] | GrayImage>; font?: string } = {},
 ): Uint8Array {
   const contents = typeof pages === "string" ? [pages] : pages;
   const objects: string[] = [];
@@ -16,11 +24,13 @@ export function buildPdf(
   add(""); // 2: the page tree, written once the pages are known
   const font = add(opts.font ?? "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>");
   const xobjRefs = xobjects
-    .map(([name, [w, h]]) => {
-      const data = "\x80".repeat(w * h);
+    .map(([name, image]) => {
+      const [w, h] = Array.isArray(image) ? image : [image.width, image.height];
+      const data = Array.isArray(image) ? "\x80".repeat(w * h) : Buffer.from(deflateSync(image.data)).toString("latin1");
+      const filter = Array.isArray(image) ? "" : "/Filter /FlateDecode ";
       const n = add(
         `<< /Type /XObject /Subtype /Image /Width ${w} /Height ${h} /ColorSpace /DeviceGray ` +
-          `/BitsPerComponent 8 /Length ${data.length} >>\nstream\n${data}\nendstream`,
+          `/BitsPerComponent 8 ${filter}/Length ${data.length} >>\nstream\n${data}\nendstream`,
       );
       return `/${name} ${n} 0 R`;
     })
