@@ -20,7 +20,8 @@ import { cases, score } from "./support/corpus.js";
 const scan = cases("scanned").find((c) => c.name === "c001");
 if (!scan) throw new Error("test/fixtures/corpus/scanned/c001 is missing");
 
-describe("a scanned report, read by OCR", () => {
+/** NIANBAO_OCR=1 for the tests of the enclosing describe block. */
+function ocrSwitchedOn() {
   const before = process.env["NIANBAO_OCR"];
   beforeAll(() => {
     process.env["NIANBAO_OCR"] = "1";
@@ -29,6 +30,10 @@ describe("a scanned report, read by OCR", () => {
     if (before === undefined) delete process.env["NIANBAO_OCR"];
     else process.env["NIANBAO_OCR"] = before;
   });
+}
+
+describe("a scanned report, read by OCR", () => {
+  ocrSwitchedOn();
 
   it("has Tesseract with chi_sim and pdftoppm installed", () => {
     expect(ocrAvailable()).toBe(true);
@@ -70,14 +75,7 @@ function stamp(img: Gray, cx: number, cy: number, radius: number, thick: number)
 }
 
 describe("a scan with a stamp over a numeric cell", () => {
-  const before = process.env["NIANBAO_OCR"];
-  beforeAll(() => {
-    process.env["NIANBAO_OCR"] = "1";
-  });
-  afterAll(() => {
-    if (before === undefined) delete process.env["NIANBAO_OCR"];
-    else process.env["NIANBAO_OCR"] = before;
-  });
+  ocrSwitchedOn();
 
   it("reads the stamped cells right or not at all, and no other cell wrong", async () => {
     // Page 1 (title) and page 5 (table 三), with a black disc stamped over every cell of the
