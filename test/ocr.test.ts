@@ -14,8 +14,8 @@ import { findPixelTables, ruleSkewDegrees } from "../src/extract/ocr/grid.js";
 import { otsu, parsePnm, rotate, type Gray } from "../src/extract/ocr/image.js";
 import { ocrAvailable } from "../src/extract/ocr/index.js";
 import { buildPdf } from "./support/pdf.js";
-import { processBytes } from "../src/process.js";
-import { cases, score } from "./support/corpus.js";
+import { buildEnvelope, extractBytes, processBytes } from "../src/process.js";
+import { CORPUS, cases, score } from "./support/corpus.js";
 
 const scan = cases("scanned").find((c) => c.name === "c001");
 if (!scan) throw new Error("test/fixtures/corpus/scanned/c001 is missing");
@@ -99,6 +99,33 @@ describe("a scan with a stamp over a numeric cell", () => {
     expect(apps?.["granted"]?.["naturalPerson"]).toBe(null);
     expect(env.validation.findings.filter((f) => f.rule === "T12" && f.path?.endsWith(".naturalPerson")).length).toBeGreaterThan(5);
     expect(apps?.["granted"]?.["total"]).toBe(67);
+  }, 120_000);
+});
+
+describe("a mixed PDF: typed pages, then scanned table pages", () => {
+  ocrSwitchedOn();
+
+  it("reads the text layer where it exists and OCR where it does not", async () => {
+    // Pages 1–3 of the typed report s003 (title, table 二), pages 4–7 of its scan c001 (table 三, 四).
+    const typed = join(CORPUS, "synthetic", "s003.pdf");
+    const dir = mkdtempSync(join(tmpdir(), "nianbao-test-"));
+    try {
+      execFileSync("pdfseparate", ["-f", "1", "-l", "3", typed, join(dir, "t%d.pdf")]);
+      execFileSync("pdfseparate", ["-f", "4", "-l", "7", scan.input, join(dir, "i%d.pdf")]);
+      const parts = ["t1", "t2", "t3", "i4", "i5", "i6", "i7"].map((n) => join(dir, `${n}.pdf`));
+      execFileSync("pdfunite", [...parts, join(dir, "mixed.pdf")]);
+      const e = await extractBytes(readFileSync(join(dir, "mixed.pdf")));
+      expect(e.document.warnings.join(" ")).toMatch(/without a text layer read by OCR: 4, 5, 6, 7/);
+      const env = buildEnvelope(e);
+      const s = score(scan.expected, env);
+      expect(s.wrongValues).toEqual([]);
+      // Table 二 is on the typed pages: every cell exact.
+      expect(s.diffs.filter((d) => d.startsWith("proactive."))).toEqual([]);
+      expect(s.exact).toBeGreaterThanOrEqual(175);
+      expect(env.report.agency).toBe(scan.expected.report["agency"]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }, 120_000);
 });
 

@@ -12,7 +12,7 @@
  *
  * `maxExpandedBytes` does not apply: pdf.js decodes streams lazily, images are never decoded.
  */
-import { extractScanned, ocrAvailable } from "./ocr/index.js";
+import { extractScanned, ocrAvailable, readScannedPages } from "./ocr/index.js";
 import { RefusalError, type Block, type IntermediateDocument, type TextBlock } from "../document.js";
 import { compose, toBBox, type Rect } from "./pdf/geometry.js";
 import { findTables, type TableFragment } from "./pdf/grid.js";
@@ -78,12 +78,29 @@ export async function extractPdf(bytes: Uint8Array, opts: PdfExtractOptions): Pr
     }
     const warnings: string[] = [];
     const empty = pages.filter((p) => p.pieceCount === 0).map((p) => p.page);
+    const blocks = assemble(pages);
+    if (empty.length > 0 && ocrAvailable()) {
+      // A mixed PDF (typed text, scanned pages): the scanned pages are read by OCR, in place.
+      const scanned = await readScannedPages(bytes, empty);
+      warnings.push(`PDF pages without a text layer read by OCR: ${empty.join(", ")} (${scanned.cells} table cells)`);
+      return { mediaType: "application/pdf", pages: doc.numPages, blocks: inPageOrder(blocks, scanned.blocks), warnings };
+    }
     if (empty.length > 0) warnings.push(`PDF pages without a text layer (scanned?): ${empty.join(", ")}`);
 
-    return { mediaType: "application/pdf", pages: doc.numPages, blocks: assemble(pages), warnings };
+    return { mediaType: "application/pdf", pages: doc.numPages, blocks, warnings };
   } finally {
     await parser.destroy();
   }
+}
+
+/** Blocks of OCR'd pages put among the text layer's blocks, each before the first block of a later page. */
+function inPageOrder(blocks: readonly Block[], scanned: readonly Block[]): Block[] {
+  const out = [...blocks];
+  for (const b of scanned) {
+    const at = out.findIndex((x) => (x.page ?? 0) > (b.page ?? 0));
+    out.splice(at < 0 ? out.length : at, 0, b);
+  }
+  return out;
 }
 
 /** Load the document, turning pdf.js's load errors into refusals. */

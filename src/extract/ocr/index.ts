@@ -190,13 +190,21 @@ function tableBlock(t: PixelTable, reads: Map<PixelCell, CellRead>, page: number
 
 /** Reads an image-only PDF of `pages` pages. */
 export async function extractScanned(bytes: Uint8Array, pages: number): Promise<IntermediateDocument> {
+  const { blocks, cells } = await readScannedPages(bytes, Array.from({ length: pages }, (_, i) => i + 1));
+  const hasText = blocks.some((b) => (b.kind === "text" ? b.text.trim() !== "" : true));
+  if (!hasText) throw new RefusalError("no-text-layer", `PDF has no text layer, and OCR read no text on any of its ${pages} page(s)`);
+  return { mediaType: "application/pdf", pages, blocks, warnings: [`read by OCR (Tesseract chi_sim): ${pages} page(s), ${cells} table cells`] };
+}
+
+/** The blocks of the given pages of a PDF, read by OCR, in page order. */
+export async function readScannedPages(bytes: Uint8Array, pageNumbers: readonly number[]): Promise<{ blocks: Block[]; cells: number }> {
   const dir = mkdtempSync(join(tmpdir(), "nianbao-scan-"));
   try {
     const pdf = join(dir, "scan.pdf");
     writeFileSync(pdf, bytes);
     const blocks: Block[] = [];
     let cells = 0;
-    for (let n = 1; n <= pages; n++) {
+    for (const n of pageNumbers) {
       const raw = await renderPage(pdf, n, dir);
       const ink = otsu(raw);
       // Straighten: rotating by the skew makes the rules horizontal again. The rules give the
@@ -212,9 +220,7 @@ export async function extractScanned(bytes: Uint8Array, pages: number): Promise<
       items.sort((x, y) => x.y - y.y);
       blocks.push(...items.map((i) => i.block));
     }
-    const hasText = blocks.some((b) => b.kind === "text" ? b.text.trim() !== "" : true);
-    if (!hasText) throw new RefusalError("no-text-layer", `PDF has no text layer, and OCR read no text on any of its ${pages} page(s)`);
-    return { mediaType: "application/pdf", pages, blocks, warnings: [`read by OCR (Tesseract chi_sim): ${pages} page(s), ${cells} table cells`] };
+    return { blocks, cells };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
