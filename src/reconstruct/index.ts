@@ -285,7 +285,7 @@ function confirmReviewFromProse(rows: RowResult[], tokens: readonly Token[], pro
  * 20,000–200,000; past this the reading would cost more time and memory than any report
  * needs, so the document is refused as too large.
  */
-export const MAX_TEXT_CHARS = 2_000_000;
+export const MAX_TEXT_CHARS = 4_000_000;
 
 /** A table region holding more runs of values than this is no table (table 三 has 25 rows). */
 export const MAX_REGION_RUNS = 1_000;
