@@ -6,7 +6,6 @@ import { mkdirSync } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
 import { basename, dirname, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { parseArgs } from "node:util";
 import type { Logger } from "pino";
 import { openBucket } from "../src/bucket/index.js";
 import type { Config } from "../src/config.js";
@@ -19,6 +18,7 @@ import { Watcher } from "../queues/watcher.js";
 import { createLogger } from "../workers/log.js";
 import { reasonCode } from "../workers/processors.js";
 import { startWorkers } from "../workers/runner.js";
+import { parseCommandArgs } from "./usage.js";
 
 /** Resolves once SIGINT or SIGTERM arrives. A second signal exits at once. */
 function untilSignal(log: Logger): Promise<string> {
@@ -37,7 +37,8 @@ function untilSignal(log: Logger): Promise<string> {
   });
 }
 
-export async function workerCommand(config: Config): Promise<number> {
+export async function workerCommand(config: Config, args: string[]): Promise<number> {
+  parseCommandArgs("worker", args, {});
   const log = createLogger(config.LOG_LEVEL);
   // Listen before starting anything: a signal during start-up then stops cleanly too.
   const signal = untilSignal(log);
@@ -61,7 +62,7 @@ function watcherFor(config: Config, store: OutputStore, queues: StageQueues, roo
 }
 
 export async function watchCommand(config: Config, args: string[]): Promise<number> {
-  const root = args[0] ?? config.INBOX;
+  const root = parseCommandArgs("watch", args, {}, { min: 0, max: 1 }).positionals[0] ?? config.INBOX;
   const log = createLogger(config.LOG_LEVEL);
   const signal = untilSignal(log);
   return withStore(config, async (store) => {
@@ -79,7 +80,7 @@ export async function watchCommand(config: Config, args: string[]): Promise<numb
 
 /** `npm start`: the workers, the watcher and (unless DASHBOARD_PORT=off) the dashboard in one process. */
 export async function startCommand(config: Config, args: string[]): Promise<number> {
-  const root = args[0] ?? config.INBOX;
+  const root = parseCommandArgs("start", args, {}, { min: 0, max: 1 }).positionals[0] ?? config.INBOX;
   const log = createLogger(config.LOG_LEVEL);
   const signal = untilSignal(log);
   return withStore(config, async (store) => {
@@ -110,15 +111,12 @@ export async function startCommand(config: Config, args: string[]): Promise<numb
 }
 
 export async function enqueueCommand(config: Config, args: string[]): Promise<number> {
-  if (args.length === 0) {
-    process.stderr.write("usage: nianbao enqueue FILE...\n");
-    return 2;
-  }
+  const files = parseCommandArgs("enqueue", args, {}, { min: 1, max: Infinity }).positionals;
   return withStore(config, async (store) => {
     const queues = new StageQueues(config, "producer");
     let failed = 0;
     try {
-      for (const file of args) {
+      for (const file of files) {
         const path = resolve(file);
         try {
           const [bytes, st] = await Promise.all([readFile(path), stat(path)]);
@@ -142,7 +140,7 @@ export async function enqueueCommand(config: Config, args: string[]): Promise<nu
 }
 
 export async function statusCommand(config: Config, args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { json: { type: "boolean" }, failures: { type: "string", default: "10" } } });
+  const { values } = parseCommandArgs("status", args, { json: { type: "boolean" }, failures: { type: "string", default: "10" } });
   const limit = Math.max(0, Number(values.failures) || 10);
   const queues = new StageQueues(config, "producer");
   try {

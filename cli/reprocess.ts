@@ -35,7 +35,7 @@ import { RunState } from "../queues/runs.js";
 /** Default BullMQ priority of backfill jobs (live jobs have none, and so always go first). */
 export const BACKFILL_PRIORITY = 10;
 
-const REPROCESS_USAGE = `usage: nianbao reprocess SELECTOR... [OPTIONS]
+export const REPROCESS_USAGE = `usage: nianbao reprocess SELECTOR... [OPTIONS]
 
   Reprocesses stored documents with this pipeline version (${PIPELINE_VERSION}), at backfill
   priority: live uploads always go first. Selectors (all given must match):
@@ -60,7 +60,7 @@ const REPROCESS_USAGE = `usage: nianbao reprocess SELECTOR... [OPTIONS]
   what is enqueued is not added twice. Exit codes: 0 finished (failed documents are listed
   in the summary), 2 usage, 130 interrupted.`;
 
-const IMPORT_USAGE = `usage: nianbao import [--priority N] DIR|s3://bucket/prefix
+export const IMPORT_USAGE = `usage: nianbao import [--priority N] DIR|s3://bucket/prefix
 
   Enqueues every file under DIR (any depth) or the S3 prefix at backfill priority. Files
   already ingested are skipped. Year and agency are read from each document, not the path.`;
