@@ -239,7 +239,7 @@ main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
     // Everything is closed by now; should a library still hold a handle, exit anyway.
-    setTimeout(() => process.exit(code), 2000).unref();
+    setTimeout(() => process.exit(code), 500).unref();
   },
   (e: unknown) => {
     process.stderr.write(`nianbao: internal error: ${(e as Error).stack ?? String(e)}\n`);

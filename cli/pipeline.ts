@@ -42,13 +42,30 @@ export async function workerCommand(config: Config, args: string[]): Promise<num
   const log = createLogger(config.LOG_LEVEL);
   // Listen before starting anything: a signal during start-up then stops cleanly too.
   const signal = untilSignal(log);
+  // Redis must answer at start-up (exit 10 otherwise); once running, the workers ride out outages.
+  await queueReachable(config);
   return withStore(config, async (store) => {
     const running = startWorkers(config, store, log);
     const sig = await signal;
     log.info({ signal: sig }, "stopping");
+    // Whatever the state of Redis: stopped within SHUTDOWN_TIMEOUT_MS and a little more.
+    setTimeout(() => {
+      log.error({ timeoutMs: config.SHUTDOWN_TIMEOUT_MS }, "shutdown did not finish in time: exiting");
+      process.exit(1);
+    }, config.SHUTDOWN_TIMEOUT_MS + 5000).unref();
     await running.close();
     return 0;
   });
+}
+
+/** Throws QueueUnavailableError unless Redis answers within QUEUE_CONNECT_TIMEOUT_MS. */
+async function queueReachable(config: Config): Promise<void> {
+  const probe = new StageQueues(config, "producer", () => undefined);
+  try {
+    await probe.ready(config.QUEUE_CONNECT_TIMEOUT_MS);
+  } finally {
+    await probe.close();
+  }
 }
 
 function watcherFor(config: Config, store: OutputStore, queues: StageQueues, root: string, log: Logger): Watcher {
@@ -113,9 +130,10 @@ export async function startCommand(config: Config, args: string[]): Promise<numb
 export async function enqueueCommand(config: Config, args: string[]): Promise<number> {
   const files = parseCommandArgs("enqueue", args, {}, { min: 1, max: Infinity }).positionals;
   return withStore(config, async (store) => {
-    const queues = new StageQueues(config, "producer");
+    const queues = new StageQueues(config, "producer", () => undefined);
     let failed = 0;
     try {
+      await queues.ready(config.QUEUE_CONNECT_TIMEOUT_MS);
       for (const file of files) {
         const path = resolve(file);
         try {
@@ -142,8 +160,9 @@ export async function enqueueCommand(config: Config, args: string[]): Promise<nu
 export async function statusCommand(config: Config, args: string[]): Promise<number> {
   const { values } = parseCommandArgs("status", args, { json: { type: "boolean" }, failures: { type: "string", default: "10" } });
   const limit = Math.max(0, Number(values.failures) || 10);
-  const queues = new StageQueues(config, "producer");
+  const queues = new StageQueues(config, "producer", () => undefined);
   try {
+    await queues.ready(config.QUEUE_CONNECT_TIMEOUT_MS);
     const counts = Object.fromEntries(
       await Promise.all(
         STAGES.map(async (s) => [s, await queues.queues[s].getJobCounts("waiting", "prioritized", "active", "delayed", "completed", "failed")] as const),

@@ -286,7 +286,7 @@ export async function reprocessCommand(config: Config, args: string[]): Promise<
       process.stderr.write(`\nnianbao: stopping (the jobs already enqueued stay in Redis); Ctrl-C again to quit at once\n`);
     });
     try {
-      await queues.ready();
+      await queues.ready(config.QUEUE_CONNECT_TIMEOUT_MS);
       const meta = await run.open({ runId, pipelineVersion: PIPELINE_VERSION, selection, from: opts.from, createdAt: new Date().toISOString() });
       if (meta.selection !== selection || meta.from !== opts.from)
         process.stderr.write(`nianbao: run ${runId} was started as "${meta.selection}" (from ${meta.from}); continuing it with "${selection}"\n`);
@@ -372,6 +372,11 @@ export async function importCommand(config: Config, args: string[]): Promise<num
   return withStore(config, async (store) => {
     const queues = new StageQueues(config, "producer");
     const producer = new Producer(queues, store, bucket.root);
+    await queues.ready(config.QUEUE_CONNECT_TIMEOUT_MS).catch(async (e: unknown) => {
+      await bucket.close();
+      await queues.close();
+      throw e;
+    });
     const stats = { enqueued: 0, duplicates: 0, failed: 0 };
     let interrupted = false;
     const stopping = interruptible(() => {

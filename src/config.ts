@@ -12,6 +12,11 @@ const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(d
 export const ConfigSchema = z.object({
   /** Redis for the queues. Must run with maxmemory-policy noeviction and AOF persistence. */
   REDIS_URL: z.string().regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL").default("redis://127.0.0.1:6379"),
+  /**
+   * How long status, enqueue, reprocess, import and a starting worker wait for Redis before
+   * they give up with exit 10, "queue unavailable". A running worker rides out outages.
+   */
+  QUEUE_CONNECT_TIMEOUT_MS: int(10_000, 100),
   /** Prefix of every BullMQ key; lets several pipelines share one Redis. */
   QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/, "letters, digits, - and _ only").default("nianbao"),
   /** Output store: a folder (default ./data/out) or postgres://user@host/db. */
