@@ -116,4 +116,10 @@ describe("pipeline commands", () => {
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/CONCURRENCY="lots"/);
   });
+
+  it("refuse a store URL of no known kind in one configuration line, not a stack trace", () => {
+    const r = spawnSync(process.execPath, [CLI, "status"], { encoding: "utf8", env: { ...process.env, STORE_URL: "mysql://x" } });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe(`nianbao: invalid configuration:\n  STORE_URL="mysql://x": must be a folder path, file:///…, or postgres://… (no other store exists)\n`);
+  });
 });
