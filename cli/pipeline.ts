@@ -106,7 +106,8 @@ export async function startCommand(config: Config, args: string[]): Promise<numb
     if (config.DASHBOARD_PORT !== "off") {
       const { startDashboard, DashboardStartError } = await import("../dashboard/server.js");
       try {
-        dashboard = await startDashboard(config, { store, log });
+        // The dashboard serves the originals ("original file") from the bucket being watched.
+        dashboard = await startDashboard({ ...config, INBOX: root }, { store, log });
       } catch (e) {
         if (!(e instanceof DashboardStartError)) throw e;
         process.stderr.write(`nianbao: ${e.message}\n`);

@@ -54,6 +54,8 @@ export const REPROCESS_USAGE = `usage: nianbao reprocess SELECTOR... [OPTIONS]
     --chunk N                     jobs per addBulk (default 500)
     --priority N                  BullMQ priority of the run's jobs (default ${BACKFILL_PRIORITY})
     --retry-failed                enqueue again the documents that failed in this run
+    --force                       also the documents already stored at ${PIPELINE_VERSION}
+                                  (e.g. --all --from extract --force: everything parsed again)
     --detach                      enqueue and exit; run the same command again to watch
 
   Running the same command again resumes the run: what is stored at this version is skipped,
@@ -93,6 +95,7 @@ interface ReprocessArgs {
   chunk: number;
   priority: number;
   retryFailed: boolean;
+  force: boolean;
   detach: boolean;
 }
 
@@ -113,6 +116,7 @@ export function parseReprocessArgs(args: string[]): ReprocessArgs | "help" {
       chunk: { type: "string" },
       priority: { type: "string" },
       "retry-failed": { type: "boolean" },
+      force: { type: "boolean" },
       detach: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
@@ -148,6 +152,7 @@ export function parseReprocessArgs(args: string[]): ReprocessArgs | "help" {
     chunk: positiveInt("--chunk", values.chunk, 500, 10_000),
     priority: positiveInt("--priority", values.priority, BACKFILL_PRIORITY, 2_097_151),
     retryFailed: values["retry-failed"] ?? false,
+    force: values.force ?? false,
     detach: values.detach ?? false,
   };
 }
@@ -250,7 +255,7 @@ export async function reprocessCommand(config: Config, args: string[]): Promise<
   }
   if (parsed === "help") return help(REPROCESS_USAGE);
   const opts = parsed;
-  const runId = opts.runId ?? runIdFor(PIPELINE_VERSION, opts.selection, opts.from);
+  const runId = opts.runId ?? runIdFor(PIPELINE_VERSION, opts.selection, opts.from, opts.force);
   const selection = describeSelection(opts.selection);
   const outDir = resolve(opts.out ?? `./data/reprocess/${runId}`);
   const backfill = {
@@ -261,6 +266,7 @@ export async function reprocessCommand(config: Config, args: string[]): Promise<
     priority: opts.priority,
     chunkSize: opts.chunk,
     retryFailed: opts.retryFailed,
+    force: opts.force,
   };
 
   return withStore(config, async (store) => {
