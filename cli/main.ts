@@ -37,7 +37,8 @@ const USAGE = `usage: nianbao COMMAND [ARGS]
 
   extract [--format json|csv] FILE...  the report envelope of each FILE as JSON (NDJSON, one
                                        line per file, for several files), or with --format csv
-                                       one tidy row per cell: file,agency,year,format,table,row,column,value
+                                       one tidy row per cell: file,agency,year,format,table,row,
+                                       column,value,status,sha256,agencyKey
   worker                               run the pipeline workers (extract, reconstruct, store)
   watch [DIR|s3://bucket/prefix]       ingest new files from the upload bucket (default INBOX)
   enqueue FILE...                      add files to the pipeline directly
@@ -192,6 +193,8 @@ async function runPipeline(command: string, rest: string[]): Promise<number> {
       return (await import("./report.js")).reportCommand(config, rest);
     case "dashboard":
       return (await import("./dashboard.js")).dashboardCommand(config, rest);
+    case "export":
+      return (await import("./export.js")).exportCommand(config, rest);
     default:
       return p.startCommand(config, rest);
   }
@@ -211,6 +214,7 @@ async function main(argv: string[]): Promise<number> {
     case "import":
     case "report":
     case "dashboard":
+    case "export":
       return pipeline(command, rest);
     case "--version":
     case "version":

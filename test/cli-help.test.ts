@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { CLI } from "./support/pipeline.js";
 
-const COMMANDS = ["extract", "worker", "watch", "enqueue", "status", "start", "import", "reprocess", "report", "dashboard"];
+const COMMANDS = ["extract", "worker", "watch", "enqueue", "status", "start", "import", "reprocess", "report", "dashboard", "export"];
 
 function run(args: string[]) {
   const cwd = mkdtempSync(join(tmpdir(), "nianbao-help-"));
@@ -57,6 +57,8 @@ describe("unknown options", () => {
     ["reprocess", "--all", "--bogus"],
     ["report", "--year", "2021", "--bogus"],
     ["dashboard", "--bogus"],
+    ["export", "--bogus"],
+    ["export", "--format", "xml"],
   ];
   for (const args of cases)
     it(`nianbao ${args.join(" ")} is a usage error (exit 2), and starts nothing`, () => {
