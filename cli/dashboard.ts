@@ -8,7 +8,7 @@ import { openConfiguredStore } from "../src/store/index.js";
 import { createLogger } from "../workers/log.js";
 import { DashboardStartError, startDashboard } from "../dashboard/server.js";
 
-const USAGE = "usage: nianbao dashboard [--host HOST] [--port PORT]   (default DASHBOARD_HOST, DASHBOARD_PORT)";
+export const DASHBOARD_USAGE = "usage: nianbao dashboard [--host HOST] [--port PORT]   (default DASHBOARD_HOST, DASHBOARD_PORT)";
 
 /** Resolves on the first SIGINT or SIGTERM. */
 function untilSignal(): Promise<string> {
@@ -24,11 +24,11 @@ export async function dashboardCommand(config: Config, args: string[]): Promise<
   try {
     ({ values } = parseArgs({ args, options: { host: { type: "string" }, port: { type: "string" }, help: { type: "boolean", short: "h" } } }));
   } catch (e) {
-    process.stderr.write(`nianbao: ${(e as Error).message}\n${USAGE}\n`);
+    process.stderr.write(`nianbao: ${(e as Error).message}\n${DASHBOARD_USAGE}\n`);
     return 2;
   }
   if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
+    process.stdout.write(`${DASHBOARD_USAGE}\n`);
     return 0;
   }
   const port = values.port === undefined ? config.DASHBOARD_PORT : Number(values.port);

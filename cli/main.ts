@@ -9,6 +9,8 @@ import { parseArgs } from "node:util";
 import { isRefusal, type RefusalCode } from "../src/document.js";
 import { CSV_HEADER, csvLine, csvRows } from "../src/csv.js";
 import { PIPELINE_VERSION, processBytes } from "../src/process.js";
+import { QueueUnavailableError } from "../queues/unavailable.js";
+import { COMMAND_USAGE, UsageError, wantsHelp } from "./usage.js";
 
 /** Exit codes (documented in README "CLI"). */
 export const EXIT_CODES: Record<RefusalCode | "ok" | "usage" | "internal" | "unreadable", number> = {
@@ -24,11 +26,19 @@ export const EXIT_CODES: Record<RefusalCode | "ok" | "usage" | "internal" | "unr
   unreadable: 9,
 };
 
+/**
+ * Exit code of a pipeline command that cannot reach Redis within QUEUE_CONNECT_TIMEOUT_MS
+ * (status, enqueue, worker, …): "queue unavailable". The same number as the failure code
+ * `queue-unavailable` of src/failures.ts.
+ */
+export const EXIT_QUEUE_UNAVAILABLE = 10;
+
 const USAGE = `usage: nianbao COMMAND [ARGS]
 
   extract [--format json|csv] FILE...  the report envelope of each FILE as JSON (NDJSON, one
                                        line per file, for several files), or with --format csv
-                                       one tidy row per cell: file,agency,year,format,table,row,column,value
+                                       one tidy row per cell: file,agency,year,format,table,row,
+                                       column,value,status,sha256,agencyKey
   worker                               run the pipeline workers (extract, reconstruct, store)
   watch [DIR|s3://bucket/prefix]       ingest new files from the upload bucket (default INBOX)
   enqueue FILE...                      add files to the pipeline directly
@@ -40,22 +50,40 @@ const USAGE = `usage: nianbao COMMAND [ARGS]
   report --year N [--format csv|json]  cross-year findings: R6 disagreements, missing reports
   start [DIR|s3://…]                   workers, watcher and dashboard together (npm start)
   dashboard [--host H] [--port P]      queue dashboard, /metrics and the results pages (README "Dashboard")
+  export [--format csv]                the whole store (newest result of each document) as tidy CSV
 
+  nianbao COMMAND --help (or -h) prints the usage of COMMAND and exits 0.
   The pipeline commands read their configuration from the environment (README "Configuration").
 
 exit codes: 0 a model was produced (even an invalid one); 3 unsupported type; 4 corrupt;
   5 encrypted; 6 no text layer (scanned); 7 not a disclosure report; 8 too large;
-  9 file not readable; 2 usage; 1 internal error. With several files, the code of the first
-  file that failed; the other files are still processed.`;
+  9 file not readable; 10 queue unavailable (Redis did not answer in time); 2 usage;
+  1 internal error. With several files, the code of the first file that failed; the other
+  files are still processed.`;
+
+const EXTRACT_USAGE = `usage: nianbao extract [--format json|csv] FILE...
+
+  The report envelope of each FILE as JSON (NDJSON, one line per file, for several files), or
+  with --format csv one tidy row per cell (README "CLI"). Nothing else is needed: no Redis, no
+  store.
+
+${USAGE.slice(USAGE.indexOf("exit codes:"))}`;
 
 async function extractCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: { format: { type: "string", default: "json" }, help: { type: "boolean", short: "h" } },
-  });
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      options: { format: { type: "string", default: "json" }, help: { type: "boolean", short: "h" } },
+    });
+  } catch (e) {
+    process.stderr.write(`nianbao extract: ${(e as Error).message}\n\n${EXTRACT_USAGE}\n`);
+    return EXIT_CODES.usage;
+  }
+  const { values, positionals } = parsed;
   if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
+    process.stdout.write(`${EXTRACT_USAGE}\n`);
     return 0;
   }
   const format = values.format;
@@ -98,7 +126,44 @@ async function extractCommand(args: string[]): Promise<number> {
   return exit;
 }
 
+/** The usage text of a pipeline command. */
+async function usageOf(command: string): Promise<string> {
+  switch (command) {
+    case "reprocess":
+      return (await import("./reprocess.js")).REPROCESS_USAGE;
+    case "import":
+      return (await import("./reprocess.js")).IMPORT_USAGE;
+    case "report":
+      return (await import("./report.js")).REPORT_USAGE;
+    case "dashboard":
+      return (await import("./dashboard.js")).DASHBOARD_USAGE;
+    default:
+      return COMMAND_USAGE[command] ?? USAGE;
+  }
+}
+
 async function pipeline(command: string, rest: string[]): Promise<number> {
+  // `--help` before anything else: no configuration read, nothing started, no folder made.
+  if (wantsHelp(rest)) {
+    process.stdout.write(`${await usageOf(command)}\n`);
+    return 0;
+  }
+  try {
+    return await runPipeline(command, rest);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`nianbao ${command}: ${e.message}\n\n${e.usage}\n`);
+      return EXIT_CODES.usage;
+    }
+    if (e instanceof QueueUnavailableError) {
+      process.stderr.write(`nianbao: queue unavailable: ${e.message}\n`);
+      return EXIT_QUEUE_UNAVAILABLE;
+    }
+    throw e;
+  }
+}
+
+async function runPipeline(command: string, rest: string[]): Promise<number> {
   // Loaded only for the pipeline commands: `extract` needs no Redis client.
   const [{ loadConfig, ConfigError }, p] = await Promise.all([import("../src/config.js"), import("./pipeline.js")]);
   let config;
@@ -113,7 +178,7 @@ async function pipeline(command: string, rest: string[]): Promise<number> {
   }
   switch (command) {
     case "worker":
-      return p.workerCommand(config);
+      return p.workerCommand(config, rest);
     case "watch":
       return p.watchCommand(config, rest);
     case "enqueue":
@@ -128,6 +193,8 @@ async function pipeline(command: string, rest: string[]): Promise<number> {
       return (await import("./report.js")).reportCommand(config, rest);
     case "dashboard":
       return (await import("./dashboard.js")).dashboardCommand(config, rest);
+    case "export":
+      return (await import("./export.js")).exportCommand(config, rest);
     default:
       return p.startCommand(config, rest);
   }
@@ -147,6 +214,7 @@ async function main(argv: string[]): Promise<number> {
     case "import":
     case "report":
     case "dashboard":
+    case "export":
       return pipeline(command, rest);
     case "--version":
     case "version":
@@ -175,10 +243,11 @@ main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
     // Everything is closed by now; should a library still hold a handle, exit anyway.
-    setTimeout(() => process.exit(code), 2000).unref();
+    setTimeout(() => process.exit(code), 500).unref();
   },
   (e: unknown) => {
     process.stderr.write(`nianbao: internal error: ${(e as Error).stack ?? String(e)}\n`);
     process.exitCode = EXIT_CODES.internal;
+    setTimeout(() => process.exit(EXIT_CODES.internal), 2000).unref();
   },
 );

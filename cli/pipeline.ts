@@ -6,7 +6,6 @@ import { mkdirSync } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
 import { basename, dirname, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { parseArgs } from "node:util";
 import type { Logger } from "pino";
 import { openBucket } from "../src/bucket/index.js";
 import type { Config } from "../src/config.js";
@@ -19,6 +18,7 @@ import { Watcher } from "../queues/watcher.js";
 import { createLogger } from "../workers/log.js";
 import { reasonCode } from "../workers/processors.js";
 import { startWorkers } from "../workers/runner.js";
+import { parseCommandArgs } from "./usage.js";
 
 /** Resolves once SIGINT or SIGTERM arrives. A second signal exits at once. */
 function untilSignal(log: Logger): Promise<string> {
@@ -37,17 +37,35 @@ function untilSignal(log: Logger): Promise<string> {
   });
 }
 
-export async function workerCommand(config: Config): Promise<number> {
+export async function workerCommand(config: Config, args: string[]): Promise<number> {
+  parseCommandArgs("worker", args, {});
   const log = createLogger(config.LOG_LEVEL);
   // Listen before starting anything: a signal during start-up then stops cleanly too.
   const signal = untilSignal(log);
+  // Redis must answer at start-up (exit 10 otherwise); once running, the workers ride out outages.
+  await queueReachable(config);
   return withStore(config, async (store) => {
     const running = startWorkers(config, store, log);
     const sig = await signal;
     log.info({ signal: sig }, "stopping");
+    // Whatever the state of Redis: stopped within SHUTDOWN_TIMEOUT_MS and a little more.
+    setTimeout(() => {
+      log.error({ timeoutMs: config.SHUTDOWN_TIMEOUT_MS }, "shutdown did not finish in time: exiting");
+      process.exit(1);
+    }, config.SHUTDOWN_TIMEOUT_MS + 5000).unref();
     await running.close();
     return 0;
   });
+}
+
+/** Throws QueueUnavailableError unless Redis answers within QUEUE_CONNECT_TIMEOUT_MS. */
+async function queueReachable(config: Config): Promise<void> {
+  const probe = new StageQueues(config, "producer", () => undefined);
+  try {
+    await probe.ready(config.QUEUE_CONNECT_TIMEOUT_MS);
+  } finally {
+    await probe.close();
+  }
 }
 
 function watcherFor(config: Config, store: OutputStore, queues: StageQueues, root: string, log: Logger): Watcher {
@@ -61,7 +79,7 @@ function watcherFor(config: Config, store: OutputStore, queues: StageQueues, roo
 }
 
 export async function watchCommand(config: Config, args: string[]): Promise<number> {
-  const root = args[0] ?? config.INBOX;
+  const root = parseCommandArgs("watch", args, {}, { min: 0, max: 1 }).positionals[0] ?? config.INBOX;
   const log = createLogger(config.LOG_LEVEL);
   const signal = untilSignal(log);
   return withStore(config, async (store) => {
@@ -79,7 +97,7 @@ export async function watchCommand(config: Config, args: string[]): Promise<numb
 
 /** `npm start`: the workers, the watcher and (unless DASHBOARD_PORT=off) the dashboard in one process. */
 export async function startCommand(config: Config, args: string[]): Promise<number> {
-  const root = args[0] ?? config.INBOX;
+  const root = parseCommandArgs("start", args, {}, { min: 0, max: 1 }).positionals[0] ?? config.INBOX;
   const log = createLogger(config.LOG_LEVEL);
   const signal = untilSignal(log);
   return withStore(config, async (store) => {
@@ -88,7 +106,8 @@ export async function startCommand(config: Config, args: string[]): Promise<numb
     if (config.DASHBOARD_PORT !== "off") {
       const { startDashboard, DashboardStartError } = await import("../dashboard/server.js");
       try {
-        dashboard = await startDashboard(config, { store, log });
+        // The dashboard serves the originals ("original file") from the bucket being watched.
+        dashboard = await startDashboard({ ...config, INBOX: root }, { store, log });
       } catch (e) {
         if (!(e instanceof DashboardStartError)) throw e;
         process.stderr.write(`nianbao: ${e.message}\n`);
@@ -110,15 +129,13 @@ export async function startCommand(config: Config, args: string[]): Promise<numb
 }
 
 export async function enqueueCommand(config: Config, args: string[]): Promise<number> {
-  if (args.length === 0) {
-    process.stderr.write("usage: nianbao enqueue FILE...\n");
-    return 2;
-  }
+  const files = parseCommandArgs("enqueue", args, {}, { min: 1, max: Infinity }).positionals;
   return withStore(config, async (store) => {
-    const queues = new StageQueues(config, "producer");
+    const queues = new StageQueues(config, "producer", () => undefined);
     let failed = 0;
     try {
-      for (const file of args) {
+      await queues.ready(config.QUEUE_CONNECT_TIMEOUT_MS);
+      for (const file of files) {
         const path = resolve(file);
         try {
           const [bytes, st] = await Promise.all([readFile(path), stat(path)]);
@@ -142,10 +159,11 @@ export async function enqueueCommand(config: Config, args: string[]): Promise<nu
 }
 
 export async function statusCommand(config: Config, args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { json: { type: "boolean" }, failures: { type: "string", default: "10" } } });
+  const { values } = parseCommandArgs("status", args, { json: { type: "boolean" }, failures: { type: "string", default: "10" } });
   const limit = Math.max(0, Number(values.failures) || 10);
-  const queues = new StageQueues(config, "producer");
+  const queues = new StageQueues(config, "producer", () => undefined);
   try {
+    await queues.ready(config.QUEUE_CONNECT_TIMEOUT_MS);
     const counts = Object.fromEntries(
       await Promise.all(
         STAGES.map(async (s) => [s, await queues.queues[s].getJobCounts("waiting", "prioritized", "active", "delayed", "completed", "failed")] as const),

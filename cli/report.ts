@@ -5,7 +5,7 @@ import { csvLine } from "../src/csv.js";
 import { crossYearReport, type CrossYearDocument, type CrossYearReport } from "../src/store/cross-year-report.js";
 import { openConfiguredStore } from "../src/store/index.js";
 
-const USAGE = `usage: nianbao report --year N [--format text|csv|json]
+export const REPORT_USAGE = `usage: nianbao report --year N [--format text|csv|json]
 
   Cross-year checks of year N against N−1, over the newest stored result of each document,
   matching agencies by agencyKey after the aliases of AGENCY_ALIASES:
@@ -53,16 +53,16 @@ export async function reportCommand(config: Config, args: string[]): Promise<num
   try {
     ({ values } = parseArgs({ args, options: { year: { type: "string" }, format: { type: "string", default: "text" }, help: { type: "boolean", short: "h" } } }));
   } catch (e) {
-    process.stderr.write(`nianbao: ${(e as Error).message}\n\n${USAGE}\n`);
+    process.stderr.write(`nianbao: ${(e as Error).message}\n\n${REPORT_USAGE}\n`);
     return 2;
   }
   if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
+    process.stdout.write(`${REPORT_USAGE}\n`);
     return 0;
   }
   const year = Number(values.year);
   if (values.year === undefined || !/^\d{4}$/.test(values.year) || !Number.isInteger(year)) {
-    process.stderr.write(`nianbao: --year must be a year like 2021\n\n${USAGE}\n`);
+    process.stderr.write(`nianbao: --year must be a year like 2021\n\n${REPORT_USAGE}\n`);
     return 2;
   }
   const format = values.format ?? "text";

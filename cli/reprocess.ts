@@ -35,7 +35,7 @@ import { RunState } from "../queues/runs.js";
 /** Default BullMQ priority of backfill jobs (live jobs have none, and so always go first). */
 export const BACKFILL_PRIORITY = 10;
 
-const REPROCESS_USAGE = `usage: nianbao reprocess SELECTOR... [OPTIONS]
+export const REPROCESS_USAGE = `usage: nianbao reprocess SELECTOR... [OPTIONS]
 
   Reprocesses stored documents with this pipeline version (${PIPELINE_VERSION}), at backfill
   priority: live uploads always go first. Selectors (all given must match):
@@ -54,13 +54,15 @@ const REPROCESS_USAGE = `usage: nianbao reprocess SELECTOR... [OPTIONS]
     --chunk N                     jobs per addBulk (default 500)
     --priority N                  BullMQ priority of the run's jobs (default ${BACKFILL_PRIORITY})
     --retry-failed                enqueue again the documents that failed in this run
+    --force                       also the documents already stored at ${PIPELINE_VERSION}
+                                  (e.g. --all --from extract --force: everything parsed again)
     --detach                      enqueue and exit; run the same command again to watch
 
   Running the same command again resumes the run: what is stored at this version is skipped,
   what is enqueued is not added twice. Exit codes: 0 finished (failed documents are listed
   in the summary), 2 usage, 130 interrupted.`;
 
-const IMPORT_USAGE = `usage: nianbao import [--priority N] DIR|s3://bucket/prefix
+export const IMPORT_USAGE = `usage: nianbao import [--priority N] DIR|s3://bucket/prefix
 
   Enqueues every file under DIR (any depth) or the S3 prefix at backfill priority. Files
   already ingested are skipped. Year and agency are read from each document, not the path.`;
@@ -93,6 +95,7 @@ interface ReprocessArgs {
   chunk: number;
   priority: number;
   retryFailed: boolean;
+  force: boolean;
   detach: boolean;
 }
 
@@ -113,6 +116,7 @@ export function parseReprocessArgs(args: string[]): ReprocessArgs | "help" {
       chunk: { type: "string" },
       priority: { type: "string" },
       "retry-failed": { type: "boolean" },
+      force: { type: "boolean" },
       detach: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
@@ -148,6 +152,7 @@ export function parseReprocessArgs(args: string[]): ReprocessArgs | "help" {
     chunk: positiveInt("--chunk", values.chunk, 500, 10_000),
     priority: positiveInt("--priority", values.priority, BACKFILL_PRIORITY, 2_097_151),
     retryFailed: values["retry-failed"] ?? false,
+    force: values.force ?? false,
     detach: values.detach ?? false,
   };
 }
@@ -250,7 +255,7 @@ export async function reprocessCommand(config: Config, args: string[]): Promise<
   }
   if (parsed === "help") return help(REPROCESS_USAGE);
   const opts = parsed;
-  const runId = opts.runId ?? runIdFor(PIPELINE_VERSION, opts.selection, opts.from);
+  const runId = opts.runId ?? runIdFor(PIPELINE_VERSION, opts.selection, opts.from, opts.force);
   const selection = describeSelection(opts.selection);
   const outDir = resolve(opts.out ?? `./data/reprocess/${runId}`);
   const backfill = {
@@ -261,6 +266,7 @@ export async function reprocessCommand(config: Config, args: string[]): Promise<
     priority: opts.priority,
     chunkSize: opts.chunk,
     retryFailed: opts.retryFailed,
+    force: opts.force,
   };
 
   return withStore(config, async (store) => {
@@ -286,7 +292,7 @@ export async function reprocessCommand(config: Config, args: string[]): Promise<
       process.stderr.write(`\nnianbao: stopping (the jobs already enqueued stay in Redis); Ctrl-C again to quit at once\n`);
     });
     try {
-      await queues.ready();
+      await queues.ready(config.QUEUE_CONNECT_TIMEOUT_MS);
       const meta = await run.open({ runId, pipelineVersion: PIPELINE_VERSION, selection, from: opts.from, createdAt: new Date().toISOString() });
       if (meta.selection !== selection || meta.from !== opts.from)
         process.stderr.write(`nianbao: run ${runId} was started as "${meta.selection}" (from ${meta.from}); continuing it with "${selection}"\n`);
@@ -372,6 +378,11 @@ export async function importCommand(config: Config, args: string[]): Promise<num
   return withStore(config, async (store) => {
     const queues = new StageQueues(config, "producer");
     const producer = new Producer(queues, store, bucket.root);
+    await queues.ready(config.QUEUE_CONNECT_TIMEOUT_MS).catch(async (e: unknown) => {
+      await bucket.close();
+      await queues.close();
+      throw e;
+    });
     const stats = { enqueued: 0, duplicates: 0, failed: 0 };
     let interrupted = false;
     const stopping = interruptible(() => {

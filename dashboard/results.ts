@@ -7,7 +7,7 @@
  */
 import { APPLICATIONS_GROUP_LABELS, CATALOGUE } from "../src/catalogue.js";
 import type { Envelope, ValidationStatus } from "../src/model.js";
-import { comparisonKey } from "../src/store/cross-year.js";
+import { comparisonKey, pickNeighbour } from "../src/store/cross-year.js";
 import type { FailureRecord, OutputStore, ReportSummary } from "../src/store/types.js";
 
 /** The outcome groups of table 三 that the outcome-mix chart shows, in printed order. */
@@ -31,6 +31,8 @@ export interface ReportFigures {
 export interface ReportEntry extends ReportSummary, ReportFigures {
   /** The key the report is compared and grouped by: its agencyKey after the store's aliases. */
   agencyKey: string | null;
+  /** When the result was stored (ISO 8601): with the version, it picks the copy that stands. */
+  storedAt: string | null;
 }
 
 export interface FailedEntry {
@@ -104,7 +106,7 @@ export function yearOfKey(key: string | null | undefined): number | null {
 export class ResultsIndex {
   private current: Snapshot | null = null;
   private building: Promise<Snapshot> | null = null;
-  private readonly figures = new Map<string, { figures: ReportFigures; at: number }>();
+  private readonly figures = new Map<string, { figures: ReportFigures; storedAt: string | null; at: number }>();
 
   constructor(
     private readonly store: OutputStore,
@@ -131,17 +133,16 @@ export class ResultsIndex {
       await Promise.all(
         stale.slice(i, i + READ_BATCH).map(async (s) => {
           const stored = await this.store.getResult(s.sha256, s.pipelineVersion);
-          this.figures.set(keyOf(s), { figures: figuresOf(stored ? stored.envelope : emptyEnvelope), at: now });
+          this.figures.set(keyOf(s), { figures: figuresOf(stored ? stored.envelope : emptyEnvelope), storedAt: stored?.storedAt ?? null, at: now });
         }),
       );
     }
     const seen = new Set(summaries.map(keyOf));
     for (const k of this.figures.keys()) if (!seen.has(k)) this.figures.delete(k);
-    const reports: ReportEntry[] = summaries.map((s) => ({
-      ...s,
-      ...(this.figures.get(keyOf(s))?.figures ?? figuresOf(emptyEnvelope)),
-      agencyKey: comparisonKey(s, this.store.aliases),
-    }));
+    const reports: ReportEntry[] = summaries.map((s) => {
+      const read = this.figures.get(keyOf(s));
+      return { ...s, ...(read?.figures ?? figuresOf(emptyEnvelope)), agencyKey: comparisonKey(s, this.store.aliases), storedAt: read?.storedAt ?? null };
+    });
 
     const stored = new Set(reports.map((r) => r.sha256));
     const failed: FailedEntry[] = [];
@@ -170,3 +171,40 @@ const emptyEnvelope = { report: { applications: null } } as unknown as Envelope;
 export type Status = ValidationStatus | "failed";
 export const STATUSES: readonly Status[] = ["valid", "invalid", "incomplete", "failed"];
 export const FORMATS = ["2021", "2019", "legacy"] as const;
+
+/** One report: the documents (copies: a PDF and a text of it, say) with the same agencyKey and year. */
+export interface ReportGroup {
+  agencyKey: string | null;
+  year: number | null;
+  /** The copy that stands for the report, as the store's R6 picks it (pickNeighbour). */
+  standing: ReportEntry;
+  /** The other copies, not counted. */
+  others: ReportEntry[];
+}
+
+/**
+ * The documents grouped into reports: one report is one agencyKey (after aliases) and year, so
+ * that copies of it count once. Documents without a key or a year stand alone. The copy that
+ * stands is R6's choice: the newest pipeline version, then the one stored last, then the sha256.
+ */
+export function reportGroups(reports: readonly ReportEntry[]): ReportGroup[] {
+  const byKey = new Map<string, ReportEntry[]>();
+  const out: ReportGroup[] = [];
+  for (const r of reports) {
+    if (r.agencyKey === null || r.year === null) {
+      out.push({ agencyKey: r.agencyKey, year: r.year, standing: r, others: [] });
+      continue;
+    }
+    const k = `${r.year}\u0000${r.agencyKey}`;
+    const list = byKey.get(k);
+    if (list) list.push(r);
+    else byKey.set(k, [r]);
+  }
+  for (const list of byKey.values()) {
+    // a result read before its storedAt was known sorts as the oldest
+    const standing = pickNeighbour(list.map((r) => ({ ...r, storedAt: r.storedAt ?? new Date(0).toISOString() }))) as ReportEntry;
+    const chosen = list.find((r) => r.sha256 === standing.sha256) as ReportEntry;
+    out.push({ agencyKey: chosen.agencyKey, year: chosen.year, standing: chosen, others: list.filter((r) => r !== chosen) });
+  }
+  return out;
+}

@@ -29,7 +29,7 @@ import { compareVersions } from "../src/store/cross-year.js";
 import type { OutputStore, ReportSummary, SourceRef } from "../src/store/types.js";
 import { reasonCode } from "../workers/processors.js";
 import type { StageQueues } from "./connection.js";
-import { documentIdOf, ExtractJob, extractionKey, jobIdOf, ReconstructJob, RunId } from "./jobs.js";
+import { documentIdOf, ExtractJob, extractionKey, jobIdOf, jobName, ReconstructJob, RunId } from "./jobs.js";
 import { STAGES } from "./names.js";
 import type { RunCounts, RunState } from "./runs.js";
 
@@ -125,8 +125,9 @@ export type From = "auto" | "extract" | "reconstruct";
  * The run id: the target version and a hash of what was asked, so that the same command run
  * again resumes the same run (same job ids). Only characters allowed in a BullMQ job id.
  */
-export function runIdFor(version: string, selection: Selection, from: From): string {
-  const what = JSON.stringify({ ...selection, paths: [...selection.paths].sort(), from });
+export function runIdFor(version: string, selection: Selection, from: From, force = false): string {
+  // `force` only when given, so that the runs of earlier commands keep their ids.
+  const what = JSON.stringify({ ...selection, paths: [...selection.paths].sort(), from, ...(force ? { force } : {}) });
   const hash = createHash("sha256").update(what).digest("hex").slice(0, 10);
   return RunId.parse(`${version.replace(/[^A-Za-z0-9._-]/g, "_").slice(0, 40)}-${hash}`);
 }
@@ -145,7 +146,7 @@ export interface BackfillTally {
   matched: number;
   /** Already stored at this pipeline version: nothing to do. */
   current: number;
-  /** Stored at a newer version than this pipeline: left alone. */
+  /** Stored at a newer version than this pipeline: left alone (also with force). */
   newer: number;
   /** Added to the run now. */
   enqueued: number;
@@ -185,6 +186,11 @@ export interface BackfillOptions {
   priority: number;
   chunkSize: number;
   retryFailed: boolean;
+  /**
+   * Also the documents already stored at this pipeline version (`reprocess --force`): they are
+   * run again, once per run (a resumed run skips those it has done).
+   */
+  force?: boolean;
   /** Null for a dry run: nothing is written anywhere. */
   queues: StageQueues | null;
   run: RunState | null;
@@ -271,7 +277,7 @@ async function enqueueChunk(o: BackfillOptions, batch: readonly ReportSummary[],
       tally.newer++;
       continue;
     }
-    if (cmp === 0) {
+    if (cmp === 0 && (!o.force || st.done)) {
       tally.current++;
       // Stored at this version by some other way while in the run: count it as done.
       if (st.inRun && !st.done && run) await run.markDone(s.sha256, s.status ?? "incomplete");
@@ -312,7 +318,7 @@ async function enqueueChunk(o: BackfillOptions, batch: readonly ReportSummary[],
       runId: o.runId,
     };
     const data = p.stage === "reconstruct" ? ReconstructJob.parse({ ...base, artifactKey: extractionKey(s.sha256) }) : ExtractJob.parse(base);
-    jobs[p.stage].push({ name: p.stage, data, opts: { jobId: jobIdOf(base), priority: o.priority } });
+    jobs[p.stage].push({ name: jobName(p.stage, base.fileName), data, opts: { jobId: jobIdOf(base), priority: o.priority } });
     docs.push({ sha256: s.sha256, previousVersion: s.pipelineVersion });
     if (p.t.retry) retried.push(s.sha256);
     tally.byStage[p.stage]++;

@@ -8,6 +8,32 @@ import { Queue, type ConnectionOptions, type DefaultJobOptions } from "bullmq";
 import { Redis } from "ioredis";
 import type { Config } from "../src/config.js";
 import { QUEUE_NAMES, STAGES, type Stage } from "./names.js";
+import { QueueUnavailableError } from "./unavailable.js";
+
+/** The Redis URL without its password, for messages. */
+export function redactedUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = "***";
+    return u.href;
+  } catch {
+    return "(unparseable REDIS_URL)";
+  }
+}
+
+/** Resolves when `p` settles or after `ms`, whichever comes first; never rejects. */
+export function bounded(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([p.then(noop, noop), new Promise<void>((r) => (timer = setTimeout(r, ms)))]).finally(() => clearTimeout(timer));
+}
+
+const noop = () => undefined;
+
+/** Closes a connection: QUIT when it is up (bounded), else (Redis down: QUIT would wait) at once. */
+export async function closeConnection(redis: Redis, ms = 2000): Promise<void> {
+  if (redis.status === "ready") await bounded(redis.quit(), ms);
+  redis.disconnect();
+}
 
 export function redisConnection(url: string, role: "worker" | "producer"): Redis {
   return new Redis(url, {
@@ -16,6 +42,9 @@ export function redisConnection(url: string, role: "worker" | "producer"): Redis
     // Reconnect with a capped backoff after a Redis restart.
     retryStrategy: (times) => Math.min(200 * 2 ** Math.min(times, 6), 10_000),
     lazyConnect: false,
+    // How long disconnect() lets a half-open socket linger (ioredis default 2 s, which holds
+    // the exit of a command that gave up on an unreachable Redis).
+    disconnectTimeout: 200,
   });
 }
 
@@ -33,6 +62,9 @@ export class StageQueues {
   readonly queues: Record<Stage, Queue>;
   /** The queues' own connection, also used for the run state of reprocessing (queues/runs.ts). */
   readonly connection: Redis;
+  /** The last connection error seen, for the message when Redis does not answer. */
+  private lastError: Error | null = null;
+  private readonly url: string;
 
   /**
    * `onError` hears connection errors (Redis down): without a listener they would surface as
@@ -40,11 +72,13 @@ export class StageQueues {
    */
   constructor(config: Config, role: "worker" | "producer" = "producer", onError?: (e: Error) => void) {
     this.connection = redisConnection(config.REDIS_URL, role);
+    this.url = config.REDIS_URL;
     const connection = this.connection as unknown as ConnectionOptions;
     const opts = { connection, prefix: config.QUEUE_PREFIX, defaultJobOptions: defaultJobOptions(config) };
     this.queues = Object.fromEntries(STAGES.map((s) => [s, new Queue(QUEUE_NAMES[s], opts)])) as Record<Stage, Queue>;
     let last = 0;
     const report = (e: Error) => {
+      this.lastError = e;
       // one line per 10 s at most while Redis stays down
       if (Date.now() - last < 10_000) return;
       last = Date.now();
@@ -55,13 +89,39 @@ export class StageQueues {
     this.connection.on("error", report);
   }
 
-  /** Resolves once Redis is connected: the connection fails commands sent before (no offline queue). */
-  async ready(): Promise<void> {
-    await Promise.all(Object.values(this.queues).map((q) => q.waitUntilReady()));
+  /**
+   * Resolves once Redis is connected: the connection fails commands sent before (no offline
+   * queue). With `timeoutMs`, throws QueueUnavailableError when Redis has not answered by then
+   * (the connection keeps retrying meanwhile) rather than waiting forever.
+   */
+  async ready(timeoutMs?: number): Promise<void> {
+    const all = Promise.all(Object.values(this.queues).map((q) => q.waitUntilReady()));
+    if (timeoutMs === undefined) {
+      await all;
+      return;
+    }
+    const unavailable = (why: string) =>
+      new QueueUnavailableError(`${redactedUrl(this.url)}: ${why}${this.lastError ? ` (${this.lastError.message})` : ""}`);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(unavailable(`Redis did not answer within ${timeoutMs} ms`)), timeoutMs);
+    });
+    try {
+      await Promise.race([all.catch((e: unknown) => Promise.reject(unavailable((e as Error).message))), timeout]);
+    } finally {
+      clearTimeout(timer);
+      all.catch(noop);
+    }
   }
 
+  /** Bounded: with Redis down, the connection is dropped at once instead of waiting for it. */
   async close(): Promise<void> {
-    await Promise.all(Object.values(this.queues).map((q) => q.close()));
-    await this.connection.quit().catch(() => this.connection.disconnect());
+    const up = this.connection.status === "ready";
+    if (!up) this.connection.disconnect();
+    const closing = Promise.all(Object.values(this.queues).map((q) => q.close()));
+    // Over a dropped connection a Queue's close() waits for nothing useful: not awaited.
+    if (up) await bounded(closing, 2000);
+    else closing.catch(noop);
+    await closeConnection(this.connection);
   }
 }

@@ -50,3 +50,16 @@ export const shaOf = (documentId: string) => documentId.slice("sha256-".length);
 /** Artifact keys in the output store. */
 export const extractionKey = (sha256: string) => `extract/${sha256}`;
 export const envelopeKey = (sha256: string, version: string) => `envelope/${sha256}/${version}`;
+
+/**
+ * The BullMQ job name: the stage and the file name, so that bull-board's cards (failures
+ * above all) say which file, not only a sha256. Control and bidirectional-formatting
+ * characters are removed (a name is shown, never interpreted); at most 200 characters.
+ */
+export function jobName(stage: string, fileName: string | null | undefined): string {
+  const name = (fileName ?? "")
+    .replace(/[\p{Cc}\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu, "")
+    .trim()
+    .slice(0, 200);
+  return name ? `${stage} ${name}` : stage;
+}

@@ -6,7 +6,7 @@
 import type { BucketObject } from "../src/bucket/types.js";
 import { sha256 } from "../src/process.js";
 import type { OutputStore } from "../src/store/types.js";
-import { documentIdOf, ExtractJob } from "./jobs.js";
+import { documentIdOf, ExtractJob, jobName } from "./jobs.js";
 import type { StageQueues } from "./connection.js";
 
 export type EnqueueOutcome = { status: "enqueued" | "duplicate"; documentId: string };
@@ -39,7 +39,7 @@ export class Producer {
       return { status: "duplicate", documentId };
     }
     const data = ExtractJob.parse({ documentId, bucket: this.bucketRoot, source, fileName: object.key.split("/").pop() ?? null });
-    await this.queues.queues.extract.add("extract", data, { jobId: documentId, ...(options.priority ? { priority: options.priority } : {}) });
+    await this.queues.queues.extract.add(jobName("extract", data.fileName), data, { jobId: documentId, ...(options.priority ? { priority: options.priority } : {}) });
     await this.store.recordIngest(sha, source);
     return { status: "enqueued", documentId };
   }

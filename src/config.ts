@@ -12,10 +12,23 @@ const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(d
 export const ConfigSchema = z.object({
   /** Redis for the queues. Must run with maxmemory-policy noeviction and AOF persistence. */
   REDIS_URL: z.string().regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL").default("redis://127.0.0.1:6379"),
+  /**
+   * How long status, enqueue, reprocess, import and a starting worker wait for Redis before
+   * they give up with exit 10, "queue unavailable". A running worker rides out outages.
+   */
+  QUEUE_CONNECT_TIMEOUT_MS: int(10_000, 100),
   /** Prefix of every BullMQ key; lets several pipelines share one Redis. */
   QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/, "letters, digits, - and _ only").default("nianbao"),
   /** Output store: a folder (default ./data/out) or postgres://user@host/db. */
-  STORE_URL: z.string().min(1).default("./data/out"),
+  STORE_URL: z
+    .string()
+    .min(1)
+    .refine((url) => {
+      const scheme = /^([a-zA-Z][a-zA-Z0-9+.-]*):/.exec(url)?.[1]?.toLowerCase();
+      // no scheme or a drive letter (a path), file:, postgres: (src/store/index.ts openStore)
+      return scheme === undefined || scheme.length === 1 || ["file", "postgres", "postgresql"].includes(scheme);
+    }, "must be a folder path, file:///…, or postgres://… (no other store exists)")
+    .default("./data/out"),
   /** Agency aliases: a JSON file { "old name or key": "new name or key" } (README "Identity"); none by default. */
   AGENCY_ALIASES: z.string().optional(),
   /** Upload bucket: a folder (default ./data/inbox) or s3://bucket/prefix. */

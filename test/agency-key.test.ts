@@ -180,6 +180,7 @@ describe("the dashboard groups by agencyKey and shows the printed names", () => 
     status: "valid",
     sourceKey: `${year}/${agency}.pdf`,
     sourceUri: null,
+    storedAt: null,
     newReceived: null,
     outcomes: { granted: null, partiallyGranted: null, withheld: null, unableToProvide: null, notProcessed: null, otherHandling: null },
   });

@@ -56,9 +56,12 @@ describe("nianbao extract", () => {
     const r = run("extract", "--format", "csv", corpusFile("jingzhouqu-2021.txt"));
     expect(r.code).toBe(0);
     const rows = r.stdout.trim().split("\n");
-    expect(rows[0]).toBe("file,agency,year,format,table,row,column,value");
+    expect(rows[0]).toBe("file,agency,year,format,table,row,column,value,status,sha256,agencyKey");
     expect(rows).toHaveLength(1 + 200);
-    expect(rows).toContain(`${corpusFile("jingzhouqu-2021.txt")},荆州市荆州区人民政府办公室,2021,2021,applications,newReceived,total,12`);
+    const env = JSON.parse(run("extract", corpusFile("jingzhouqu-2021.txt")).stdout);
+    const tail = `valid,${env.source.sha256},${env.report.agencyKey}`;
+    expect(rows).toContain(`${corpusFile("jingzhouqu-2021.txt")},荆州市荆州区人民政府办公室,2021,2021,applications,newReceived,total,12,${tail}`);
+    expect(rows.slice(1).every((row) => row.endsWith(`,${tail}`))).toBe(true);
   });
 
   const refusals: [string, () => string, number, RegExp][] = [
@@ -91,7 +94,7 @@ describe("nianbao extract", () => {
     const files = ["s007.txt", "s011.pdf", "s017.txt", "s023.doc", "s027.txt"].map(corpusFile);
     const script = `set -o pipefail; "${process.execPath}" "${CLI}" extract --format csv "$@" | head -2`;
     const r = spawnSync("bash", ["-c", script, "bash", ...files], { encoding: "utf8" });
-    expect(r.stdout.split("\n")).toEqual(["file,agency,year,format,table,row,column,value", expect.stringContaining("s007.txt,"), ""]);
+    expect(r.stdout.split("\n")).toEqual(["file,agency,year,format,table,row,column,value,status,sha256,agencyKey", expect.stringContaining("s007.txt,"), ""]);
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
   });
@@ -115,5 +118,11 @@ describe("pipeline commands", () => {
     const r = spawnSync(process.execPath, [CLI, "status"], { encoding: "utf8", env: { ...process.env, CONCURRENCY: "lots" } });
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/CONCURRENCY="lots"/);
+  });
+
+  it("refuse a store URL of no known kind in one configuration line, not a stack trace", () => {
+    const r = spawnSync(process.execPath, [CLI, "status"], { encoding: "utf8", env: { ...process.env, STORE_URL: "mysql://x" } });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe(`nianbao: invalid configuration:\n  STORE_URL="mysql://x": must be a folder path, file:///…, or postgres://… (no other store exists)\n`);
   });
 });

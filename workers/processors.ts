@@ -25,7 +25,7 @@ import { isRefusal, type IntermediateDocument } from "../src/document.js";
 import { Envelope } from "../src/model.js";
 import { buildEnvelope, PIPELINE_VERSION, sha256 } from "../src/process.js";
 import type { OutputStore } from "../src/store/types.js";
-import { envelopeKey, ExtractJob, extractionKey, jobIdOf, ReconstructJob, shaOf, StoreJob } from "../queues/jobs.js";
+import { envelopeKey, ExtractJob, extractionKey, jobIdOf, jobName, ReconstructJob, shaOf, StoreJob } from "../queues/jobs.js";
 import type { Stage } from "../queues/names.js";
 import type { RunState } from "../queues/runs.js";
 import { ExtractFailure, type ExtractPool } from "./extract-pool.js";
@@ -91,7 +91,7 @@ export function processors(deps: Deps): Record<Stage, (job: Job) => Promise<unkn
       }
       const artifactKey = extractionKey(sha);
       await store.putArtifact(artifactKey, JSON.stringify(document));
-      await queues.reconstruct.add("reconstruct", ReconstructJob.parse({ ...data, artifactKey }), nextJobOptions(job, data));
+      await queues.reconstruct.add(jobName("reconstruct", data.fileName), ReconstructJob.parse({ ...data, artifactKey }), nextJobOptions(job, data));
       log.info({ pages: document.pages, blocks: document.blocks.length }, "extracted");
       return { artifactKey, pages: document.pages, bytes: bytes.byteLength, mediaType: document.mediaType };
     },
@@ -112,7 +112,7 @@ export function processors(deps: Deps): Record<Stage, (job: Job) => Promise<unkn
       const key = envelopeKey(sha, PIPELINE_VERSION);
       await store.putArtifact(key, JSON.stringify(envelope));
       const { artifactKey: _unused, ...rest } = data;
-      await queues.store.add("store", StoreJob.parse({ ...rest, envelopeKey: key }), nextJobOptions(job, data));
+      await queues.store.add(jobName("store", rest.fileName), StoreJob.parse({ ...rest, envelopeKey: key }), nextJobOptions(job, data));
       log.info({ status: envelope.validation.status, format: envelope.report.format, year: envelope.report.year }, "reconstructed");
       return { status: envelope.validation.status, format: envelope.report.format };
     },

@@ -10,7 +10,7 @@ import { openBucket } from "../src/bucket/index.js";
 import type { UploadBucket } from "../src/bucket/types.js";
 import type { Config } from "../src/config.js";
 import type { OutputStore } from "../src/store/types.js";
-import { redisConnection, StageQueues } from "../queues/connection.js";
+import { bounded, closeConnection, redisConnection, StageQueues } from "../queues/connection.js";
 import { QUEUE_NAMES, STAGES, type Stage } from "../queues/names.js";
 import { shaOf } from "../queues/jobs.js";
 import { RunState } from "../queues/runs.js";
@@ -87,16 +87,21 @@ export function startWorkers(config: Config, store: OutputStore, log: Logger): R
       let timer: NodeJS.Timeout | undefined;
       const graceful = Promise.all(all.map((w) => w.close())).then(() => "finished" as const);
       const timeout = new Promise<"timeout">((r) => (timer = setTimeout(() => r("timeout"), config.SHUTDOWN_TIMEOUT_MS)));
+      graceful.catch(() => undefined);
       const how = await Promise.race([graceful, timeout]);
       clearTimeout(timer);
+      // Past the timeout nothing may hold the exit up: with Redis down, closing a worker or
+      // QUITting a connection (offline queue) would wait for Redis forever. Each step is
+      // bounded, and the connections are dropped at once when Redis is not there.
       if (how === "timeout") {
         log.warn("shutdown timeout: handing the running jobs back");
-        await Promise.all(all.map((w) => w.close(true)));
+        if (connection.status !== "ready") connection.disconnect();
+        await bounded(Promise.all(all.map((w) => w.close(true))), 500);
       }
-      await pool.close();
-      await Promise.all([...buckets.values()].map((b) => b.close()));
+      await bounded(pool.close(), 1000);
+      await bounded(Promise.all([...buckets.values()].map((b) => b.close())), 1000);
       await queues.close();
-      await connection.quit().catch(() => connection.disconnect());
+      await closeConnection(connection, 1000);
       log.info({ how }, "workers stopped");
     })());
   return { workers, close };

@@ -1,6 +1,6 @@
 /** Overview: reports per year by status and by format, and the two charts. */
 import { href, html, type SafeHtml } from "../html.js";
-import { FORMATS, OUTCOMES, outcomeLabel, STATUSES, type Snapshot, type Status } from "../results.js";
+import { FORMATS, OUTCOMES, outcomeLabel, reportGroups, STATUSES, type ReportEntry, type ReportGroup, type Snapshot, type Status } from "../results.js";
 import { barChart, stackedShareChart } from "../svg.js";
 import { page } from "./layout.js";
 
@@ -70,29 +70,55 @@ ${FORMATS.map((f) => html`<td class="n" data-format="${f}">${countLink(r.format[
 </tbody></table>`;
 }
 
-function charts(snap: Snapshot): SafeHtml {
-  const years = [...new Set(snap.reports.map((r) => r.year).filter((y): y is number => y !== null))].sort((a, b) => a - b);
+function charts(groups: readonly ReportGroup[]): SafeHtml {
+  // one report counts once: the copy that stands for it
+  const reports = groups.map((g) => g.standing);
+  const years = [...new Set(reports.map((r) => r.year).filter((y): y is number => y !== null))].sort((a, b) => a - b);
   const bars = years.map((y) => {
-    const counted = snap.reports.filter((r) => r.year === y && r.newReceived !== null);
+    const counted = reports.filter((r) => r.year === y && r.newReceived !== null);
     return { label: String(y), value: counted.reduce((a, r) => a + (r.newReceived ?? 0), 0), note: `${counted.length} report${counted.length === 1 ? "" : "s"}` };
   });
   const mix = years.map((y) => ({
     label: String(y),
-    values: OUTCOMES.map((o) => snap.reports.filter((r) => r.year === y).reduce((a, r) => a + (r.outcomes[o] ?? 0), 0)),
+    values: OUTCOMES.map((o) => reports.filter((r) => r.year === y).reduce((a, r) => a + (r.outcomes[o] ?? 0), 0)),
   }));
   return html`<div class="cards">
-<figure class="card"><figcaption><h2>Applications per year</h2><p class="note">Sum of 一、本年新收 (总计 column) over the stored reports of each year, invalid ones included; blank cells are left out.</p></figcaption>
+<figure class="card"><figcaption><h2>Applications per year</h2><p class="note">Sum of 一、本年新收 (总计 column) over the reports of each year, invalid ones included; blank cells are left out. A report stored as several documents (a PDF and a text copy: the same agencyKey and year) counts once, by the copy that stands (see "Copies of one report").</p></figcaption>
 ${barChart("Applications received per year", bars)}</figure>
-<figure class="card"><figcaption><h2>Outcome mix</h2><p class="note">Share of each outcome of 三、本年度办理结果 (总计 column), per year.</p></figcaption>
+<figure class="card"><figcaption><h2>Outcome mix</h2><p class="note">Share of each outcome of 三、本年度办理结果 (总计 column), per year; each report once.</p></figcaption>
 ${stackedShareChart("Outcome mix per year", OUTCOMES.map(outcomeLabel), mix)}</figure>
 </div>`;
 }
 
+const docLink = (r: ReportEntry) =>
+  html`<a href="/reports/${r.sha256}"><code>${r.sha256.slice(0, 12)}</code></a> ${r.sourceKey ?? ""} <span class="muted">(${r.format}, ${r.status ?? "no status"}, pipeline ${r.pipelineVersion}${r.storedAt ? html`, stored ${r.storedAt}` : ""})</span>`;
+
+/** The reports stored as more than one document: each with the copy that stands and the others. */
+function copiesTable(groups: readonly ReportGroup[]): SafeHtml {
+  const multi = groups.filter((g) => g.others.length).sort((a, b) => (b.year ?? 0) - (a.year ?? 0) || (a.agencyKey ?? "").localeCompare(b.agencyKey ?? ""));
+  return html`<section class="card" id="copies"><h2>Copies of one report</h2>
+<p class="note">Documents with the same agencyKey and year are one report, counted once in the charts. The copy that stands is the one the store's R6 check compares: the newest pipeline version, then the one stored last. ${multi.length ? "" : "No report is stored more than once."}</p>
+${
+  multi.length
+    ? html`<table class="list"><thead><tr><th>year</th><th>agency</th><th>stands</th><th>other copies (not counted)</th></tr></thead><tbody>
+${multi.map(
+  (g) => html`<tr data-agency-key="${g.agencyKey ?? ""}" data-year="${g.year ?? NO_YEAR}"><td>${g.year ?? ""}</td><td>${g.standing.agency ?? ""}<br><span class="muted">${g.agencyKey ?? ""}</span></td>
+<td class="stands" data-sha256="${g.standing.sha256}">${docLink(g.standing)}</td>
+<td class="others">${g.others.map((o) => html`<div data-sha256="${o.sha256}">${docLink(o)}</div>`)}</td></tr>`,
+)}
+</tbody></table>`
+    : ""
+}</section>`;
+}
+
 export function overviewPage(snap: Snapshot, readOnly: boolean): string {
   const rows = yearRows(snap);
+  const groups = reportGroups(snap.reports);
+  const copies = snap.reports.length - groups.length;
   const body = html`<h1>Reports</h1>
-<p class="note">${snap.reports.length} documents in the store, ${snap.failed.length} failed. Counts link to the documents. Failed documents have no year of their own: they are counted under the year folder of their upload path (<code>2023/…</code>), if any.</p>
+<p class="note">${snap.reports.length} documents in the store, ${snap.failed.length} failed. The stored ones are ${groups.length} reports${copies ? html` (${copies} ${copies === 1 ? "document is a copy" : "documents are copies"} of another: see "Copies of one report")` : ""}. The table counts documents; counts link to them. Failed documents have no year of their own: they are counted under the year folder of their upload path (<code>2023/…</code>), if any.</p>
 ${rows.length ? yearTable(rows) : html`<p class="empty">Nothing processed yet.</p>`}
-${charts(snap)}`;
+${charts(groups)}
+${copiesTable(groups)}`;
   return page({ title: "Overview", nav: "overview", body, readOnly });
 }
