@@ -5,6 +5,11 @@
 # these files (as git has them, .dockerignore applied) into an empty folder and runs the
 # install line there.
 FROM node:20.18.1-bookworm-slim
+# The OCR reader (NIANBAO_OCR=1): Tesseract with its Simplified-Chinese model, and poppler's
+# pdftoppm, all Debian packages.
+RUN apt-get update \
+  && apt-get install -y --no-install-recommends tesseract-ocr tesseract-ocr-chi-sim poppler-utils \
+  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json tsconfig.json ./
 COPY scripts ./scripts
