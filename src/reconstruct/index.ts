@@ -17,7 +17,7 @@ import {
   type TableDef,
   type TableId,
 } from "../catalogue.js";
-import { RefusalError, type IntermediateDocument } from "../document.js";
+import { RefusalError, type DocumentContent } from "../document.js";
 import { withIdentity } from "../identity/index.js";
 import type { Finding, ReportData, TableData } from "../model.js";
 import { alignAsOneRun, alignOrderedThenByLabel, alignRuns, type Alignment, type RowResult } from "./align.js";
@@ -245,7 +245,7 @@ export const MAX_TEXT_CHARS = 2_000_000;
 /** A table region holding more runs of values than this is no table (table 三 has 25 rows). */
 export const MAX_REGION_RUNS = 1_000;
 
-function textChars(doc: IntermediateDocument): number {
+function textChars(doc: DocumentContent): number {
   let n = 0;
   for (const b of doc.blocks) {
     if (b.kind === "text") n += b.text.length;
@@ -254,7 +254,7 @@ function textChars(doc: IntermediateDocument): number {
   return n;
 }
 
-export function reconstruct(source: IntermediateDocument): Reconstruction {
+export function reconstruct(source: DocumentContent): Reconstruction {
   const chars = textChars(source);
   if (chars > MAX_TEXT_CHARS)
     throw new RefusalError("too-large", `the document holds ${chars} characters of text, more than the limit of ${MAX_TEXT_CHARS}`);
