@@ -10,6 +10,7 @@ import { parseArgs } from "node:util";
 import type { Logger } from "pino";
 import { openBucket } from "../src/bucket/index.js";
 import type { Config } from "../src/config.js";
+import { exitStatus, parseFailedReason } from "../src/failures.js";
 import { withStore } from "../src/store/index.js";
 import type { OutputStore } from "../src/store/types.js";
 import { StageQueues } from "../queues/connection.js";
@@ -17,7 +18,6 @@ import { STAGES } from "../queues/names.js";
 import { Producer } from "../queues/producer.js";
 import { Watcher } from "../queues/watcher.js";
 import { createLogger } from "../workers/log.js";
-import { reasonCode } from "../workers/processors.js";
 import { startWorkers } from "../workers/runner.js";
 
 /** Resolves once SIGINT or SIGTERM arrives. A second signal exits at once. */
@@ -112,7 +112,7 @@ export async function startCommand(config: Config, args: string[]): Promise<numb
 export async function enqueueCommand(config: Config, args: string[]): Promise<number> {
   if (args.length === 0) {
     process.stderr.write("usage: nianbao enqueue FILE...\n");
-    return 2;
+    return exitStatus("usage");
   }
   return withStore(config, async (store) => {
     const queues = new StageQueues(config, "producer");
@@ -137,7 +137,7 @@ export async function enqueueCommand(config: Config, args: string[]): Promise<nu
     } finally {
       await queues.close();
     }
-    return failed ? 9 : 0;
+    return failed ? exitStatus("unreadable") : 0;
   });
 }
 
@@ -160,7 +160,7 @@ export async function statusCommand(config: Config, args: string[]): Promise<num
       .map(({ stage, job }) => ({
         stage,
         documentId: job.id,
-        code: reasonCode(job.failedReason),
+        code: parseFailedReason(job.failedReason).code,
         reason: job.failedReason,
         file: (job.data as { source?: { key?: string } }).source?.key ?? null,
         at: job.finishedOn ? new Date(job.finishedOn).toISOString() : null,

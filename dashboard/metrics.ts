@@ -15,8 +15,8 @@ import { QueueEvents, type ConnectionOptions, type JobState, type Queue } from "
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { parseFailedReason } from "../src/failures.js";
 import { QUEUE_NAMES, STAGES, type Stage } from "../queues/names.js";
-import { reasonCode } from "../workers/processors.js";
 import type { ResultsIndex } from "./results.js";
 import { withTimeout } from "./timeout.js";
 
@@ -260,7 +260,7 @@ export class PipelineMetrics {
   }
 
   private async onFailed(stage: Stage, jobId: string, failedReason: string): Promise<void> {
-    this.failed.inc({ stage, reason: reasonCode(failedReason) });
+    this.failed.inc({ stage, reason: parseFailedReason(failedReason).code });
     await this.observeDuration(stage, jobId, "failed");
   }
 }

@@ -174,29 +174,5 @@ export function readStoredDocument(json: string): StoredDocument {
   return { ok: true, document: parsed.data };
 }
 
-/** Error codes of a refusal: the file itself is the problem, so retrying will not help. */
-export type RefusalCode =
-  | "unsupported-type"
-  | "corrupt"
-  | "encrypted"
-  | "no-text-layer"
-  | "not-a-report"
-  | "too-large";
-
-/**
- * Thrown by sniffing and extraction when the input itself is bad. The queue adapters turn it
- * into an unrecoverable job failure with the code kept on the job; the CLI turns it into a
- * documented exit code and a one-line reason.
- */
-export class RefusalError extends Error {
-  readonly code: RefusalCode;
-  constructor(code: RefusalCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = "RefusalError";
-    this.code = code;
-  }
-}
-
-export function isRefusal(e: unknown): e is RefusalError {
-  return e instanceof RefusalError;
-}
+// Refusals (the file itself is the problem) are failures like any other: src/failures.ts.
+export { isRefusal, RefusalError, type RefusalCode } from "./failures.js";

@@ -14,16 +14,19 @@
  * BullMQ runs jobs without a priority first, so a backfill never holds up a live upload at
  * any stage.
  *
- * Bad input (corrupt, encrypted, unsupported, not a report, too large, a parser timeout or
- * crash) throws UnrecoverableError at once, its message starting with the reason code; any
- * other error is retried with exponential backoff and jitter.
+ * Bad input (a file fault of src/failures.ts: corrupt, encrypted, unsupported, not a report,
+ * too large, a parser timeout or crash, the original changed or gone) throws FileFault, an
+ * UnrecoverableError carrying the code, at once; its message, which BullMQ keeps as the job's
+ * failedReason, is `<code>: <message>` (failedReasonOf). Any other error is retried with
+ * exponential backoff and jitter.
  */
 import { UnrecoverableError, type Job, type Queue } from "bullmq";
 import type { Logger } from "pino";
 import { ObjectGoneError, ObjectTooLargeError } from "../src/bucket/index.js";
 import type { UploadBucket } from "../src/bucket/types.js";
 import type { Config } from "../src/config.js";
-import { EXTRACTOR_VERSION, isRefusal, readStoredDocument, type IntermediateDocument } from "../src/document.js";
+import { EXTRACTOR_VERSION, readStoredDocument, type IntermediateDocument } from "../src/document.js";
+import { codeOf, failedReasonOf, isFileFault, isRefusal, type FailureCode, type FileFaultCode } from "../src/failures.js";
 import { Envelope } from "../src/model.js";
 import { buildEnvelope, PIPELINE_VERSION, sha256 } from "../src/process.js";
 import type { OutputStore } from "../src/store/types.js";
@@ -48,17 +51,25 @@ function nextJobOptions(job: Job, data: { documentId: string; runId?: string | u
   return { jobId: jobIdOf(data), ...(job.priority > 0 ? { priority: job.priority } : {}) };
 }
 
-/** Codes of failures caused by the file itself: retrying cannot help. */
-const FILE_FAULTS = new Set(["unsupported-type", "corrupt", "encrypted", "no-text-layer", "not-a-report", "too-large", "timeout", "crashed", "changed", "missing"]);
-
-/** The reason code of a failed job, from its failedReason (`corrupt: …`). */
-export function reasonCode(failedReason: string | undefined): string {
-  const m = /^([a-z-]+): /.exec(failedReason ?? "");
-  return m && FILE_FAULTS.has(m[1] as string) ? (m[1] as string) : "internal";
+/** A fault of the file: the job fails at once (unrecoverable), the code travelling with it. */
+export class FileFault extends UnrecoverableError {
+  constructor(
+    readonly code: FileFaultCode,
+    message: string,
+  ) {
+    super(failedReasonOf(code, message));
+    // BullMQ (and the runner) also know an unrecoverable error by its name.
+    this.name = "UnrecoverableError";
+  }
 }
 
-function fileFault(code: string, message: string): UnrecoverableError {
-  return new UnrecoverableError(`${code}: ${message}`);
+/** The code of an error a processor threw: a file fault's, a FailureError's, else "internal". */
+export function jobErrorCode(e: unknown): FailureCode {
+  return e instanceof FileFault ? e.code : codeOf(e);
+}
+
+function fileFault(code: FileFaultCode, message: string): FileFault {
+  return new FileFault(code, message);
 }
 
 export function processors(deps: Deps): Record<Stage, (job: Job) => Promise<unknown>> {
@@ -89,7 +100,7 @@ export function processors(deps: Deps): Record<Stage, (job: Job) => Promise<unkn
       );
       document = extraction.document;
     } catch (e) {
-      if (e instanceof ExtractFailure && FILE_FAULTS.has(e.code)) throw fileFault(e.code, e.message);
+      if (e instanceof ExtractFailure && isFileFault(e.code)) throw fileFault(e.code, e.message);
       throw e;
     }
     const artifactKey = extractionKey(sha);

@@ -133,7 +133,7 @@ export function describeStoreContract(name: string, subject: StoreSubject): void
       const f = (i: number) => ({
         sha256: sha(`contract-f${i}`),
         source: i === 1 ? null : source(`f${i}.pdf`),
-        code: "corrupt",
+        code: "corrupt" as const,
         message: `bad ${i}`,
         at: new Date(Date.UTC(2024, 0, i)).toISOString(),
       });
