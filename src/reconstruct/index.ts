@@ -44,9 +44,9 @@ export interface Reconstruction {
   looksLikeReport: boolean;
 }
 
-/** In-row sum rules, used to split digits that ran together. */
-function sumCheckOf(table: TableId) {
-  return (row: RowDef): SumCheck | null => rowSumChecks(table, row.fields.length)[0] ?? null;
+/** In-row sum rules (the catalogue's), used to split digits that ran together. */
+function sumCheckOf(def: TableDef) {
+  return (row: RowDef): SumCheck | null => rowSumChecks(def, row.fields.length)[0] ?? null;
 }
 
 function tokensOf(stream: TokenStream, region: Region): Token[] {
@@ -148,19 +148,24 @@ function rowFindings(table: TableId, rows: readonly RowResult[]): Finding[] {
 
 function alignTable(stream: TokenStream, region: Region, def: TableDef): Alignment {
   const tokens = tokensOf(stream, region);
-  const blankRows = def.id !== "reviewLitigation";
-  const runs = buildRuns(tokens, def.rows, blankRows, def.id !== "reviewLitigation");
+  const blankRows = def.labelledRows;
+  const runs = buildRuns(tokens, def.rows, blankRows, def.labelledRows);
   if (runs.length > MAX_REGION_RUNS) return unreadRegion(def, runs.length);
   const cells = def.rows.reduce((n, r) => n + r.fields.length, 0);
   const numbers = tokens.filter((t) => t.kind === "value" && t.parsed?.value !== null).length;
-  const options = { sumCheckOf: sumCheckOf(def.id), blankRows, splitDigits: numbers < cells };
-  // Table 二's row labels are all distinct, and its small blocks get moved: rows the order
-  // cannot place are read by their label.
-  if (def.id === "proactive") return alignOrderedThenByLabel(runs, def.rows, options);
-  const alignment = alignRuns(runs, def.rows, options);
-  // Table 四 has no row labels: where its data row came out in pieces, read them as one.
-  if (def.id === "reviewLitigation" && alignment.rows.some((r) => r.status !== "ok")) return alignAsOneRun(runs, def.rows, options) ?? alignment;
-  return alignment;
+  const options = { sumCheckOf: sumCheckOf(def), blankRows, splitDigits: numbers < cells };
+  // The table's strategy (catalogue TableDef.strategy).
+  switch (def.strategy) {
+    case "ordered-then-label":
+      return alignOrderedThenByLabel(runs, def.rows, options);
+    case "runs":
+      return alignRuns(runs, def.rows, options);
+    case "runs-then-one-run": {
+      const alignment = alignRuns(runs, def.rows, options);
+      if (alignment.rows.some((r) => r.status !== "ok")) return alignAsOneRun(runs, def.rows, options) ?? alignment;
+      return alignment;
+    }
+  }
 }
 
 /** A region too long to be the table: every row damaged, saying why (bounded work). */
