@@ -33,6 +33,7 @@ import { formatOfYear, looksLikeReport as reportLike, tablesNotFound } from "./k
 import { findHeadings, findRegions, sectionText, type Region } from "./sections.js";
 import { tokenize, type Token, type TokenStream } from "./tokens.js";
 import { simplified } from "./traditional.js";
+import { ANCHOR_SIMILARITY, GLUED_MIN_ROWS } from "./weights.js";
 
 export interface Reconstruction {
   report: ReportData;
@@ -55,8 +56,6 @@ function tokensOf(stream: TokenStream, region: Region): Token[] {
 
 const regionText = (stream: TokenStream, region: Region | null) => (region ? tokensOf(stream, region).map((t) => t.text).join(" ") : "");
 
-/** Glued page text: at least this many row labels with digits run straight after them. */
-const GLUED_MIN_ROWS = 3;
 
 /**
  * A table of glued text (glued.ts). A 2021 table 三 that prints （六）其他处理 as one row is
@@ -272,7 +271,7 @@ export function reconstruct(source: DocumentContent): Reconstruction {
   const rowAnchor = (table: TableId, key: string) =>
     anchorRows("2021", table)
       .slice(0, 2)
-      .some((r) => labelSimilarity(r.label, key) >= 0.9);
+      .some((r) => labelSimilarity(r.label, key) >= ANCHOR_SIMILARITY);
   const regions = findRegions(stream, headings, rowAnchor);
   const firstTableLine = Math.min(
     ...TABLE_IDS.map((id) => regions[id]).map((r) => (r ? (stream.tokens[r.start]?.line ?? Infinity) : Infinity)),
