@@ -64,4 +64,9 @@ export class StageQueues {
     await Promise.all(Object.values(this.queues).map((q) => q.close()));
     await this.connection.quit().catch(() => this.connection.disconnect());
   }
+
+  /** Drops the connection at once (when close() cannot finish: Redis gone). */
+  disconnect(): void {
+    this.connection.disconnect();
+  }
 }

@@ -280,6 +280,10 @@ export class PgStore implements OutputStore {
     return rows[0] ? toStored(rows[0]) : null;
   }
 
+  async probe(): Promise<void> {
+    await this.hasResult("0".repeat(64), "0.0.0");
+  }
+
   async hasResult(sha256: string, pipelineVersion: string): Promise<boolean> {
     const { rowCount } = await this.pool.query("SELECT 1 FROM reports WHERE sha256 = $1 AND pipeline_version = $2", [sha256, pipelineVersion]);
     return (rowCount ?? 0) > 0;

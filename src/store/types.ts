@@ -75,6 +75,11 @@ export interface OutputStore {
   readonly aliases: AgencyAliases;
   /** Creates folders / runs migrations. Idempotent. */
   init(): Promise<void>;
+  /**
+   * Whether the store can answer now (readiness probes): resolves when it can, throws saying
+   * why not (its folder is gone, the database cannot be reached).
+   */
+  probe(): Promise<void>;
   close(): Promise<void>;
 
   /**

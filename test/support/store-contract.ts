@@ -36,6 +36,10 @@ export function describeStoreContract(name: string, subject: StoreSubject): void
   };
 
   describe(`${name}: results`, () => {
+    it("answers a readiness probe", async () => {
+      await expect(store().probe()).resolves.toBeUndefined();
+    });
+
     it("stores a real envelope from the core and reads it back identical", async () => {
       const env = await processBytes(readFileSync(corpusFile("jingzhouqu-2021.txt")), { fileName: "jingzhouqu-2021.txt" });
       await store().putResult(env, source("seed.txt"));
