@@ -168,7 +168,7 @@ const CASES: BadCase[] = [
       ]),
     stage: "reconstruct",
     code: "not-a-report",
-    reason: /^not-a-report: no disclosure-report title, section or statistics table was found in the text$/,
+    reason: /^not-a-report: no statistics table, and no report title \(or the body.s name and year in the first sentences\) followed by its sections in order: a text about reports, not one$/,
   },
   {
     title: "a real report over MAX_FILE_BYTES (12 MiB, the limit 11 MiB)",
