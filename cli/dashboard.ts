@@ -3,6 +3,7 @@
  * pages (dashboard/server.ts). `nianbao start` runs the same dashboard beside the workers.
  */
 import { parseArgs } from "node:util";
+import { exitStatus } from "../src/failures.js";
 import type { Config } from "../src/config.js";
 import { openConfiguredStore } from "../src/store/index.js";
 import { createLogger } from "../workers/log.js";
@@ -25,7 +26,7 @@ export async function dashboardCommand(config: Config, args: string[]): Promise<
     ({ values } = parseArgs({ args, options: { host: { type: "string" }, port: { type: "string" }, help: { type: "boolean", short: "h" } } }));
   } catch (e) {
     process.stderr.write(`nianbao: ${(e as Error).message}\n${DASHBOARD_USAGE}\n`);
-    return 2;
+    return exitStatus("usage");
   }
   if (values.help) {
     process.stdout.write(`${DASHBOARD_USAGE}\n`);
@@ -34,7 +35,7 @@ export async function dashboardCommand(config: Config, args: string[]): Promise<
   const port = values.port === undefined ? config.DASHBOARD_PORT : Number(values.port);
   if (port !== "off" && !(Number.isInteger(port) && port >= 0 && port <= 65535)) {
     process.stderr.write(`nianbao: --port must be a port number (0-65535), not ${values.port}\n`);
-    return 2;
+    return exitStatus("usage");
   }
   const cfg: Config = { ...config, DASHBOARD_HOST: values.host ?? config.DASHBOARD_HOST, DASHBOARD_PORT: port };
   const log = createLogger(cfg.LOG_LEVEL);

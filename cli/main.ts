@@ -6,32 +6,28 @@
 import { readFile } from "node:fs/promises";
 import { basename } from "node:path";
 import { parseArgs } from "node:util";
-import { isRefusal, type RefusalCode } from "../src/document.js";
 import { CSV_HEADER, csvLine, csvRows } from "../src/csv.js";
+import { EXIT_OK, exitStatus, FAILURE_CODES, FAILURES, isRefusal } from "../src/failures.js";
 import { PIPELINE_VERSION, processBytes } from "../src/process.js";
 import { QueueUnavailableError } from "../queues/unavailable.js";
 import { COMMAND_USAGE, UsageError, wantsHelp } from "./usage.js";
 
-/** Exit codes (documented in README "CLI"). */
-export const EXIT_CODES: Record<RefusalCode | "ok" | "usage" | "internal" | "unreadable", number> = {
-  ok: 0,
-  internal: 1,
-  usage: 2,
-  "unsupported-type": 3,
-  corrupt: 4,
-  encrypted: 5,
-  "no-text-layer": 6,
-  "not-a-report": 7,
-  "too-large": 8,
-  unreadable: 9,
-};
+/** The exit statuses, from src/failures.ts (README "CLI" has the same table). */
+const EXIT_HELP = [
+  `  ${EXIT_OK}  a model was produced (even an invalid or incomplete one)`,
+  ...FAILURE_CODES.flatMap((code) => {
+    const { exit, meaning } = FAILURES[code];
+    return exit === null ? [] : [{ exit, line: `  ${String(exit).padEnd(2)} ${code.padEnd(17)} ${meaning}` }];
+  })
+    .sort((a, b) => a.exit - b.exit)
+    .map((x) => x.line),
+].join("\n");
 
 /**
  * Exit code of a pipeline command that cannot reach Redis within QUEUE_CONNECT_TIMEOUT_MS
- * (status, enqueue, worker, …): "queue unavailable". The same number as the failure code
- * `queue-unavailable` of src/failures.ts.
+ * (status, enqueue, worker, …): the failure code `queue-unavailable` of src/failures.ts.
  */
-export const EXIT_QUEUE_UNAVAILABLE = 10;
+export const EXIT_QUEUE_UNAVAILABLE = exitStatus("queue-unavailable");
 
 const USAGE = `usage: nianbao COMMAND [ARGS]
 
@@ -55,11 +51,9 @@ const USAGE = `usage: nianbao COMMAND [ARGS]
   nianbao COMMAND --help (or -h) prints the usage of COMMAND and exits 0.
   The pipeline commands read their configuration from the environment (README "Configuration").
 
-exit codes: 0 a model was produced (even an invalid one); 3 unsupported type; 4 corrupt;
-  5 encrypted; 6 no text layer (scanned); 7 not a disclosure report; 8 too large;
-  9 file not readable; 10 queue unavailable (Redis did not answer in time); 2 usage;
-  1 internal error. With several files, the code of the first file that failed; the other
-  files are still processed.`;
+exit codes (with several files, the code of the first file that failed; the other files are
+still processed):
+${EXIT_HELP}`;
 
 const EXTRACT_USAGE = `usage: nianbao extract [--format json|csv] FILE...
 
@@ -67,7 +61,7 @@ const EXTRACT_USAGE = `usage: nianbao extract [--format json|csv] FILE...
   with --format csv one tidy row per cell (README "CLI"). Nothing else is needed: no Redis, no
   store.
 
-${USAGE.slice(USAGE.indexOf("exit codes:"))}`;
+${USAGE.slice(USAGE.indexOf("exit codes"))}`;
 
 async function extractCommand(args: string[]): Promise<number> {
   let parsed;
@@ -79,7 +73,7 @@ async function extractCommand(args: string[]): Promise<number> {
     });
   } catch (e) {
     process.stderr.write(`nianbao extract: ${(e as Error).message}\n\n${EXTRACT_USAGE}\n`);
-    return EXIT_CODES.usage;
+    return exitStatus("usage");
   }
   const { values, positionals } = parsed;
   if (values.help) {
@@ -89,11 +83,11 @@ async function extractCommand(args: string[]): Promise<number> {
   const format = values.format;
   if (format !== "json" && format !== "csv") {
     process.stderr.write(`nianbao: --format must be json or csv, not ${format}\n`);
-    return EXIT_CODES.usage;
+    return exitStatus("usage");
   }
   if (positionals.length === 0) {
     process.stderr.write(`${USAGE}\n`);
-    return EXIT_CODES.usage;
+    return exitStatus("usage");
   }
   let exit = 0;
   if (format === "csv") process.stdout.write(`${csvLine(CSV_HEADER)}\n`);
@@ -103,7 +97,7 @@ async function extractCommand(args: string[]): Promise<number> {
       bytes = await readFile(file);
     } catch (e) {
       process.stderr.write(`nianbao: ${file}: unreadable: ${(e as Error).message}\n`);
-      exit ||= EXIT_CODES.unreadable;
+      exit ||= exitStatus("unreadable");
       continue;
     }
     try {
@@ -116,10 +110,10 @@ async function extractCommand(args: string[]): Promise<number> {
     } catch (e) {
       if (isRefusal(e)) {
         process.stderr.write(`nianbao: ${file}: ${e.code}: ${e.message}\n`);
-        exit ||= EXIT_CODES[e.code];
+        exit ||= exitStatus(e.code);
       } else {
         process.stderr.write(`nianbao: ${file}: internal error: ${(e as Error).stack ?? String(e)}\n`);
-        exit ||= EXIT_CODES.internal;
+        exit ||= exitStatus("internal");
       }
     }
   }
@@ -153,7 +147,7 @@ async function pipeline(command: string, rest: string[]): Promise<number> {
   } catch (e) {
     if (e instanceof UsageError) {
       process.stderr.write(`nianbao ${command}: ${e.message}\n\n${e.usage}\n`);
-      return EXIT_CODES.usage;
+      return exitStatus("usage");
     }
     if (e instanceof QueueUnavailableError) {
       process.stderr.write(`nianbao: queue unavailable: ${e.message}\n`);
@@ -172,7 +166,7 @@ async function runPipeline(command: string, rest: string[]): Promise<number> {
   } catch (e) {
     if (e instanceof ConfigError) {
       process.stderr.write(`nianbao: ${e.message}\n`);
-      return EXIT_CODES.usage;
+      return exitStatus("usage");
     }
     throw e;
   }
@@ -225,10 +219,10 @@ async function main(argv: string[]): Promise<number> {
     case "--help":
     case "help":
       process.stdout.write(`${USAGE}\n`);
-      return command === undefined ? EXIT_CODES.usage : 0;
+      return command === undefined ? exitStatus("usage") : 0;
     default:
       process.stderr.write(`nianbao: unknown command ${command}\n${USAGE}\n`);
-      return EXIT_CODES.usage;
+      return exitStatus("usage");
   }
 }
 
@@ -247,7 +241,7 @@ main(process.argv.slice(2)).then(
   },
   (e: unknown) => {
     process.stderr.write(`nianbao: internal error: ${(e as Error).stack ?? String(e)}\n`);
-    process.exitCode = EXIT_CODES.internal;
-    setTimeout(() => process.exit(EXIT_CODES.internal), 2000).unref();
+    process.exitCode = exitStatus("internal");
+    setTimeout(() => process.exit(exitStatus("internal")), 2000).unref();
   },
 );

@@ -9,6 +9,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import type { Logger } from "pino";
 import { openBucket } from "../src/bucket/index.js";
 import type { Config } from "../src/config.js";
+import { exitStatus, parseFailedReason } from "../src/failures.js";
 import { withStore } from "../src/store/index.js";
 import type { OutputStore } from "../src/store/types.js";
 import { StageQueues } from "../queues/connection.js";
@@ -16,7 +17,6 @@ import { STAGES } from "../queues/names.js";
 import { Producer } from "../queues/producer.js";
 import { Watcher } from "../queues/watcher.js";
 import { createLogger } from "../workers/log.js";
-import { reasonCode } from "../workers/processors.js";
 import { startWorkers } from "../workers/runner.js";
 import { parseCommandArgs } from "./usage.js";
 
@@ -154,7 +154,7 @@ export async function enqueueCommand(config: Config, args: string[]): Promise<nu
     } finally {
       await queues.close();
     }
-    return failed ? 9 : 0;
+    return failed ? exitStatus("unreadable") : 0;
   });
 }
 
@@ -178,7 +178,7 @@ export async function statusCommand(config: Config, args: string[]): Promise<num
       .map(({ stage, job }) => ({
         stage,
         documentId: job.id,
-        code: reasonCode(job.failedReason),
+        code: parseFailedReason(job.failedReason).code,
         reason: job.failedReason,
         file: (job.data as { source?: { key?: string } }).source?.key ?? null,
         at: job.finishedOn ? new Date(job.finishedOn).toISOString() : null,

@@ -1,5 +1,6 @@
 /** `nianbao report --year N`: the cross-year findings of a year (src/store/cross-year-report.ts). */
 import { parseArgs } from "node:util";
+import { exitStatus } from "../src/failures.js";
 import type { Config } from "../src/config.js";
 import { csvLine } from "../src/csv.js";
 import { crossYearReport, type CrossYearDocument, type CrossYearReport } from "../src/store/cross-year-report.js";
@@ -54,7 +55,7 @@ export async function reportCommand(config: Config, args: string[]): Promise<num
     ({ values } = parseArgs({ args, options: { year: { type: "string" }, format: { type: "string", default: "text" }, help: { type: "boolean", short: "h" } } }));
   } catch (e) {
     process.stderr.write(`nianbao: ${(e as Error).message}\n\n${REPORT_USAGE}\n`);
-    return 2;
+    return exitStatus("usage");
   }
   if (values.help) {
     process.stdout.write(`${REPORT_USAGE}\n`);
@@ -63,12 +64,12 @@ export async function reportCommand(config: Config, args: string[]): Promise<num
   const year = Number(values.year);
   if (values.year === undefined || !/^\d{4}$/.test(values.year) || !Number.isInteger(year)) {
     process.stderr.write(`nianbao: --year must be a year like 2021\n\n${REPORT_USAGE}\n`);
-    return 2;
+    return exitStatus("usage");
   }
   const format = values.format ?? "text";
   if (format !== "text" && format !== "csv" && format !== "json") {
     process.stderr.write(`nianbao: --format must be text, csv or json, not ${format}\n`);
-    return 2;
+    return exitStatus("usage");
   }
   const store = openConfiguredStore(config);
   await store.init();

@@ -5,6 +5,7 @@
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import cliProgress from "cli-progress";
+import { exitStatus } from "../src/failures.js";
 import { openBucket } from "../src/bucket/index.js";
 import type { BucketObject, UploadBucket } from "../src/bucket/types.js";
 import type { Config } from "../src/config.js";
@@ -71,7 +72,7 @@ class UsageError extends Error {}
 
 function usage(text: string, message: string): number {
   process.stderr.write(`nianbao: ${message}\n\n${text}\n`);
-  return 2;
+  return exitStatus("usage");
 }
 
 function help(text: string): number {
@@ -418,11 +419,11 @@ export async function importCommand(config: Config, args: string[]): Promise<num
         );
       }
       process.stdout.write(`${report()}\n`);
-      return interrupted ? 130 : stats.failed ? 9 : 0;
+      return interrupted ? 130 : stats.failed ? exitStatus("unreadable") : 0;
     } catch (e) {
       if (!(e instanceof UnreadableError)) throw e;
       process.stderr.write(`nianbao: ${root}: unreadable: ${e.message}\n`);
-      return 9;
+      return exitStatus("unreadable");
     } finally {
       stopping.dispose();
       await bucket.close();

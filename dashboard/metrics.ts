@@ -11,17 +11,15 @@
  *    (the extract jobs' return values). They start from the end of each stream as it was at
  *    start-up, so every job finished after that is counted once, and none before it.
  */
-import { QueueEvents, type ConnectionOptions, type JobState, type Queue } from "bullmq";
-import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { parseFailedReason } from "../src/failures.js";
+import { JOB_STATES, type QueueMetricsSource } from "../queues/metrics-source.js";
 import { QUEUE_NAMES, STAGES, type Stage } from "../queues/names.js";
-import { reasonCode } from "../workers/processors.js";
 import type { ResultsIndex } from "./results.js";
 import { withTimeout } from "./timeout.js";
 
-/** BullMQ 6 job states (a paused queue keeps its jobs in waiting). */
-export const JOB_STATES = ["waiting", "prioritized", "active", "delayed", "waiting-children", "completed", "failed"] as const satisfies readonly JobState[];
+export { JOB_STATES } from "../queues/metrics-source.js";
 
 /** A scrape never waits longer than this for Redis (a Queue waits for its connection otherwise). */
 const SCRAPE_TIMEOUT_MS = 2000;
@@ -52,21 +50,16 @@ function parsed<T>(v: unknown): T | null {
 }
 
 export interface MetricsDeps {
-  queues: Record<Stage, Queue>;
-  /** The dashboard's own (non-blocking) Redis connection: stream ends, and the redis_up probe. */
-  redis: Redis;
-  redisUrl: string;
-  prefix: string;
+  /** The queues' figures and events (queues/metrics-source.ts). */
+  source: QueueMetricsSource;
   results: ResultsIndex;
   log: Logger;
 }
 
 export class PipelineMetrics {
   readonly registry = new Registry();
-  private readonly events: QueueEvents[] = [];
   /** Handlers in flight (each fetches its job): close() waits for them. */
   private readonly pending = new Set<Promise<void>>();
-  private closed = false;
 
   private readonly completed: Counter<"stage">;
   private readonly failed: Counter<"stage" | "reason">;
@@ -114,7 +107,7 @@ export class PipelineMetrics {
       help: "1 when Redis answers a PING at scrape",
       registers,
       collect: async function (this: Gauge) {
-        this.set(await withTimeout(deps.redis.ping(), SCRAPE_TIMEOUT_MS).then(
+        this.set(await withTimeout(deps.source.ping(), SCRAPE_TIMEOUT_MS).then(
           () => 1,
           () => 0,
         ));
@@ -138,7 +131,7 @@ export class PipelineMetrics {
       collect: async function (this: Gauge<"queue" | "state">) {
         this.reset();
         try {
-          const counts = await Promise.all(STAGES.map((s) => withTimeout(deps.queues[s].getJobCounts(...JOB_STATES), SCRAPE_TIMEOUT_MS)));
+          const counts = await Promise.all(STAGES.map((s) => withTimeout(deps.source.jobCounts(s), SCRAPE_TIMEOUT_MS)));
           STAGES.forEach((s, i) => {
             for (const state of JOB_STATES) this.set({ queue: QUEUE_NAMES[s], state }, counts[i]?.[state] ?? 0);
           });
@@ -182,54 +175,25 @@ export class PipelineMetrics {
 
   /**
    * Starts listening to the queues' events, from the current end of each stream. With Redis
-   * down, it starts once Redis is up: a QueueEvents that never connected cannot be closed.
+   * down, it starts once Redis is up.
    */
   async start(): Promise<void> {
-    if (this.deps.redis.status === "ready") return this.listen();
-    this.deps.redis.once("ready", () => void this.listen().catch((e: unknown) => this.deps.log.warn({ err: String(e) }, "metrics: could not listen to queue events")));
-  }
-
-  private async listen(): Promise<void> {
-    for (const stage of STAGES) {
-      const queue = this.deps.queues[stage];
-      const lastEventId = await this.streamEnd(queue);
-      if (this.closed) return;
-      const qe = new QueueEvents(QUEUE_NAMES[stage], {
-        connection: { url: this.deps.redisUrl } as ConnectionOptions,
-        prefix: this.deps.prefix,
-        lastEventId,
-      });
-      qe.on("completed", ({ jobId, returnvalue }) => this.track(this.onCompleted(stage, jobId, returnvalue)));
-      qe.on("failed", ({ jobId, failedReason }) => this.track(this.onFailed(stage, jobId, failedReason)));
-      qe.on("error", (err) => this.deps.log.warn({ stage, err: err.message }, "queue events: connection error"));
-      this.events.push(qe);
-    }
+    await this.deps.source.listen(
+      {
+        completed: (stage, jobId, returnvalue) => this.track(this.onCompleted(stage, jobId, returnvalue)),
+        failed: (stage, jobId, failedReason) => this.track(this.onFailed(stage, jobId, failedReason)),
+      },
+      (stage, err) => this.deps.log.warn({ stage, err: err.message }, "queue events: connection error"),
+    );
   }
 
   async close(): Promise<void> {
-    this.closed = true;
-    // bounded: a QueueEvents whose Redis went away waits for it to come back before closing
-    await Promise.all(this.events.map((qe) => withTimeout(qe.close(), SCRAPE_TIMEOUT_MS).catch(() => undefined)));
+    await this.deps.source.close(SCRAPE_TIMEOUT_MS);
     await Promise.all([...this.pending]);
   }
 
   async render(): Promise<{ contentType: string; body: string }> {
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };
-  }
-
-  /**
-   * The id of the newest event in the queue's stream, so QueueEvents starts right there: its
-   * default ('$') would miss the events of the moment between start-up and its first read.
-   */
-  private async streamEnd(queue: Queue): Promise<string> {
-    try {
-      const key = `${this.deps.prefix}:${queue.name}:events`;
-      const last = await this.deps.redis.xrevrange(key, "+", "-", "COUNT", 1);
-      return last[0]?.[0] ?? "0-0";
-    } catch (e) {
-      this.deps.log.warn({ queue: queue.name, err: (e as Error).message }, "could not read the event stream's end; counting from the next event");
-      return "$";
-    }
   }
 
   private track(p: Promise<void>): void {
@@ -240,9 +204,9 @@ export class PipelineMetrics {
   }
 
   private async observeDuration(stage: Stage, jobId: string, outcome: "completed" | "failed"): Promise<void> {
-    const job = await this.deps.queues[stage].getJob(jobId);
+    const ms = await this.deps.source.jobDurationMs(stage, jobId);
     // gone already (removeOnComplete), or never started: no duration to tell
-    if (job?.processedOn && job.finishedOn) this.duration.observe({ stage, outcome }, Math.max(0, job.finishedOn - job.processedOn) / 1000);
+    if (ms !== null) this.duration.observe({ stage, outcome }, ms / 1000);
   }
 
   private async onCompleted(stage: Stage, jobId: string, returnvalue: unknown): Promise<void> {
@@ -260,7 +224,7 @@ export class PipelineMetrics {
   }
 
   private async onFailed(stage: Stage, jobId: string, failedReason: string): Promise<void> {
-    this.failed.inc({ stage, reason: reasonCode(failedReason) });
+    this.failed.inc({ stage, reason: parseFailedReason(failedReason).code });
     await this.observeDuration(stage, jobId, "failed");
   }
 }

@@ -1,8 +1,9 @@
 /**
  * The dashboard: one web entry point for operators (bull-board under /queues, /metrics) and
  * auditors (the results pages). createDashboard() builds the express app and what it holds
- * (Redis, the queues, the metrics' event listeners); startDashboard() checks the binding,
- * listens, and gives back a close().
+ * (the stage queues and their metrics source from queues/, the metrics' event listeners);
+ * startDashboard() checks the binding, listens, and gives back a close(). It never talks to
+ * BullMQ or Redis itself: queues/ does (StageQueues, StageMetricsSource).
  *
  * Routes (all behind authentication but /healthz and /readyz):
  *   GET /healthz                     the process is up
@@ -16,25 +17,18 @@
  *   GET /reports/:sha256/source      the original, read from the upload bucket
  *   GET /coverage?year=              agencies that reported the year before but not this year
  */
-import { once } from "node:events";
-import { stat } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { createBullBoard } from "@bull-board/api";
-import { BullMQAdapter } from "@bull-board/api/bullMQAdapter";
-import { ExpressAdapter } from "@bull-board/express";
-import { Queue, type ConnectionOptions } from "bullmq";
 import express, { type Express, type Request, type Response } from "express";
-import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { openBucket } from "../src/bucket/index.js";
 import type { UploadBucket } from "../src/bucket/types.js";
 import type { Config } from "../src/config.js";
-import { PIPELINE_VERSION, sha256 } from "../src/process.js";
-import { FileStore } from "../src/store/file.js";
+import { sha256 } from "../src/process.js";
 import type { OutputStore, SourceRef, StoredReport } from "../src/store/types.js";
-import { defaultJobOptions, redisConnection } from "../queues/connection.js";
-import { QUEUE_NAMES, STAGES, type Stage } from "../queues/names.js";
+import { queueBoard } from "../queues/board.js";
+import { StageQueues } from "../queues/connection.js";
+import { StageMetricsSource } from "../queues/metrics-source.js";
 import { authenticate, checkBinding, DashboardStartError, hasCredentials, type Credentials } from "./auth.js";
 import { PipelineMetrics } from "./metrics.js";
 import { ResultsIndex } from "./results.js";
@@ -73,12 +67,6 @@ export const credentialsOf = (config: Config): Credentials => ({
   token: config.DASHBOARD_TOKEN,
 });
 
-/** Waits (a bounded time) for the connection to be up, so the first commands are not refused. */
-async function settle(redis: Redis, ms: number): Promise<void> {
-  if (redis.status === "ready") return;
-  await withTimeout(once(redis, "ready"), ms, "redis").catch(() => undefined);
-}
-
 /** A query parameter as one trimmed string ("" when absent), bounded in length. */
 function param(req: Request, name: string): string {
   const v = req.query[name];
@@ -107,17 +95,13 @@ function disposition(kind: "inline" | "attachment", name: string): string {
 export function createDashboard(opts: DashboardOptions): Dashboard {
   const { config, store, log } = opts;
   const readOnly = config.DASHBOARD_READONLY;
-  const redis = redisConnection(config.REDIS_URL, "producer");
-  // Errors are answered by /readyz and redis_up; without a listener ioredis would print each one.
-  redis.on("error", (e: Error) => log.debug({ err: e.message }, "dashboard: redis connection error"));
-  const connection = redis as unknown as ConnectionOptions;
-  const queues = Object.fromEntries(
-    STAGES.map((s) => [s, new Queue(QUEUE_NAMES[s], { connection, prefix: config.QUEUE_PREFIX, defaultJobOptions: defaultJobOptions(config) })]),
-  ) as Record<Stage, Queue>;
-  for (const q of Object.values(queues)) q.on("error", (e: Error) => log.debug({ err: e.message }, "dashboard: queue error"));
+  // Errors are answered by /readyz and redis_up; without a listener they would be printed.
+  const stageQueues = new StageQueues(config, "producer", (e: Error) => log.debug({ err: e.message }, "dashboard: redis connection error"));
+  const source = new StageMetricsSource(stageQueues, config);
   const results = new ResultsIndex(store, opts.cacheMs ?? 5000);
-  const metrics = new PipelineMetrics({ queues, redis, redisUrl: config.REDIS_URL, prefix: config.QUEUE_PREFIX, results, log });
-  const ready = settle(redis, PROBE_TIMEOUT_MS).then(() => metrics.start());
+  const metrics = new PipelineMetrics({ source, results, log });
+  // Waits (a bounded time) for Redis, so the first commands are not refused.
+  const ready = source.settle(PROBE_TIMEOUT_MS).then(() => metrics.start());
 
   let bucket: UploadBucket | null = null;
   const inbox = () => (bucket ??= openBucket(config.INBOX, { maxBytes: config.MAX_FILE_BYTES }));
@@ -140,11 +124,8 @@ export function createDashboard(opts: DashboardOptions): Dashboard {
       }
     };
     const [redisState, storeState] = await Promise.all([
-      check(() => redis.ping()),
-      check(async () => {
-        if (store instanceof FileStore && !(await stat(store.root)).isDirectory()) throw new Error("not a folder");
-        await store.hasResult("0".repeat(64), PIPELINE_VERSION);
-      }),
+      check(() => source.ping()),
+      check(() => store.probe()),
     ]);
     const ok = redisState === "ok" && storeState === "ok";
     res.status(ok ? 200 : 503).json({ status: ok ? "ready" : "not ready", redis: redisState, store: storeState });
@@ -163,20 +144,7 @@ export function createDashboard(opts: DashboardOptions): Dashboard {
     res.type(contentType).send(body);
   });
 
-  const serverAdapter = new ExpressAdapter();
-  serverAdapter.setBasePath("/queues");
-  createBullBoard({
-    // @bull-board/express carries its own copy of @bull-board/api's types (9.10.1 vs 9.10.2):
-    // the same interface, declared twice, so TypeScript needs telling.
-    serverAdapter: serverAdapter as unknown as Parameters<typeof createBullBoard>[0]["serverAdapter"],
-    queues: STAGES.map(
-      (s) => new BullMQAdapter(queues[s], { readOnlyMode: readOnly, description: `${config.QUEUE_PREFIX}:${QUEUE_NAMES[s]} — stage ${STAGES.indexOf(s) + 1} of ${STAGES.length}` }),
-    ),
-    options: { uiConfig: { boardTitle: "nianbao queues", miscLinks: [{ text: "Results", url: "/" }], hideDocsLink: true } },
-  });
-  // getRouter() is typed `any` by bull-board: it is the adapter's own express app.
-  const board = serverAdapter.getRouter() as Express;
-  board.disable("x-powered-by");
+  const board = queueBoard(stageQueues, { basePath: "/queues", readOnly, prefix: config.QUEUE_PREFIX });
   app.use("/queues", readOnlyGuard(readOnly), board);
 
   // ---------------------------------------------------------------- results pages
@@ -264,8 +232,7 @@ export function createDashboard(opts: DashboardOptions): Dashboard {
       await ready.catch(() => undefined);
       await metrics.close();
       // bounded: a Queue may wait for its connection before closing
-      await Promise.all(Object.values(queues).map((q) => withTimeout(q.close(), PROBE_TIMEOUT_MS).catch(() => undefined)));
-      await redis.quit().catch(() => redis.disconnect());
+      await withTimeout(stageQueues.close(), PROBE_TIMEOUT_MS).catch(() => stageQueues.disconnect());
       await bucket?.close();
     })());
   return { app, metrics, ready, close };

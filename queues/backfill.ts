@@ -23,11 +23,11 @@ import { basename, dirname, isAbsolute, relative, resolve, sep } from "node:path
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { csvLine } from "../src/csv.js";
 import { diffEnvelopes, hasChanges, type FieldChange } from "../src/diff.js";
+import { parseFailedReason, type FailureCode } from "../src/failures.js";
 import type { ValidationStatus } from "../src/model.js";
 import { normaliseName } from "../src/identity/index.js";
 import { compareVersions } from "../src/store/cross-year.js";
 import type { OutputStore, ReportSummary, SourceRef } from "../src/store/types.js";
-import { reasonCode } from "../workers/processors.js";
 import type { StageQueues } from "./connection.js";
 import { documentIdOf, ExtractJob, extractionKey, jobIdOf, jobName, ReconstructJob, RunId } from "./jobs.js";
 import { STAGES } from "./names.js";
@@ -265,7 +265,7 @@ export async function enqueueBackfill(o: BackfillOptions): Promise<BackfillTally
 async function enqueueChunk(o: BackfillOptions, batch: readonly ReportSummary[], tally: BackfillTally): Promise<void> {
   const { store, queues, run } = o;
   const state = run ? await run.lookup(batch.map((s) => s.sha256)) : batch.map(() => ({ inRun: false, done: false, failed: null }));
-  const stale = run && queues ? await lostFailures(queues, o.runId, batch, state) : new Map<string, string>();
+  const stale = run && queues ? await lostFailures(queues, o.runId, batch, state) : new Map<string, FailureCode>();
   for (const [sha, code] of stale) await run?.markFailed(sha, code);
 
   type Todo = { summary: ReportSummary; resumed: boolean; retry: boolean };
@@ -348,9 +348,9 @@ async function lostFailures(
   runId: string,
   batch: readonly ReportSummary[],
   state: readonly { inRun: boolean; done: boolean; failed: string | null }[],
-): Promise<Map<string, string>> {
+): Promise<Map<string, FailureCode>> {
   const open = batch.filter((_, i) => state[i]?.inRun && !state[i]?.done && state[i]?.failed === null);
-  const out = new Map<string, string>();
+  const out = new Map<string, FailureCode>();
   if (open.length === 0) return out;
   const pipeline = queues.connection.pipeline();
   const probes: string[] = [];
@@ -367,7 +367,7 @@ async function lostFailures(
   probes.forEach((sha, i) => {
     const score = results[2 * i]?.[1];
     const reason = results[2 * i + 1]?.[1];
-    if (score !== null && score !== undefined && !out.has(sha)) out.set(sha, reasonCode(typeof reason === "string" ? reason : undefined));
+    if (score !== null && score !== undefined && !out.has(sha)) out.set(sha, parseFailedReason(typeof reason === "string" ? reason : undefined).code);
   });
   return out;
 }

@@ -124,4 +124,9 @@ export class StageQueues {
     else closing.catch(noop);
     await closeConnection(this.connection);
   }
+
+  /** Drops the connection at once (when close() cannot finish: Redis gone). */
+  disconnect(): void {
+    this.connection.disconnect();
+  }
 }

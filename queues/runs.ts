@@ -11,6 +11,7 @@
  * nothing, so the counts stay exact. Memory is in Redis, a few dozen bytes a document.
  */
 import type { Redis } from "ioredis";
+import type { FailureCode } from "../src/failures.js";
 import type { ValidationStatus } from "../src/model.js";
 
 export interface RunCounts {
@@ -71,7 +72,7 @@ export class RunState {
     await this.redis.multi().hset(k, sha256, status).hdel(this.key("failed"), sha256).expire(k, this.ttl).exec();
   }
 
-  async markFailed(sha256: string, code: string): Promise<void> {
+  async markFailed(sha256: string, code: FailureCode): Promise<void> {
     const k = this.key("failed");
     await this.redis.multi().hset(k, sha256, code).expire(k, this.ttl).exec();
   }

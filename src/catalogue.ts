@@ -29,11 +29,45 @@ export interface RowDef {
   fields: readonly FieldDef[];
 }
 
+/**
+ * How the reconstructor aligns a table's runs of values to its rows (src/reconstruct/align.ts):
+ *
+ * - "runs": in printed order, each run of values to the rows its label and width fit;
+ * - "ordered-then-label": as "runs", then the rows the order cannot place are read by their
+ *   label (for a table whose row labels are all distinct and whose small blocks get moved);
+ * - "runs-then-one-run": as "runs", and where a row came out in pieces, the whole region is
+ *   read as one run (for a table with no row labels of its own).
+ */
+export type AlignStrategy = "runs" | "ordered-then-label" | "runs-then-one-run";
+
+/**
+ * A sum inside every row of a table, by column index within a group of `width` columns: the
+ * cell at `total` is the sum of the cells at `parts`. A row read as several groups side by
+ * side (table 四 as one run) has the sum in each group. The validator checks it (`rule`) and
+ * the reconstructor uses it to split digits that ran together.
+ */
+export interface RowSum {
+  rule: "R3" | "R4";
+  width: number;
+  total: number;
+  parts: readonly number[];
+}
+
 export interface TableDef {
   id: TableId;
   /** Section heading of the table in the report. */
   heading: string;
   rows: readonly RowDef[];
+  /** How its region is aligned to its rows (reconstruct policy). */
+  strategy: AlignStrategy;
+  /**
+   * Whether a row label printed with no values after it is a blank row (its cells null), and
+   * the text after a run of values is evidence of its row too. False for a table whose labels
+   * are column-group headers rather than row labels (table 四).
+   */
+  labelledRows: boolean;
+  /** The sum inside each of its rows, if any. */
+  sums?: RowSum;
 }
 
 // ------------------------------------------------------------------------------- columns
@@ -74,9 +108,13 @@ const ITEMS_2019: readonly FieldDef[] = [
 ];
 
 // ------------------------------------------------------------------------------- table 二
+/** Table 二's row labels are all distinct, and its small blocks get moved. */
+const PROACTIVE_POLICY = { strategy: "ordered-then-label", labelledRows: true } as const;
+
 const PROACTIVE_2021: TableDef = {
   id: "proactive",
   heading: "二、主动公开政府信息情况",
+  ...PROACTIVE_POLICY,
   rows: [
     { path: "regulations", label: "规章", fields: DOCS_2021 },
     { path: "normativeDocuments", label: "行政规范性文件", aliases: ["规范性文件"], fields: DOCS_2021 },
@@ -94,6 +132,7 @@ const PROACTIVE_2021: TableDef = {
 const PROACTIVE_2019: TableDef = {
   id: "proactive",
   heading: "二、主动公开政府信息情况",
+  ...PROACTIVE_POLICY,
   rows: [
     { path: "regulations", label: "规章", fields: DOCS_2019 },
     { path: "normativeDocuments", label: "规范性文件", aliases: ["行政规范性文件"], fields: DOCS_2019 },
@@ -151,9 +190,17 @@ const APPLICATIONS_TAIL: readonly RowDef[] = [
 /** 2019: （六）其他处理 is one row. 2021 reports that still print it so use the same row. */
 const OTHER_HANDLING_SINGLE = row3("otherHandling", "（六）其他处理", ["（六）其他"]);
 
+/** R3: in every row of table 三, 总计 is the sum of the six applicant columns. */
+const APPLICATIONS_POLICY = {
+  strategy: "runs",
+  labelledRows: true,
+  sums: { rule: "R3", width: APPLICANT_FIELDS.length, total: 6, parts: [0, 1, 2, 3, 4, 5] },
+} as const satisfies Partial<TableDef>;
+
 const APPLICATIONS_2021: TableDef = {
   id: "applications",
   heading: "三、收到和处理政府信息公开申请情况",
+  ...APPLICATIONS_POLICY,
   rows: [
     ...APPLICATIONS_HEAD,
     row3("otherHandling.overdueCorrection", "1.申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请"),
@@ -166,6 +213,7 @@ const APPLICATIONS_2021: TableDef = {
 const APPLICATIONS_2019: TableDef = {
   id: "applications",
   heading: "三、收到和处理政府信息公开申请情况",
+  ...APPLICATIONS_POLICY,
   rows: [...APPLICATIONS_HEAD, OTHER_HANDLING_SINGLE, ...APPLICATIONS_TAIL],
 };
 
@@ -176,6 +224,7 @@ const APPLICATIONS_2019: TableDef = {
 export const APPLICATIONS_2021_COLLAPSED: TableDef = {
   id: "applications",
   heading: APPLICATIONS_2021.heading,
+  ...APPLICATIONS_POLICY,
   rows: [...APPLICATIONS_HEAD, { ...OTHER_HANDLING_SINGLE, path: "otherHandlingAsPrinted" }, ...APPLICATIONS_TAIL],
 };
 
@@ -194,9 +243,16 @@ export const APPLICATIONS_GROUP_LABELS: Readonly<Record<string, string>> = {
 export const APPLICATIONS_PARENT_LABELS: readonly string[] = [APPLICATIONS_OUTCOMES_LABEL, ...Object.values(APPLICATIONS_GROUP_LABELS)];
 
 // ------------------------------------------------------------------------------- table 四
+/**
+ * Table 四 has no row labels (its group names head columns): where its data row came out in
+ * pieces, it is read as one run. R4: in each group, 总计 is the sum of the four outcomes.
+ */
 const REVIEW_LITIGATION: TableDef = {
   id: "reviewLitigation",
   heading: "四、政府信息公开行政复议、行政诉讼情况",
+  strategy: "runs-then-one-run",
+  labelledRows: false,
+  sums: { rule: "R4", width: OUTCOME_FIELDS.length, total: 4, parts: [0, 1, 2, 3] },
   rows: [
     { path: "review", label: "行政复议", fields: OUTCOME_FIELDS },
     { path: "litigationDirect", label: "未经复议直接起诉", fields: OUTCOME_FIELDS },

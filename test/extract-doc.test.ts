@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { corpusFile } from "./support/corpus.js";
-import type { IntermediateDocument } from "../src/document.js";
+import type { DocumentContent } from "../src/document.js";
 import { RefusalError } from "../src/document.js";
 import { extractDoc } from "../src/extract/doc.js";
 
@@ -27,7 +27,7 @@ function leaves(x: unknown): Array<number | null> {
   if (x === null || typeof x === "number") return [x];
   return Object.values(x as Record<string, unknown>).flatMap(leaves);
 }
-function lines(doc: IntermediateDocument): string[] {
+function lines(doc: DocumentContent): string[] {
   return doc.blocks.map((b) => (b.kind === "text" ? b.text : "<table>"));
 }
 /** The tab-separated cells that follow `label` in the text (rows may run together). */

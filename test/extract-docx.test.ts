@@ -8,7 +8,7 @@ import { deflateRawSync } from "node:zlib";
 import JSZip from "jszip";
 import { describe, expect, it } from "vitest";
 import { corpusFile } from "./support/corpus.js";
-import type { GridCell, IntermediateDocument, TableBlock } from "../src/document.js";
+import type { GridCell, DocumentContent, TableBlock } from "../src/document.js";
 import { RefusalError } from "../src/document.js";
 import { extractDocx, guardArchive } from "../src/extract/docx.js";
 
@@ -25,7 +25,7 @@ function leaves(x: unknown): Array<number | null> {
   if (x === null || typeof x === "number") return [x];
   return Object.values(x as Record<string, unknown>).flatMap(leaves);
 }
-function tables(doc: IntermediateDocument): TableBlock[] {
+function tables(doc: DocumentContent): TableBlock[] {
   return doc.blocks.filter((b): b is TableBlock => b.kind === "table");
 }
 function rowWith(t: TableBlock, label: string): GridCell[] {

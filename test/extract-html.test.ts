@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import iconv from "iconv-lite";
 import { describe, expect, it } from "vitest";
 import { corpusFile } from "./support/corpus.js";
-import type { Block, GridCell, IntermediateDocument, TableBlock } from "../src/document.js";
+import type { Block, GridCell, DocumentContent, TableBlock } from "../src/document.js";
 import { RefusalError } from "../src/document.js";
 import { declaredCharset, extractHtml, htmlToBlocks } from "../src/extract/html.js";
 import { dropSliverColumns, joinLines, normaliseLine } from "../src/extract/html-table.js";
@@ -113,7 +113,7 @@ describe("extractHtml on corpus pages", () => {
     expect(metaCharset.equals(Buffer.from(utf8))).toBe(false);
 
     for (const bytes of [httpEquiv, metaCharset]) {
-      const doc: IntermediateDocument = await extractHtml(bytes, OPTS);
+      const doc: DocumentContent = await extractHtml(bytes, OPTS);
       expect(doc.blocks).toEqual(original.blocks);
     }
     // Without any declaration, GBK is still detected.

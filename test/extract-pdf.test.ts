@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { extractPdf } from "../src/extract/pdf.js";
 import { processBytes } from "../src/process.js";
 import { expectedOf, score } from "./support/corpus.js";
-import { RefusalError, type GridCell, type IntermediateDocument, type TableBlock, type TextBlock } from "../src/document.js";
+import { RefusalError, type GridCell, type DocumentContent, type TableBlock, type TextBlock } from "../src/document.js";
 
 const OPTS = { maxPages: 500, maxExpandedBytes: 200 * 1024 * 1024 };
 
@@ -21,16 +21,16 @@ function fixture(name: string): Uint8Array {
 
 const squash = (s: string) => s.replace(/\s+/g, "");
 
-function tables(doc: IntermediateDocument): TableBlock[] {
+function tables(doc: DocumentContent): TableBlock[] {
   return doc.blocks.filter((b): b is TableBlock => b.kind === "table");
 }
 
-function texts(doc: IntermediateDocument): TextBlock[] {
+function texts(doc: DocumentContent): TextBlock[] {
   return doc.blocks.filter((b): b is TextBlock => b.kind === "text");
 }
 
 /** The table having cells with all these texts (whitespace ignored). */
-function tableWith(doc: IntermediateDocument, ...words: string[]): TableBlock {
+function tableWith(doc: DocumentContent, ...words: string[]): TableBlock {
   const t = tables(doc).find((t) => words.every((w) => t.rows.some((r) => r.some((c) => squash(c.text).includes(w)))));
   if (!t) throw new Error(`no table with ${words.join(", ")}`);
   return t;
@@ -71,7 +71,7 @@ async function refusal(bytes: Uint8Array, opts = OPTS): Promise<RefusalError> {
 /* ------------------------------------------------------------------------------------------ */
 
 describe("extractPdf on a LibreOffice report with repeated header rows (s021)", () => {
-  let doc: IntermediateDocument;
+  let doc: DocumentContent;
   beforeAll(async () => {
     doc = await extractPdf(fixture("s021.pdf"), OPTS);
   });
@@ -147,7 +147,7 @@ describe("extractPdf on a LibreOffice report with repeated header rows (s021)", 
 });
 
 describe("extractPdf on a Chromium report on landscape pages (s009)", () => {
-  let doc: IntermediateDocument;
+  let doc: DocumentContent;
   beforeAll(async () => {
     doc = await extractPdf(fixture("s009.pdf"), OPTS);
   });
@@ -226,7 +226,7 @@ describe("extractPdf on tables broken inside rows and cells", () => {
 });
 
 describe("extractPdf on a real WPS report (hongze_2023)", () => {
-  let doc: IntermediateDocument;
+  let doc: DocumentContent;
   beforeAll(async () => {
     doc = await extractPdf(fixture("hongze_2023.pdf"), OPTS);
   });

@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import iconv from "iconv-lite";
 import { describe, expect, it } from "vitest";
 import { corpusFile } from "./support/corpus.js";
-import type { IntermediateDocument } from "../src/document.js";
+import type { DocumentContent } from "../src/document.js";
 import { extractText } from "../src/extract/text.js";
 
 const OPTS = { maxPages: 500, maxExpandedBytes: 200 * 1024 * 1024 };
@@ -14,7 +14,7 @@ const OPTS = { maxPages: 500, maxExpandedBytes: 200 * 1024 * 1024 };
 function fixture(name: string): Buffer {
   return readFileSync(corpusFile(name));
 }
-function texts(doc: IntermediateDocument): string[] {
+function texts(doc: DocumentContent): string[] {
   return doc.blocks.map((b) => (b.kind === "text" ? b.text : "<table>"));
 }
 

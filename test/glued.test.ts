@@ -69,7 +69,7 @@ const apps = (t: unknown, row: string) => get(t, row);
 
 describe("readings of a run (readings.ts)", () => {
   const kinds7 = new Array(7).fill("count") as "count"[];
-  const sums = rowSumChecks("applications", 7);
+  const sums = rowSumChecks(CATALOGUE["2021"].applications, 7);
   const read = (s: string) => readRun([s], kinds7, sums, { budget: new Budget(50_000) });
 
   it("a total last settles 7200009 to one reading", () => {

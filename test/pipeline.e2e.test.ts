@@ -21,7 +21,7 @@ import { PIPELINE_VERSION, processBytes, sha256 } from "../src/process.js";
 import { openStore } from "../src/store/index.js";
 import type { OutputStore } from "../src/store/types.js";
 import { StageQueues } from "../queues/connection.js";
-import { reasonCode } from "../workers/processors.js";
+import { parseFailedReason } from "../src/failures.js";
 import { CORPUS } from "./support/corpus.js";
 import { ARTIFACTS, pipelineEnv, REDIS_URL, startCli, stop, testStore, uniquePrefix, waitFor, type Proc } from "./support/pipeline.js";
 
@@ -174,7 +174,7 @@ for (const kind of ["file", "postgres"] as const) {
         },
         60_000,
       );
-      const codes = Object.fromEntries(failed.map((j) => [j.id, reasonCode(j.failedReason)]));
+      const codes = Object.fromEntries(failed.map((j) => [j.id, parseFailedReason(j.failedReason).code]));
       expect(codes[`sha256-${sha256(corrupt)}`]).toBe("corrupt");
       expect(codes[`sha256-${sha256(encrypted)}`]).toBe("encrypted");
       // one attempt each: bad input is not retried

@@ -4,12 +4,12 @@
  * Documents are written here as the intermediate model, exactly as an extractor gives them.
  */
 import { describe, expect, it } from "vitest";
-import type { Block, GridCell, IntermediateDocument, RefusalError } from "../src/document.js";
+import type { Block, GridCell, DocumentContent, RefusalError } from "../src/document.js";
 import type { TableData } from "../src/model.js";
 import { MAX_REGION_RUNS, MAX_TEXT_CHARS, reconstruct } from "../src/reconstruct/index.js";
 import { validate } from "../src/validate/index.js";
 
-const doc = (blocks: Block[]): IntermediateDocument => ({ mediaType: "text/plain", pages: null, blocks, warnings: [] });
+const doc = (blocks: Block[]): DocumentContent => ({ mediaType: "text/plain", pages: null, blocks, warnings: [] });
 const text = (lines: string): Block[] =>
   lines
     .split("\n")

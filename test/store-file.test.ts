@@ -54,6 +54,13 @@ afterEach(async () => {
 });
 
 // --------------------------------------------------------------------------------- tests
+describe("FileStore probe", () => {
+  it("fails when its folder is gone, saying so", async () => {
+    const gone = new FileStore(join(tmpdir(), `nianbao-gone-${process.pid}-${Date.now()}`));
+    await expect(gone.probe()).rejects.toThrow(/ENOENT|not a folder/);
+  });
+});
+
 describe("FileStore results", () => {
   it("stores a result under year/agency and reads it back", async () => {
     const env = envelope(corpusReport("seed/jingzhouqu-2021"), "seed");

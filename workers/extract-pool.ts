@@ -8,6 +8,7 @@
  *   job fails with code "crashed"; the other jobs in flight are not touched.
  */
 import { Worker } from "node:worker_threads";
+import { FailureError, type FailureCode } from "../src/failures.js";
 import type { Extraction } from "../src/process.js";
 
 export interface ThreadTask {
@@ -21,15 +22,12 @@ export interface ThreadTask {
 
 export type ThreadReply =
   | { id: number; ok: true; extraction: Extraction }
-  | { id: number; ok: false; code: string; message: string };
+  | { id: number; ok: false; code: FailureCode; message: string };
 
 /** Failure of a task: a refusal code of the core, or "timeout" / "crashed" / "internal". */
-export class ExtractFailure extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
+export class ExtractFailure extends FailureError {
+  constructor(code: FailureCode, message: string) {
+    super(code, message);
     this.name = "ExtractFailure";
   }
 }

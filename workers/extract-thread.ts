@@ -3,7 +3,7 @@
  * worker's main event loop, so a slow PDF never stalls BullMQ's lock renewal.
  */
 import { parentPort } from "node:worker_threads";
-import { isRefusal } from "../src/document.js";
+import { FailureError } from "../src/failures.js";
 import { extractBytes } from "../src/process.js";
 import type { ThreadReply, ThreadTask } from "./extract-pool.js";
 
@@ -19,7 +19,7 @@ port.on("message", (task: ThreadTask) => {
   }).then(
     (extraction) => port.postMessage({ id: task.id, ok: true, extraction } satisfies ThreadReply),
     (e: unknown) => {
-      const reply: ThreadReply = isRefusal(e)
+      const reply: ThreadReply = e instanceof FailureError
         ? { id: task.id, ok: false, code: e.code, message: e.message }
         : { id: task.id, ok: false, code: "internal", message: e instanceof Error ? (e.stack ?? e.message) : String(e) };
       port.postMessage(reply);

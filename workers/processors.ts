@@ -4,7 +4,9 @@
  *   extract      read the original from the bucket, check its hash, parse it in a parser
  *                thread, store the intermediate document as an artifact
  *   reconstruct  rebuild and validate the report from that artifact (buildEnvelope, the same
- *                function as `nianbao extract`), store the envelope as an artifact
+ *                function as `nianbao extract`), store the envelope as an artifact; an
+ *                artifact that fails the schema or is from an older EXTRACTOR_VERSION is not
+ *                reused: the original is extracted again first (logged "re-extracting")
  *   store        upsert the result into the output store (rule R6 runs there)
  *
  * Every stage hands on with the same job id (jobIdOf: the document id, plus the run of a
@@ -12,16 +14,19 @@
  * BullMQ runs jobs without a priority first, so a backfill never holds up a live upload at
  * any stage.
  *
- * Bad input (corrupt, encrypted, unsupported, not a report, too large, a parser timeout or
- * crash) throws UnrecoverableError at once, its message starting with the reason code; any
- * other error is retried with exponential backoff and jitter.
+ * Bad input (a file fault of src/failures.ts: corrupt, encrypted, unsupported, not a report,
+ * too large, a parser timeout or crash, the original changed or gone) throws FileFault, an
+ * UnrecoverableError carrying the code, at once; its message, which BullMQ keeps as the job's
+ * failedReason, is `<code>: <message>` (failedReasonOf). Any other error is retried with
+ * exponential backoff and jitter.
  */
 import { UnrecoverableError, type Job, type Queue } from "bullmq";
 import type { Logger } from "pino";
 import { ObjectGoneError, ObjectTooLargeError } from "../src/bucket/index.js";
 import type { UploadBucket } from "../src/bucket/types.js";
 import type { Config } from "../src/config.js";
-import { isRefusal, type IntermediateDocument } from "../src/document.js";
+import { EXTRACTOR_VERSION, readStoredDocument, type IntermediateDocument } from "../src/document.js";
+import { codeOf, failedReasonOf, isFileFault, isRefusal, type FailureCode, type FileFaultCode } from "../src/failures.js";
 import { Envelope } from "../src/model.js";
 import { buildEnvelope, PIPELINE_VERSION, sha256 } from "../src/process.js";
 import type { OutputStore } from "../src/store/types.js";
@@ -46,54 +51,71 @@ function nextJobOptions(job: Job, data: { documentId: string; runId?: string | u
   return { jobId: jobIdOf(data), ...(job.priority > 0 ? { priority: job.priority } : {}) };
 }
 
-/** Codes of failures caused by the file itself: retrying cannot help. */
-const FILE_FAULTS = new Set(["unsupported-type", "corrupt", "encrypted", "no-text-layer", "not-a-report", "too-large", "timeout", "crashed", "changed", "missing"]);
-
-/** The reason code of a failed job, from its failedReason (`corrupt: …`). */
-export function reasonCode(failedReason: string | undefined): string {
-  const m = /^([a-z-]+): /.exec(failedReason ?? "");
-  return m && FILE_FAULTS.has(m[1] as string) ? (m[1] as string) : "internal";
+/** A fault of the file: the job fails at once (unrecoverable), the code travelling with it. */
+export class FileFault extends UnrecoverableError {
+  constructor(
+    readonly code: FileFaultCode,
+    message: string,
+  ) {
+    super(failedReasonOf(code, message));
+    // BullMQ (and the runner) also know an unrecoverable error by its name.
+    this.name = "UnrecoverableError";
+  }
 }
 
-function fileFault(code: string, message: string): UnrecoverableError {
-  return new UnrecoverableError(`${code}: ${message}`);
+/** The code of an error a processor threw: a file fault's, a FailureError's, else "internal". */
+export function jobErrorCode(e: unknown): FailureCode {
+  return e instanceof FileFault ? e.code : codeOf(e);
+}
+
+function fileFault(code: FileFaultCode, message: string): FileFault {
+  return new FileFault(code, message);
 }
 
 export function processors(deps: Deps): Record<Stage, (job: Job) => Promise<unknown>> {
   const { config, store, pool, queues } = deps;
   const logFor = (job: Job, stage: Stage, documentId: string) => deps.log.child({ stage, jobId: job.id, documentId });
 
+  /**
+   * Reads the original from the bucket, checks its hash, parses it in a parser thread and
+   * stores the intermediate document as the artifact `extract/<sha256>`.
+   */
+  async function extractOriginal(data: ExtractJob, log: Logger): Promise<{ document: IntermediateDocument; artifactKey: string; bytes: number }> {
+    const sha = shaOf(data.documentId);
+    let bytes: Buffer;
+    try {
+      bytes = await deps.bucket(data.bucket).read(data.source);
+    } catch (e) {
+      if (e instanceof ObjectGoneError || (e as { name?: string }).name === "NoSuchKey") throw fileFault("missing", `the original is gone: ${data.source.uri}`);
+      if (e instanceof ObjectTooLargeError) throw fileFault("too-large", e.message);
+      throw e;
+    }
+    if (sha256(bytes) !== sha) throw fileFault("changed", `the original changed since it was enqueued: ${data.source.uri}`);
+    log.info({ bytes: bytes.byteLength, key: data.source.key }, "extracting");
+    let document: IntermediateDocument;
+    try {
+      const extraction = await pool.run(
+        { bytes, fileName: data.fileName, maxBytes: config.MAX_FILE_BYTES, maxPages: config.MAX_PAGES, maxExpandedBytes: config.MAX_EXPANDED_BYTES },
+        config.JOB_TIMEOUT_MS,
+      );
+      document = extraction.document;
+    } catch (e) {
+      if (e instanceof ExtractFailure && isFileFault(e.code)) throw fileFault(e.code, e.message);
+      throw e;
+    }
+    const artifactKey = extractionKey(sha);
+    await store.putArtifact(artifactKey, JSON.stringify(document));
+    return { document, artifactKey, bytes: bytes.byteLength };
+  }
+
   return {
     async extract(job) {
       const data = ExtractJob.parse(job.data);
       const log = logFor(job, "extract", data.documentId);
-      const sha = shaOf(data.documentId);
-      let bytes: Buffer;
-      try {
-        bytes = await deps.bucket(data.bucket).read(data.source);
-      } catch (e) {
-        if (e instanceof ObjectGoneError || (e as { name?: string }).name === "NoSuchKey") throw fileFault("missing", `the original is gone: ${data.source.uri}`);
-        if (e instanceof ObjectTooLargeError) throw fileFault("too-large", e.message);
-        throw e;
-      }
-      if (sha256(bytes) !== sha) throw fileFault("changed", `the original changed since it was enqueued: ${data.source.uri}`);
-      log.info({ bytes: bytes.byteLength, key: data.source.key }, "extracting");
-      let document: IntermediateDocument;
-      try {
-        const extraction = await pool.run(
-          { bytes, fileName: data.fileName, maxBytes: config.MAX_FILE_BYTES, maxPages: config.MAX_PAGES, maxExpandedBytes: config.MAX_EXPANDED_BYTES },
-          config.JOB_TIMEOUT_MS,
-        );
-        document = extraction.document;
-      } catch (e) {
-        if (e instanceof ExtractFailure && FILE_FAULTS.has(e.code)) throw fileFault(e.code, e.message);
-        throw e;
-      }
-      const artifactKey = extractionKey(sha);
-      await store.putArtifact(artifactKey, JSON.stringify(document));
+      const { document, artifactKey, bytes } = await extractOriginal(data, log);
       await queues.reconstruct.add(jobName("reconstruct", data.fileName), ReconstructJob.parse({ ...data, artifactKey }), nextJobOptions(job, data));
       log.info({ pages: document.pages, blocks: document.blocks.length }, "extracted");
-      return { artifactKey, pages: document.pages, bytes: bytes.byteLength, mediaType: document.mediaType };
+      return { artifactKey, pages: document.pages, bytes, mediaType: document.mediaType };
     },
 
     async reconstruct(job) {
@@ -102,9 +124,21 @@ export function processors(deps: Deps): Record<Stage, (job: Job) => Promise<unkn
       const sha = shaOf(data.documentId);
       const artifact = await store.getArtifact(data.artifactKey);
       if (artifact === null) throw new Error(`extraction artifact ${data.artifactKey} not found`);
+      // A stored extraction that fails the schema, or that an older extractor wrote, is not
+      // reused: the original is extracted again (and the artifact rewritten).
+      const stored = readStoredDocument(artifact);
+      let document: IntermediateDocument;
+      let reextracted: string | null = null;
+      if (stored.ok) document = stored.document;
+      else {
+        reextracted = stored.reason;
+        log.warn({ reason: stored.reason, extractor: EXTRACTOR_VERSION }, "re-extracting");
+        await job.log(`re-extracting from the original: ${stored.reason}`);
+        ({ document } = await extractOriginal(data, log));
+      }
       let envelope: Envelope;
       try {
-        envelope = buildEnvelope({ sha256: sha, fileName: data.fileName, document: JSON.parse(artifact) as IntermediateDocument });
+        envelope = buildEnvelope({ sha256: sha, fileName: data.fileName, document });
       } catch (e) {
         if (isRefusal(e)) throw fileFault(e.code, e.message);
         throw e;
@@ -114,7 +148,7 @@ export function processors(deps: Deps): Record<Stage, (job: Job) => Promise<unkn
       const { artifactKey: _unused, ...rest } = data;
       await queues.store.add(jobName("store", rest.fileName), StoreJob.parse({ ...rest, envelopeKey: key }), nextJobOptions(job, data));
       log.info({ status: envelope.validation.status, format: envelope.report.format, year: envelope.report.year }, "reconstructed");
-      return { status: envelope.validation.status, format: envelope.report.format };
+      return { status: envelope.validation.status, format: envelope.report.format, ...(reextracted ? { reextracted } : {}) };
     },
 
     async store(job) {

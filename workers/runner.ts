@@ -15,7 +15,7 @@ import { QUEUE_NAMES, STAGES, type Stage } from "../queues/names.js";
 import { shaOf } from "../queues/jobs.js";
 import { RunState } from "../queues/runs.js";
 import { ExtractPool } from "./extract-pool.js";
-import { processors, reasonCode } from "./processors.js";
+import { jobErrorCode, processors } from "./processors.js";
 
 export interface RunningWorkers {
   workers: Record<Stage, Worker>;
@@ -51,7 +51,7 @@ export function startWorkers(config: Config, store: OutputStore, log: Logger): R
       w.on("failed", (job: Job | undefined, err: Error) => {
         if (!job) return;
         const final = err.name === "UnrecoverableError" || job.attemptsMade >= (job.opts.attempts ?? 1);
-        const code = reasonCode(err.message);
+        const code = jobErrorCode(err);
         const data = job.data as { documentId?: unknown; runId?: unknown; source?: never };
         // The document id is in the data; the job id has the run appended for reprocessing.
         const documentId = typeof data.documentId === "string" ? data.documentId : String(job.id);

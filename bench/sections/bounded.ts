@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { buildEnvelope } from "../../src/process.js";
-import { RefusalError, type IntermediateDocument } from "../../src/document.js";
+import { EXTRACTOR_VERSION, RefusalError, type IntermediateDocument } from "../../src/document.js";
 import { corpusDir } from "../corpus.js";
 import type { Cell, Section, SectionResult } from "../section.js";
 
@@ -17,7 +17,7 @@ const ROW_LINE = /^((?:[一二三四]、|（[一二三四五六七]）|\d\.).*?)
 const digits = (n: number) => Array.from({ length: n }, (_, i) => String((i * 7 + 3) % 10 || 1)).join("");
 
 function textDocument(text: string): IntermediateDocument {
-  return { mediaType: "text/plain", pages: null, blocks: text.split("\n").map((t) => ({ kind: "text" as const, text: t })), warnings: [] };
+  return { extractor: EXTRACTOR_VERSION, mediaType: "text/plain", pages: null, blocks: text.split("\n").map((t) => ({ kind: "text" as const, text: t })), warnings: [] };
 }
 
 function timed(text: string): { ms: number; status: string; heapMb: number } {

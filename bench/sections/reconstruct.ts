@@ -1,11 +1,11 @@
 /**
  * Reconstruct-only: every corpus document is extracted once and its IntermediateDocument kept
- * as JSON, as the pipeline stores the extraction artifact; then each round parses that JSON
- * and runs buildEnvelope (reconstruct + validate + envelope check), as the reconstruct worker
- * does on reprocessing. The JSON.parse is included in the time.
+ * as JSON, as the pipeline stores the extraction artifact; then each round reads that JSON back
+ * (readStoredDocument: JSON.parse and the schema check) and runs buildEnvelope (reconstruct +
+ * validate + envelope check), as the reconstruct worker does on reprocessing. The read is
+ * included in the time.
  */
-import type { IntermediateDocument } from "../../src/document.js";
-import { RefusalError } from "../../src/document.js";
+import { readStoredDocument, RefusalError } from "../../src/document.js";
 import { buildEnvelope, extractBytes, type Extraction } from "../../src/process.js";
 import { FORMATS, type CorpusDocument } from "../corpus.js";
 import type { Cell, Section, SectionResult } from "../section.js";
@@ -28,7 +28,9 @@ interface Timing {
 
 function rebuild(a: Artifact): Timing {
   const t0 = performance.now();
-  const document = JSON.parse(a.json) as IntermediateDocument;
+  const stored = readStoredDocument(a.json);
+  if (!stored.ok) throw new Error(stored.reason);
+  const document = stored.document;
   const t1 = performance.now();
   const extraction: Extraction = { sha256: a.sha256, fileName: a.doc.fileName, document };
   try {

@@ -1,5 +1,5 @@
 /**
- * Legacy .doc (Word 97–2003) → IntermediateDocument.
+ * Legacy .doc (Word 97–2003) → DocumentContent.
  *
  * Default path, no external programs: word-extractor's body text, one TextBlock per line.
  * Word marks the end of each table cell with a cell mark, which word-extractor turns into a
@@ -22,7 +22,7 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { RefusalError, type IntermediateDocument, type TextBlock } from "../document.js";
+import { RefusalError, type DocumentContent, type TextBlock } from "../document.js";
 import { findOleEntry } from "../sniff.js";
 import { extractDocx } from "./docx.js";
 import { dropSliverColumns } from "./html-table.js";
@@ -43,7 +43,7 @@ const require = createRequire(import.meta.url);
 /** How long one LibreOffice conversion may take before it is killed. */
 const LIBREOFFICE_TIMEOUT_MS = 60_000;
 
-export async function extractDoc(bytes: Uint8Array, opts: ExtractOpts): Promise<IntermediateDocument> {
+export async function extractDoc(bytes: Uint8Array, opts: ExtractOpts): Promise<DocumentContent> {
   checkWordHeader(bytes);
 
   const warnings: string[] = [];
@@ -108,7 +108,7 @@ function checkWordHeader(bytes: Uint8Array): void {
 }
 
 /** .doc → .docx with LibreOffice in a private temporary directory and profile, then mammoth. */
-async function viaLibreOffice(soffice: string, bytes: Uint8Array, opts: ExtractOpts): Promise<IntermediateDocument> {
+async function viaLibreOffice(soffice: string, bytes: Uint8Array, opts: ExtractOpts): Promise<DocumentContent> {
   const dir = await mkdtemp(join(tmpdir(), "nianbao-lo-"));
   try {
     const input = join(dir, "input.doc");

@@ -1,5 +1,5 @@
 /**
- * .docx → IntermediateDocument, through mammoth's HTML.
+ * .docx → DocumentContent, through mammoth's HTML.
  *
  * mammoth's `convertToHtml` keeps Word's merged cells as exact colspan/rowspan and keeps
  * empty cells, so the HTML path (htmlToBlocks) gives the tables with their spans. Its raw-text
@@ -13,7 +13,7 @@
  */
 import { inflateRawSync } from "node:zlib";
 import mammoth from "mammoth";
-import { RefusalError, type IntermediateDocument } from "../document.js";
+import { RefusalError, type DocumentContent } from "../document.js";
 import { readZipDirectory, zipEntryDataOffset, type ZipEntry } from "../sniff.js";
 import { htmlToBlocks } from "./html.js";
 
@@ -25,7 +25,7 @@ const RATIO_MIN_BYTES = 16 * 1024 * 1024;
 export async function extractDocx(
   bytes: Uint8Array,
   opts: { maxPages: number; maxExpandedBytes: number },
-): Promise<IntermediateDocument> {
+): Promise<DocumentContent> {
   guardArchive(bytes, opts.maxExpandedBytes);
 
   let result: { value: string; messages: Array<{ type: string; message: string }> };

@@ -1,5 +1,5 @@
 /**
- * HTML → IntermediateDocument.
+ * HTML → DocumentContent.
  *
  * Government article pages: the report sits inside site navigation, often in Word-export
  * markup (`<span>`/`<font>`/`<o:p>` everywhere, `&nbsp;` for blanks), sometimes GB2312/GBK.
@@ -12,7 +12,7 @@
  */
 import { DomHandler, ElementType, Parser } from "htmlparser2";
 import type { ChildNode, Document, Element } from "domhandler";
-import { RefusalError, type Block, type IntermediateDocument } from "../document.js";
+import { RefusalError, type Block, type DocumentContent } from "../document.js";
 import { decodeText } from "../sniff.js";
 import {
   DEFAULT_HTML_LIMITS,
@@ -30,7 +30,7 @@ import {
 export async function extractHtml(
   bytes: Uint8Array,
   _opts: { maxPages: number; maxExpandedBytes: number },
-): Promise<IntermediateDocument> {
+): Promise<DocumentContent> {
   const declared = declaredCharset(bytes);
   const { blocks, warnings } = htmlToBlocks(decodeText(bytes, declared));
   return { mediaType: "text/html", pages: null, blocks, warnings };

@@ -2,7 +2,7 @@
  * Extraction: bytes → IntermediateDocument, one module per input format.
  * The media type comes from sniffing the bytes (src/sniff.ts), never from the file name.
  */
-import type { IntermediateDocument, MediaType } from "../document.js";
+import { EXTRACTOR_VERSION, type DocumentContent, type IntermediateDocument, type MediaType } from "../document.js";
 import { extractPdf } from "./pdf.js";
 import { extractDocx } from "./docx.js";
 import { extractDoc } from "./doc.js";
@@ -21,11 +21,16 @@ export const DEFAULT_EXTRACT_OPTIONS: Required<ExtractOptions> = {
   maxPages: 500,
 };
 
+/** The document of the bytes, stamped with the EXTRACTOR_VERSION that produced it. */
 export async function extract(
   bytes: Uint8Array,
   mediaType: MediaType,
   options: ExtractOptions = {},
 ): Promise<IntermediateDocument> {
+  return { extractor: EXTRACTOR_VERSION, ...(await extractContent(bytes, mediaType, options)) };
+}
+
+function extractContent(bytes: Uint8Array, mediaType: MediaType, options: ExtractOptions): Promise<DocumentContent> {
   const opts = { ...DEFAULT_EXTRACT_OPTIONS, ...options };
   switch (mediaType) {
     case "application/pdf":

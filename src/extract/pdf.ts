@@ -1,5 +1,5 @@
 /**
- * PDF → IntermediateDocument.
+ * PDF → DocumentContent.
  *
  * One pdf.js parse per file (pdf-parse's loader, see pdf/pdfjs.ts). For every page:
  * positioned text items (pdf/text.ts) and the drawn ruling lines (pdf/lines.ts) give tables
@@ -13,7 +13,7 @@
  * `maxExpandedBytes` does not apply: pdf.js decodes streams lazily, images are never decoded.
  */
 import { extractScanned, ocrAvailable, readScannedPages } from "./ocr/index.js";
-import { RefusalError, type Block, type IntermediateDocument, type TextBlock } from "../document.js";
+import { RefusalError, type Block, type DocumentContent, type TextBlock } from "../document.js";
 import { compose, toBBox, type Rect } from "./pdf/geometry.js";
 import { findTables, type TableFragment } from "./pdf/grid.js";
 import { extractRulings } from "./pdf/lines.js";
@@ -56,7 +56,7 @@ interface PageLayout {
   pieceCount: number;
 }
 
-export async function extractPdf(bytes: Uint8Array, opts: PdfExtractOptions): Promise<IntermediateDocument> {
+export async function extractPdf(bytes: Uint8Array, opts: PdfExtractOptions): Promise<DocumentContent> {
   const OPS = await pdfjsReady();
   const parser = new PositionedPdfParse(bytes);
   try {

@@ -21,7 +21,19 @@ import type { Token } from "./tokens.js";
 import { addsUp, type SumCheck } from "./digits.js";
 import { doubtBlanksBeforeUnread, doubted, markDisplaced, markUncertain } from "./doubt.js";
 import { fitValues, type Fit } from "./fit.js";
-import { evidenceFor, NAMES_ROW, namesRow, rowSimilarity, STRONG_EVIDENCE, type Run } from "./runs.js";
+import { evidenceFor, namesRow, rowSimilarity, type Run } from "./runs.js";
+import {
+  DAMAGED_PENALTY,
+  EVIDENCE_WEIGHT,
+  FIT_BONUS,
+  LABEL_MARGIN,
+  MISSING_PENALTY,
+  NAMES_ROW,
+  NOISE_COST,
+  NOISE_COST_PER_VALUE,
+  SPLIT_PENALTY,
+  STRONG_EVIDENCE,
+} from "./weights.js";
 
 export type RowStatus =
   /** values read exactly */
@@ -58,10 +70,6 @@ export interface Alignment {
   score: number;
 }
 
-const EVIDENCE_WEIGHT = 3;
-const FIT_BONUS = 1;
-const MISSING_PENALTY = 1;
-const DAMAGED_PENALTY = 0.5;
 
 interface Step {
   from: [number, number];
@@ -123,7 +131,7 @@ export function alignRuns(runs: readonly Run[], rows: readonly RowDef[], options
       if (k === K) continue;
       const run = runs[k] as Run;
       // Noise: numbers that belong to no row. Trailing noise after the last row is free.
-      const noiseCost = j === J ? 0 : 0.3 + 0.1 * run.values.length;
+      const noiseCost = j === J ? 0 : NOISE_COST + NOISE_COST_PER_VALUE * run.values.length;
       relax(k + 1, j, here - noiseCost, () => ({ from: [k, j], kind: "noise", run: k }));
       if (j === J) continue;
       const firstEv = evidenceFor(run, rows[j] as RowDef);
@@ -154,7 +162,7 @@ export function alignRuns(runs: readonly Run[], rows: readonly RowDef[], options
           const perRow = fit.columnWise || (fit.kind === "damaged" && fit.detail !== undefined) ? m : 1;
           const gain =
             fit.kind === "ok" || fit.kind === "split"
-              ? FIT_BONUS * m + EVIDENCE_WEIGHT * ev * perRow - (fit.kind === "split" ? 0.2 : 0)
+              ? FIT_BONUS * m + EVIDENCE_WEIGHT * ev * perRow - (fit.kind === "split" ? SPLIT_PENALTY : 0)
               : fit.kind === "blank"
                 ? EVIDENCE_WEIGHT * adjacent
                 : EVIDENCE_WEIGHT * ev * perRow - DAMAGED_PENALTY;
@@ -232,7 +240,7 @@ export function alignByLabel(runs: readonly Run[], rows: readonly RowDef[]): Ali
     });
     // Labels of two rows before one run (a blank row's label, then the next row's): which
     // row the values are is not told by the labels.
-    if (best < 0 || bestSim < NAMES_ROW || second >= bestSim - 0.05) continue;
+    if (best < 0 || bestSim < NAMES_ROW || second >= bestSim - LABEL_MARGIN) continue;
     const r = results[best] as RowResult;
     if (r.status !== "missing" && r.evidence >= bestSim) continue;
     const fit = fitValues(run.values, [r.row.fields.length], [null]);

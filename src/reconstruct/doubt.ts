@@ -3,7 +3,8 @@
  * row keeps its place but loses its cells (null), with the reason as a finding.
  */
 import type { RowResult } from "./align.js";
-import { namesRow, STRONG_EVIDENCE, type Run } from "./runs.js";
+import { namesRow, type Run } from "./runs.js";
+import { LABELLED_MAJORITY, STRONG_EVIDENCE } from "./weights.js";
 
 /** The row as read, made uncertain: its cells null, with the reason. */
 export function doubted(r: RowResult, detail: string): RowResult {
@@ -41,7 +42,7 @@ export function markDisplaced(results: RowResult[], runs: readonly Run[], fitted
   }
   const withValues = fitted.filter((f) => (runs[f.run]?.values.length ?? 0) > 0);
   const labelledShare = withValues.filter((f) => runs[f.run]?.labelled).length / Math.max(1, withValues.length);
-  if (labelledShare >= 0.5) {
+  if (labelledShare >= LABELLED_MAJORITY) {
     for (const f of withValues) {
       const before = results[f.from - 1];
       if (!runs[f.run]?.labelled && before?.status === "blank") {

@@ -12,7 +12,7 @@
  *    reading then breaks R1 or R2 is taken back. Cells that differ between the remaining
  *    readings are null, with a finding naming the readings. Nothing is guessed.
  */
-import { OUTCOME_COLUMNS, type RowDef, type TableDef, type TableId } from "../catalogue.js";
+import { OUTCOME_COLUMNS, type RowDef, type TableDef } from "../catalogue.js";
 import type { Finding, TableData } from "../model.js";
 import { enumeratorOf, labelKey, nfkc, stripEnumerator } from "./normalize.js";
 import { Budget, readRun, rowSumChecks, type CellKind, type Reading, type Readings } from "./readings.js";
@@ -193,8 +193,8 @@ interface RowRead {
 const kindsOf = (row: RowDef): CellKind[] => row.fields.map((f) => f.kind);
 
 /** Every reading of the run's alternatives together. */
-function readAlternatives(alternatives: string[][], kinds: CellKind[], table: TableId, requireSums: boolean, budget: Budget): Readings {
-  const checks = rowSumChecks(table, kinds.length);
+function readAlternatives(alternatives: string[][], kinds: CellKind[], def: TableDef, requireSums: boolean, budget: Budget): Readings {
+  const checks = rowSumChecks(def, kinds.length);
   const merged: Readings = { readings: [], more: false, exhausted: false, candidates: kinds.map(() => new Set()) };
   const seen = new Set<string>();
   for (const segs of alternatives) {
@@ -213,14 +213,14 @@ function readAlternatives(alternatives: string[][], kinds: CellKind[], table: Ta
   return merged;
 }
 
-function readRow(row: RowDef, run: Run, table: TableId, budget: Budget): RowState {
+function readRow(row: RowDef, run: Run, def: TableDef, budget: Budget): RowState {
   const kinds = kindsOf(row);
   if (run.junk !== null) return { kind: "unreadable", detail: `text that is no cell follows its numbers («${run.junk.slice(0, 20)}»)` };
   if (run.alternatives.every((a) => a.length === 0)) return { kind: "blank" };
-  const hasSums = rowSumChecks(table, kinds.length).length > 0;
-  const summed = readAlternatives(run.alternatives, kinds, table, true, budget);
+  const hasSums = rowSumChecks(def, kinds.length).length > 0;
+  const summed = readAlternatives(run.alternatives, kinds, def, true, budget);
   if (summed.exhausted) return { kind: "unreadable", detail: `its characters allow too many readings to search (gave up after ${ROW_STEPS} steps)` };
-  const spread = hasSums ? readAlternatives(run.alternatives, kinds, table, false, budget) : null;
+  const spread = hasSums ? readAlternatives(run.alternatives, kinds, def, false, budget) : null;
   if (spread?.exhausted) return { kind: "unreadable", detail: `its characters allow too many readings to search (gave up after ${ROW_STEPS} steps)` };
   if (summed.readings.length === 1) {
     const bySum = spread !== null && (spread.readings.length > 1 || spread.more);
@@ -391,7 +391,7 @@ export function readGluedTable(regionText: string, def: TableDef): GluedTable {
     const joint: RowDef = { path: "", label: def.rows[0]?.label ?? "", fields };
     if (found) {
       const run = runOf(found.run, true, null);
-      const state = readRow(joint, run, def.id, budget);
+      const state = readRow(joint, run, def, budget);
       const split = (values: Reading | null, i: number) => values?.slice(i * 5, i * 5 + 5) ?? null;
       def.rows.forEach((row, i) => {
         const sub = (s: RowState): RowState => {
@@ -413,7 +413,7 @@ export function readGluedTable(regionText: string, def: TableDef): GluedTable {
       const nextBare = next?.bareEnumerator ? { digits: enumeratorOf(next.row.label) ?? "" } : null;
       const run = runOf(text.slice(l.end, next ? next.start : text.length), !next, nextBare);
       if (run.unit) amountUnit = run.unit;
-      reads[def.rows.indexOf(l.row)] = { row: l.row, run: run.alternatives[0]?.join(" ") ?? "", state: readRow(l.row, run, def.id, budget) };
+      reads[def.rows.indexOf(l.row)] = { row: l.row, run: run.alternatives[0]?.join(" ") ?? "", state: readRow(l.row, run, def, budget) };
     });
   }
 

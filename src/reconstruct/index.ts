@@ -17,7 +17,7 @@ import {
   type TableDef,
   type TableId,
 } from "../catalogue.js";
-import { RefusalError, type IntermediateDocument } from "../document.js";
+import { RefusalError, type DocumentContent } from "../document.js";
 import { withIdentity } from "../identity/index.js";
 import type { Finding, ReportData, TableData } from "../model.js";
 import { alignAsOneRun, alignOrderedThenByLabel, alignRuns, type Alignment, type RowResult } from "./align.js";
@@ -34,6 +34,7 @@ import { formatOfYear, looksLikeReport as reportLike, tablesNotFound } from "./k
 import { findHeadings, findRegions, sectionText, type Region } from "./sections.js";
 import { tokenize, type Token, type TokenStream } from "./tokens.js";
 import { simplified } from "./traditional.js";
+import { ANCHOR_SIMILARITY, GLUED_MIN_ROWS } from "./weights.js";
 
 export interface Reconstruction {
   report: ReportData;
@@ -45,9 +46,9 @@ export interface Reconstruction {
   looksLikeReport: boolean;
 }
 
-/** In-row sum rules, used to split digits that ran together. */
-function sumCheckOf(table: TableId) {
-  return (row: RowDef): SumCheck | null => rowSumChecks(table, row.fields.length)[0] ?? null;
+/** In-row sum rules (the catalogue's), used to split digits that ran together. */
+function sumCheckOf(def: TableDef) {
+  return (row: RowDef): SumCheck | null => rowSumChecks(def, row.fields.length)[0] ?? null;
 }
 
 function tokensOf(stream: TokenStream, region: Region): Token[] {
@@ -56,8 +57,6 @@ function tokensOf(stream: TokenStream, region: Region): Token[] {
 
 const regionText = (stream: TokenStream, region: Region | null) => (region ? tokensOf(stream, region).map((t) => t.text).join(" ") : "");
 
-/** Glued page text: at least this many row labels with digits run straight after them. */
-const GLUED_MIN_ROWS = 3;
 
 /**
  * A table of glued text (glued.ts). A 2021 table 三 that prints （六）其他处理 as one row is
@@ -193,19 +192,24 @@ function unreadCells(table: TableId, rows: readonly RowResult[]): Finding[] {
 
 function alignTable(stream: TokenStream, region: Region, def: TableDef): Alignment {
   const tokens = tokensOf(stream, region);
-  const blankRows = def.id !== "reviewLitigation";
-  const runs = buildRuns(tokens, def.rows, blankRows, def.id !== "reviewLitigation");
+  const blankRows = def.labelledRows;
+  const runs = buildRuns(tokens, def.rows, blankRows, def.labelledRows);
   if (runs.length > MAX_REGION_RUNS) return unreadRegion(def, runs.length);
   const cells = def.rows.reduce((n, r) => n + r.fields.length, 0);
   const numbers = tokens.filter((t) => t.kind === "value" && t.parsed?.value !== null).length;
-  const options = { sumCheckOf: sumCheckOf(def.id), blankRows, splitDigits: numbers < cells };
-  // Table 二's row labels are all distinct, and its small blocks get moved: rows the order
-  // cannot place are read by their label.
-  if (def.id === "proactive") return alignOrderedThenByLabel(runs, def.rows, options);
-  const alignment = alignRuns(runs, def.rows, options);
-  // Table 四 has no row labels: where its data row came out in pieces, read them as one.
-  if (def.id === "reviewLitigation" && alignment.rows.some((r) => r.status !== "ok")) return alignAsOneRun(runs, def.rows, options) ?? alignment;
-  return alignment;
+  const options = { sumCheckOf: sumCheckOf(def), blankRows, splitDigits: numbers < cells };
+  // The table's strategy (catalogue TableDef.strategy).
+  switch (def.strategy) {
+    case "ordered-then-label":
+      return alignOrderedThenByLabel(runs, def.rows, options);
+    case "runs":
+      return alignRuns(runs, def.rows, options);
+    case "runs-then-one-run": {
+      const alignment = alignRuns(runs, def.rows, options);
+      if (alignment.rows.some((r) => r.status !== "ok")) return alignAsOneRun(runs, def.rows, options) ?? alignment;
+      return alignment;
+    }
+  }
 }
 
 /** A region too long to be the table: every row damaged, saying why (bounded work). */
@@ -290,7 +294,7 @@ export const MAX_TEXT_CHARS = 4_000_000;
 /** A table region holding more runs of values than this is no table (table 三 has 25 rows). */
 export const MAX_REGION_RUNS = 1_000;
 
-function textChars(doc: IntermediateDocument): number {
+function textChars(doc: DocumentContent): number {
   let n = 0;
   for (const b of doc.blocks) {
     if (b.kind === "text") n += b.text.length;
@@ -299,7 +303,7 @@ function textChars(doc: IntermediateDocument): number {
   return n;
 }
 
-export function reconstruct(source: IntermediateDocument): Reconstruction {
+export function reconstruct(source: DocumentContent): Reconstruction {
   const chars = textChars(source);
   if (chars > MAX_TEXT_CHARS)
     throw new RefusalError("too-large", `the document holds ${chars} characters of text, more than the limit of ${MAX_TEXT_CHARS}`);
@@ -312,7 +316,7 @@ export function reconstruct(source: IntermediateDocument): Reconstruction {
   const rowAnchor = (table: TableId, key: string) =>
     anchorRows("2021", table)
       .slice(0, 2)
-      .some((r) => labelSimilarity(r.label, key) >= 0.9);
+      .some((r) => labelSimilarity(r.label, key) >= ANCHOR_SIMILARITY);
   const regions = findRegions(stream, headings, rowAnchor);
   const firstTableLine = Math.min(
     ...TABLE_IDS.map((id) => regions[id]).map((r) => (r ? (stream.tokens[r.start]?.line ?? Infinity) : Infinity)),

@@ -5,6 +5,7 @@
  * spaces and line breaks inside labels, curly or ASCII quotes, small typos. Matching works on
  * a normalised key, and similarity on character bigrams, which survives all of these.
  */
+import { SIMILARITY_BASE, SIMILARITY_LENGTH_SHARE } from "./weights.js";
 
 /** NFKC, with the ideographic space and no-break space turned into plain spaces. */
 export function nfkc(s: string): string {
@@ -66,7 +67,7 @@ export function labelSimilarity(label: string, text: string): number {
   const coverage = hit / lb.length;
   if (coverage === 0) return 0;
   const ratio = Math.min(1, lb.length / Math.max(1, tb.size));
-  return coverage * (0.6 + 0.4 * ratio);
+  return coverage * (SIMILARITY_BASE + SIMILARITY_LENGTH_SHARE * ratio);
 }
 
 /**

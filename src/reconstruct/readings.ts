@@ -13,6 +13,8 @@
  * the caller must not take any reading from it.
  */
 
+import type { TableDef } from "../catalogue.js";
+
 /** values[total] must equal the sum of values[parts]. */
 export interface SumCheck {
   total: number;
@@ -20,15 +22,15 @@ export interface SumCheck {
 }
 
 /**
- * The sums inside one row: table 三's 总计 is the sum of the six applicant columns (R3), and
- * each group of table 四 has its 总计 after its four outcomes (R4; three groups side by side
- * when the whole table is read as one run).
+ * The sums inside a row of `width` cells of this table, from the catalogue (TableDef.sums):
+ * table 三's 总计 is the sum of the six applicant columns (R3), and each group of table 四 has
+ * its 总计 after its four outcomes (R4; three groups side by side when the whole table is read
+ * as one run).
  */
-export function rowSumChecks(table: string, width: number): SumCheck[] {
-  if (table === "applications" && width === 7) return [{ total: 6, parts: [0, 1, 2, 3, 4, 5] }];
-  if (table === "reviewLitigation" && width % 5 === 0)
-    return Array.from({ length: width / 5 }, (_, g) => ({ total: g * 5 + 4, parts: [0, 1, 2, 3].map((p) => g * 5 + p) }));
-  return [];
+export function rowSumChecks(def: Pick<TableDef, "sums">, width: number): SumCheck[] {
+  const s = def.sums;
+  if (!s || width === 0 || width % s.width !== 0) return [];
+  return Array.from({ length: width / s.width }, (_, g) => ({ total: g * s.width + s.total, parts: s.parts.map((p) => g * s.width + p) }));
 }
 
 export type CellKind = "count" | "signed" | "amount";

@@ -9,6 +9,7 @@
 import type { RowDef } from "../catalogue.js";
 import { enumeratorOf, labelKey, labelSimilarity } from "./normalize.js";
 import type { Token } from "./tokens.js";
+import { AFTER_DISCOUNT, AFTER_WINDOW, EVIDENCE_WINDOW, JOINED_LABEL_DISCOUNT, NAMES_ROW } from "./weights.js";
 
 export interface Run {
   values: Token[];
@@ -20,15 +21,6 @@ export interface Run {
   labelled?: boolean;
 }
 
-/** A label cell this similar to a row's label names that row. */
-export const NAMES_ROW = 0.85;
-/** A run matched with at least this similarity is an anchor: its row is known. */
-export const STRONG_EVIDENCE = 0.6;
-/** How many text tokens before a run count as its evidence. */
-const EVIDENCE_WINDOW = 10;
-/** How many text tokens after a run count as its evidence, and how much less they weigh. */
-const AFTER_WINDOW = 3;
-const AFTER_DISCOUNT = 0.9;
 
 /** Cuts a region of tokens into runs of values with the label text before each. */
 export function buildRuns(tokens: readonly Token[], rows: readonly RowDef[], blankRows: boolean, textAfter = false): Run[] {
@@ -119,7 +111,7 @@ function scoreEvidence(run: Run, row: RowDef): number {
       .slice(0, k)
       .map((t) => t.text)
       .join("");
-    best = Math.max(best, rowSimilarity(joined, row) * AFTER_DISCOUNT * 0.95);
+    best = Math.max(best, rowSimilarity(joined, row) * AFTER_DISCOUNT * JOINED_LABEL_DISCOUNT);
   }
   return best;
 }
@@ -136,7 +128,7 @@ function evidenceBefore(run: Run, row: RowDef): number {
       .slice(-k)
       .map((t) => t.text)
       .join("");
-    best = Math.max(best, rowSimilarity(joined, row) * 0.95);
+    best = Math.max(best, rowSimilarity(joined, row) * JOINED_LABEL_DISCOUNT);
   }
   return best;
 }

@@ -5,7 +5,7 @@
  * whether the source had a grid (docx, html, a ruled PDF) or only text (plain text, .doc,
  * flattened page text).
  */
-import type { Block, IntermediateDocument } from "../document.js";
+import type { Block, DocumentContent } from "../document.js";
 import { splitGluedLine } from "./glued.js";
 import { isPageNumberLine, nfkc, parseValue, type ParsedValue } from "./normalize.js";
 
@@ -90,7 +90,7 @@ function classify(text: string): Pick<Token, "kind" | "parsed"> {
   return { kind: "value", parsed };
 }
 
-export function tokenize(doc: IntermediateDocument): TokenStream {
+export function tokenize(doc: DocumentContent): TokenStream {
   const tokens: Token[] = [];
   const lines: TextLine[] = [];
   let lineNo = 0;

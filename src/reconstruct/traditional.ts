@@ -5,7 +5,7 @@
  * text and never loads the converter.
  */
 import { createRequire } from "node:module";
-import type { IntermediateDocument } from "../document.js";
+import type { DocumentContent } from "../document.js";
 import type { Finding } from "../model.js";
 
 /**
@@ -16,7 +16,7 @@ const TRADITIONAL_ONLY = /[開報資訊處機關國條數與發區縣鄉鎮會�
 /** How many such characters make a document Traditional (and at least 1% of its CJK text). */
 const MIN_TRADITIONAL = 20;
 
-function textsOf(doc: IntermediateDocument): string[] {
+function textsOf(doc: DocumentContent): string[] {
   const out: string[] = [];
   for (const b of doc.blocks) {
     if (b.kind === "text") out.push(b.text);
@@ -26,7 +26,7 @@ function textsOf(doc: IntermediateDocument): string[] {
 }
 
 /** Whether the document is written in Traditional characters. */
-export function isTraditional(doc: IntermediateDocument): boolean {
+export function isTraditional(doc: DocumentContent): boolean {
   let traditional = 0;
   let cjk = 0;
   for (const t of textsOf(doc)) {
@@ -53,7 +53,7 @@ function toSimplifiedText(): Convert {
  * The document in Simplified characters, and the I2 warning saying it was converted; a
  * Simplified document comes back as it is, with no finding.
  */
-export function simplified(doc: IntermediateDocument): { document: IntermediateDocument; findings: Finding[] } {
+export function simplified(doc: DocumentContent): { document: DocumentContent; findings: Finding[] } {
   if (!isTraditional(doc)) return { document: doc, findings: [] };
   const convert = toSimplifiedText();
   const blocks = doc.blocks.map((b) =>

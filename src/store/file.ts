@@ -232,6 +232,11 @@ export class FileStore implements OutputStore {
     return entry ? readJson<StoredReport>(this.abs(entry.path)) : null;
   }
 
+  async probe(): Promise<void> {
+    if (!(await stat(this.root)).isDirectory()) throw new Error(`${this.root} is not a folder`);
+    await this.hasResult("0".repeat(64), "0.0.0");
+  }
+
   async hasResult(sha256: string, pipelineVersion: string): Promise<boolean> {
     assertSha(sha256);
     await this.serial(() => this.refreshIndex());

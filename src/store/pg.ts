@@ -18,6 +18,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { CATALOGUE, TABLE_IDS } from "../catalogue.js";
+import { failureCodeOf } from "../failures.js";
 import type { Envelope, Finding, ValidationStatus } from "../model.js";
 import { AgencyAliases } from "../identity/aliases.js";
 import { compareVersions, crossYearSlot, lookupKeys, pickNeighbour, r6Findings, storedKey, type CrossYearSlot } from "./cross-year.js";
@@ -279,6 +280,10 @@ export class PgStore implements OutputStore {
     return rows[0] ? toStored(rows[0]) : null;
   }
 
+  async probe(): Promise<void> {
+    await this.hasResult("0".repeat(64), "0.0.0");
+  }
+
   async hasResult(sha256: string, pipelineVersion: string): Promise<boolean> {
     const { rowCount } = await this.pool.query("SELECT 1 FROM reports WHERE sha256 = $1 AND pipeline_version = $2", [sha256, pipelineVersion]);
     return (rowCount ?? 0) > 0;
@@ -347,7 +352,7 @@ export class PgStore implements OutputStore {
       "SELECT sha256, source, code, message, at FROM failures ORDER BY id DESC LIMIT $1",
       [Math.max(0, Math.floor(limit))],
     );
-    return rows.map((x) => ({ sha256: x.sha256, source: x.source, code: x.code, message: x.message, at: iso(x.at) }));
+    return rows.map((x) => ({ sha256: x.sha256, source: x.source, code: failureCodeOf(x.code), message: x.message, at: iso(x.at) }));
   }
 
   // -------------------------------------------------------------------------------- helpers

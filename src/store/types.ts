@@ -9,6 +9,7 @@
  * artifacts that let reprocessing start at reconstruct without parsing the file again.
  */
 import type { AgencyAliases } from "../identity/aliases.js";
+import type { FailureCode } from "../failures.js";
 import type { Envelope, Finding, ValidationStatus } from "../model.js";
 
 /** Where an original came from: which object version produced which result. */
@@ -35,8 +36,8 @@ export interface IngestRecord {
 export interface FailureRecord {
   sha256: string;
   source: SourceRef | null;
-  /** RefusalCode ("corrupt", "encrypted", …) or "timeout" / "internal". */
-  code: string;
+  /** The failure code (src/failures.ts): "corrupt", "encrypted", …, "timeout", "internal". */
+  code: FailureCode;
   message: string;
   at: string;
 }
@@ -74,6 +75,11 @@ export interface OutputStore {
   readonly aliases: AgencyAliases;
   /** Creates folders / runs migrations. Idempotent. */
   init(): Promise<void>;
+  /**
+   * Whether the store can answer now (readiness probes): resolves when it can, throws saying
+   * why not (its folder is gone, the database cannot be reached).
+   */
+  probe(): Promise<void>;
   close(): Promise<void>;
 
   /**

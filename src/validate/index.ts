@@ -1,7 +1,7 @@
 /**
  * Validation: the zod shape, then the consistency rules, then the status (spec order):
- * a missing table or row → incomplete; else an error rule failing on printed numbers →
- * invalid; else an error rule blocked by a blank cell → incomplete; else valid.
+ * a missing table or row → incomplete; else an error of a rule that invalidates (R1–R5,
+ * RuleDef.invalidates) failing on printed numbers → invalid; else an error rule blocked by a blank cell → incomplete; else valid.
  * Warnings never change the status.
  */
 import type { Finding, ReportData, ValidationStatus } from "../model.js";
@@ -14,6 +14,9 @@ export interface Validation {
 }
 
 export { RULES } from "./rules.js";
+
+/** The rules whose failure on printed numbers makes a report invalid (RuleDef.invalidates). */
+const INVALIDATING = new Set(RULES.filter((r) => r.invalidates).map((r) => r.id));
 
 export function validate(report: ReportData, reconstructionFindings: readonly Finding[], incomplete: boolean): Validation {
   const shape = Report.safeParse(report);
@@ -32,7 +35,7 @@ export function validate(report: ReportData, reconstructionFindings: readonly Fi
       if (rule.severity === "error" && out.blocked) blocked = true;
     }
   }
-  const ruleFailed = findings.some((f) => f.severity === "error" && /^R[1-5]$/.test(f.rule));
+  const ruleFailed = findings.some((f) => f.severity === "error" && INVALIDATING.has(f.rule));
   const status: ValidationStatus = incomplete ? "incomplete" : ruleFailed ? "invalid" : blocked ? "incomplete" : "valid";
   return { status, findings };
 }

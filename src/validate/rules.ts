@@ -6,7 +6,7 @@
  * A rule that cannot be evaluated because a cell it needs is null gives a warning naming the
  * null cells, and marks the report as blocked: never a silent pass.
  */
-import { APPLICANT_COLUMNS, CATALOGUE, OUTCOME_COLUMNS, type ReportFormat } from "../catalogue.js";
+import { APPLICANT_COLUMNS, CATALOGUE, OUTCOME_COLUMNS, type FieldDef, type ReportFormat, type RowSum } from "../catalogue.js";
 import type { Finding, ReportData, TableData } from "../model.js";
 import { figureProse, proseFigures } from "../reconstruct/prose.js";
 
@@ -19,6 +19,12 @@ export interface RuleOutcome {
 export interface RuleDef {
   id: string;
   severity: "error" | "warning";
+  /**
+   * Whether a failure of the rule on printed numbers makes the report `invalid` (the arithmetic
+   * rules R1–R5). A rule that does not (a warning, or one run by the store) never changes the
+   * status by failing.
+   */
+  invalidates: boolean;
   statement: string;
   /** Only for reports in these formats. */
   formats: readonly ReportFormat[];
@@ -95,10 +101,21 @@ function outcomeRows(report: ReportData & { format: ReportFormat }): string[] {
   return outcome;
 }
 
+/** The field keys of an in-row sum of the catalogue (TableDef.sums), by its column indexes. */
+function sumKeys(sums: RowSum, columns: readonly FieldDef[]): { parts: string[]; total: string } {
+  const key = (i: number) => {
+    const f = columns[i];
+    if (!f) throw new Error(`the catalogue's ${sums.rule} names column ${i}, which its table does not have`);
+    return f.key;
+  };
+  return { parts: sums.parts.map(key), total: key(sums.total) };
+}
+
 export const RULES: readonly RuleDef[] = [
   {
     id: "R1",
     severity: "error",
+    invalidates: true,
     statement: "newReceived + carriedOver = totalProcessed + carriedForward, in every column of table 三",
     formats: ["2021", "2019"],
     check(report) {
@@ -122,6 +139,7 @@ export const RULES: readonly RuleDef[] = [
   {
     id: "R2",
     severity: "error",
+    invalidates: true,
     statement: "totalProcessed = the sum of the outcome rows (（一） to （六）), in every column of table 三",
     formats: ["2021", "2019"],
     check(report) {
@@ -146,13 +164,15 @@ export const RULES: readonly RuleDef[] = [
   {
     id: "R3",
     severity: "error",
+    invalidates: true,
     statement: "in every row of table 三, 总计 = the sum of the six applicant columns",
     formats: ["2021", "2019"],
     check(report) {
       const apps = report.applications;
-      if (!apps) return NONE;
-      const parts = APPLICANT_COLUMNS.slice(0, 6).map((c) => c.key);
-      const rows = CATALOGUE[report.format].applications.rows.map((r) => r.path);
+      const def = CATALOGUE[report.format].applications;
+      if (!apps || !def.sums) return NONE;
+      const { parts, total } = sumKeys(def.sums, APPLICANT_COLUMNS);
+      const rows = def.rows.map((r) => r.path);
       if (apps["otherHandlingAsPrinted"]) rows.push("otherHandlingAsPrinted");
       return merge(
         rows.map((r) =>
@@ -161,9 +181,9 @@ export const RULES: readonly RuleDef[] = [
             "applications",
             apps,
             parts.map((p) => `${r}.${p}`),
-            [`${r}.total`],
+            [`${r}.${total}`],
             (l, t) => `row ${r}: the applicant columns add up to ${sum(l)} (${fmt(l)}), but 总计 is ${t[0]}`,
-            `${r}.total`,
+            `${r}.${total}`,
           ),
         ),
       );
@@ -172,22 +192,24 @@ export const RULES: readonly RuleDef[] = [
   {
     id: "R4",
     severity: "error",
+    invalidates: true,
     statement: "in each group of table 四, 总计 = 结果维持 + 结果纠正 + 其他结果 + 尚未审结",
     formats: ["2021", "2019"],
     check(report) {
       const rl = report.reviewLitigation;
-      if (!rl) return NONE;
-      const parts = OUTCOME_COLUMNS.slice(0, 4).map((c) => c.key);
+      const def = CATALOGUE[report.format].reviewLitigation;
+      if (!rl || !def.sums) return NONE;
+      const { parts, total } = sumKeys(def.sums, OUTCOME_COLUMNS);
       return merge(
-        CATALOGUE[report.format].reviewLitigation.rows.map((g) =>
+        def.rows.map((g) =>
           equation(
             "R4",
             "reviewLitigation",
             rl,
             parts.map((p) => `${g.path}.${p}`),
-            [`${g.path}.total`],
+            [`${g.path}.${total}`],
             (l, t) => `${g.label}: ${fmt(l)} = ${sum(l)}, but 总计 is ${t[0]}`,
-            `${g.path}.total`,
+            `${g.path}.${total}`,
           ),
         ),
       );
@@ -196,6 +218,7 @@ export const RULES: readonly RuleDef[] = [
   {
     id: "R5",
     severity: "error",
+    invalidates: true,
     statement: "counts are integers ≥ 0; only 2019 本年增/减 may be negative; amounts are decimals ≥ 0",
     formats: ["2021", "2019"],
     check(report) {
@@ -225,6 +248,7 @@ export const RULES: readonly RuleDef[] = [
   {
     id: "R6",
     severity: "warning",
+    invalidates: false,
     statement: "this year's carriedOver equals the same agency's previous-year carriedForward (checked by the store)",
     formats: ["2021", "2019"],
     check: () => NONE,
@@ -232,6 +256,7 @@ export const RULES: readonly RuleDef[] = [
   {
     id: "R7",
     severity: "warning",
+    invalidates: false,
     statement: "figures stated in the prose (受理申请N件, 行政复议N件, 行政诉讼N件) agree with the tables",
     formats: ["2021", "2019"],
     check(report) {
@@ -272,6 +297,7 @@ export const RULES: readonly RuleDef[] = [
   {
     id: "R8",
     severity: "warning",
+    invalidates: false,
     statement: "2021 format: section 六 says whether 信息处理费 was charged",
     formats: ["2021"],
     check(report) {
@@ -288,6 +314,7 @@ export const RULES: readonly RuleDef[] = [
   {
     id: "R9",
     severity: "warning",
+    invalidates: false,
     statement: "plausibility: a township or county department reporting 规章 > 0; blank cells counted and named",
     formats: ["2021", "2019"],
     check(report) {

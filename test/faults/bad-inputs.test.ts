@@ -11,7 +11,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PIPELINE_VERSION } from "../../src/process.js";
-import { reasonCode } from "../../workers/processors.js";
+import { parseFailedReason } from "../../src/failures.js";
 import {
   buildPdf,
   buildZip,
@@ -168,7 +168,7 @@ const CASES: BadCase[] = [
       ]),
     stage: "reconstruct",
     code: "not-a-report",
-    reason: /^not-a-report: no statistics table, and no report title .* a text about reports, not one$/,
+    reason: /^not-a-report: no statistics table, and no report title \(or the body.s name and year in the first sentences\) followed by its sections in order: a text about reports, not one$/,
   },
   {
     title: "a real report over MAX_FILE_BYTES (12 MiB, the limit 11 MiB)",
@@ -221,7 +221,7 @@ describe.sequential("bad inputs: one failed job each, with its reason code; the 
 
       const { job, state } = await h.settled(c.stage, id);
       expect(state).toBe("failed");
-      expect(reasonCode(job.failedReason)).toBe(c.code);
+      expect(parseFailedReason(job.failedReason).code).toBe(c.code);
       expect(job.failedReason).toMatch(c.reason);
       expect(job.attemptsMade).toBe(1); // bad input is never retried
       durations[c.file] = (job.finishedOn ?? 0) - (job.processedOn ?? 0);
@@ -302,7 +302,7 @@ describe.sequential("a job past JOB_TIMEOUT_MS fails with timeout", () => {
     const id = h.drop("slow.pdf", slow);
     const { job, state } = await h.settled("extract", id, 60_000);
     expect(state).toBe("failed");
-    expect(reasonCode(job.failedReason)).toBe("timeout");
+    expect(parseFailedReason(job.failedReason).code).toBe("timeout");
     expect(job.failedReason).toBe(`timeout: parsing took longer than ${TIMEOUT} ms`);
     expect(job.attemptsMade).toBe(1);
     const ms = (job.finishedOn ?? 0) - (job.processedOn ?? 0);

@@ -11,7 +11,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PIPELINE_VERSION } from "../../src/process.js";
-import { reasonCode } from "../../workers/processors.js";
+import { parseFailedReason } from "../../src/failures.js";
 import { corpusBytes, goodDoc, Harness, isAlive, sha256, waitFor, type Proc } from "./support.js";
 
 describe.sequential("a file that crashes its parser thread", () => {
@@ -39,7 +39,7 @@ describe.sequential("a file that crashes its parser thread", () => {
 
     const p = await h.settled("extract", poisonId, 60_000);
     expect(p.state).toBe("failed");
-    expect(reasonCode(p.job.failedReason)).toBe("crashed");
+    expect(parseFailedReason(p.job.failedReason).code).toBe("crashed");
     expect(p.job.failedReason).toMatch(/^crashed: the parser thread died: .*memory limit/);
     expect(p.job.attemptsMade).toBe(1);
 

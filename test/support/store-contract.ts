@@ -36,6 +36,10 @@ export function describeStoreContract(name: string, subject: StoreSubject): void
   };
 
   describe(`${name}: results`, () => {
+    it("answers a readiness probe", async () => {
+      await expect(store().probe()).resolves.toBeUndefined();
+    });
+
     it("stores a real envelope from the core and reads it back identical", async () => {
       const env = await processBytes(readFileSync(corpusFile("jingzhouqu-2021.txt")), { fileName: "jingzhouqu-2021.txt" });
       await store().putResult(env, source("seed.txt"));
@@ -133,7 +137,7 @@ export function describeStoreContract(name: string, subject: StoreSubject): void
       const f = (i: number) => ({
         sha256: sha(`contract-f${i}`),
         source: i === 1 ? null : source(`f${i}.pdf`),
-        code: "corrupt",
+        code: "corrupt" as const,
         message: `bad ${i}`,
         at: new Date(Date.UTC(2024, 0, i)).toISOString(),
       });

@@ -14,7 +14,7 @@ import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Block, GridCell, IntermediateDocument, TableBlock } from "../../document.js";
+import type { Block, DocumentContent, GridCell, TableBlock } from "../../document.js";
 import { RefusalError } from "../../document.js";
 import { findPixelTables, ruleSkewDegrees, type PixelCell, type PixelTable } from "./grid.js";
 import { crop, inkBox, otsu, pad, parsePnm, rotate, scale, skewDegrees, toPgm, type Gray } from "./image.js";
@@ -189,7 +189,7 @@ function tableBlock(t: PixelTable, reads: Map<PixelCell, CellRead>, page: number
 }
 
 /** Reads an image-only PDF of `pages` pages. */
-export async function extractScanned(bytes: Uint8Array, pages: number): Promise<IntermediateDocument> {
+export async function extractScanned(bytes: Uint8Array, pages: number): Promise<DocumentContent> {
   const { blocks, cells } = await readScannedPages(bytes, Array.from({ length: pages }, (_, i) => i + 1));
   const hasText = blocks.some((b) => (b.kind === "text" ? b.text.trim() !== "" : true));
   if (!hasText) throw new RefusalError("no-text-layer", `PDF has no text layer, and OCR read no text on any of its ${pages} page(s)`);
