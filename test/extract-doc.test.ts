@@ -164,3 +164,35 @@ describe("extractDoc with NIANBAO_DOC_LIBREOFFICE", () => {
     expect((await extractDoc(fixture("s020.doc"), OPTS)).warnings).toEqual([]);
   });
 });
+
+describe("a .doc whose sector chains are damaged", () => {
+  /** s020.doc with the FAT link after the WordDocument stream's third sector pointed back at its first. */
+  function loopedDoc(): Buffer {
+    const b = Buffer.from(readFileSync(corpusFile("s020.doc")));
+    const size = 1 << b.readUInt16LE(0x1e);
+    const needle = Buffer.from("WordDocument\0", "utf16le");
+    let pos = b.indexOf(needle, 512);
+    while (pos % 128 !== 0) pos = b.indexOf(needle, pos + 2);
+    const start = b.readUInt32LE(pos + 116);
+    const fatAt = (s: number) => (b.readUInt32LE(0x4c) + 1) * size + 4 * s;
+    let s = start;
+    for (let i = 0; i < 3; i++) s = b.readUInt32LE(fatAt(s));
+    b.writeUInt32LE(start, fatAt(s));
+    return b;
+  }
+
+  it("is refused as corrupt before any parser walks a chain that loops (it once aborted the process)", async () => {
+    const e = await extractDoc(loopedDoc(), { maxPages: 500, maxExpandedBytes: 200 * 1024 * 1024 }).then(
+      () => null,
+      (x: unknown) => x,
+    );
+    expect(e).toBeInstanceOf(RefusalError);
+    expect((e as RefusalError).code).toBe("corrupt");
+    expect((e as RefusalError).message).toMatch(/chain loops/);
+  });
+
+  it("leaves a sound .doc alone", async () => {
+    const doc = await extractDoc(readFileSync(corpusFile("s020.doc")), { maxPages: 500, maxExpandedBytes: 200 * 1024 * 1024 });
+    expect(doc.blocks.length).toBeGreaterThan(10);
+  });
+});

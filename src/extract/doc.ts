@@ -24,6 +24,7 @@ import { delimiter, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { RefusalError, type DocumentContent, type TextBlock } from "../document.js";
 import { findOleEntry } from "../sniff.js";
+import { checkCompoundFile } from "./cfb.js";
 import { extractDocx } from "./docx.js";
 import { dropSliverColumns } from "./html-table.js";
 
@@ -44,6 +45,7 @@ const require = createRequire(import.meta.url);
 const LIBREOFFICE_TIMEOUT_MS = 60_000;
 
 export async function extractDoc(bytes: Uint8Array, opts: ExtractOpts): Promise<DocumentContent> {
+  checkCompoundFile(bytes);
   checkWordHeader(bytes);
 
   const warnings: string[] = [];
