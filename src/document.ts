@@ -25,6 +25,15 @@ import { z } from "zod";
  */
 export const EXTRACTOR_VERSION = 2;
 
+/**
+ * Whether a cell's text is a label rather than a number: two or more Han characters. The OCR
+ * reader decides with it which cells to read as labels, and the reconstructor which cells
+ * below the confidence floor (GridCell.confidence) are numbers it could not read.
+ */
+export function isLabelText(text: string): boolean {
+  return (text.match(/[\u4e00-\u9fff]/g) ?? []).length >= 2;
+}
+
 /** A rectangle in PDF user space (points), origin bottom-left as in pdf.js: x0 < x1, y0 < y1. */
 export interface BBox {
   x0: number;

@@ -152,6 +152,14 @@ export interface TableData {
   [key: string]: TableData | CellValue | string | undefined;
 }
 
+/** Sets `value` at a dotted row path (`withheld.stateSecret`) of a table, making the groups on the way. */
+export function setPath(target: TableData, path: string, value: TableData): void {
+  const parts = path.split(".");
+  let node = target;
+  for (const p of parts.slice(0, -1)) node = (node[p] ??= {}) as TableData;
+  node[parts[parts.length - 1] as string] = value;
+}
+
 export interface ReportData {
   format: ReportFormat | "legacy";
   year: number | null;

@@ -13,7 +13,7 @@
  *    readings are null, with a finding naming the readings. Nothing is guessed.
  */
 import { OUTCOME_COLUMNS, type RowDef, type TableDef } from "../catalogue.js";
-import type { Finding, TableData } from "../model.js";
+import { setPath, type Finding, type TableData } from "../model.js";
 import { enumeratorOf, labelKey, nfkc, stripEnumerator } from "./normalize.js";
 import { Budget, readRun, rowSumChecks, type CellKind, type Reading, type Readings } from "./readings.js";
 import { headingOf } from "./sections.js";
@@ -342,13 +342,6 @@ export interface GluedTable {
   rowsFound: number;
   /** 采购总金额's unit (2019 table 二), from the run or the header. */
   amountUnit: "元" | "万元" | null;
-}
-
-function setPath(target: TableData, path: string, value: TableData) {
-  const parts = path.split(".");
-  let node = target;
-  for (const p of parts.slice(0, -1)) node = (node[p] ??= {}) as TableData;
-  node[parts[parts.length - 1] as string] = value;
 }
 
 const fmtReading = (r: Reading) => r.map((v) => (v === null ? "—" : String(v))).join("|");

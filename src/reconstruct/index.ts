@@ -19,7 +19,7 @@ import {
 } from "../catalogue.js";
 import { RefusalError, type DocumentContent } from "../document.js";
 import { withIdentity } from "../identity/index.js";
-import type { Finding, ReportData, TableData } from "../model.js";
+import { setPath, type Finding, type ReportData, type TableData } from "../model.js";
 import { alignAsOneRun, alignOrderedThenByLabel, alignRuns, type Alignment, type RowResult } from "./align.js";
 import { buildRuns } from "./runs.js";
 import { readGridRows } from "./grid-rows.js";
@@ -57,7 +57,6 @@ function tokensOf(stream: TokenStream, region: Region): Token[] {
 
 const regionText = (stream: TokenStream, region: Region | null) => (region ? tokensOf(stream, region).map((t) => t.text).join(" ") : "");
 
-
 /**
  * A table of glued text (glued.ts). A 2021 table 三 that prints （六）其他处理 as one row is
  * read with those rows when they leave fewer rows unfound.
@@ -89,13 +88,6 @@ function detectFormat(tokens: readonly Token[]): { format: ReportFormat | null; 
   }
   const format = score["2021"] > score["2019"] ? "2021" : score["2019"] > score["2021"] ? "2019" : null;
   return { format, score };
-}
-
-function setPath(target: TableData, path: string, value: TableData) {
-  const parts = path.split(".");
-  let node = target;
-  for (const p of parts.slice(0, -1)) node = (node[p] ??= {}) as TableData;
-  node[parts[parts.length - 1] as string] = value;
 }
 
 function cellValue(r: RowResult, i: number): number | null {

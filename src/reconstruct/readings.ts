@@ -202,13 +202,3 @@ export function readRun(segments: readonly string[], kinds: readonly CellKind[],
   walk(0, 0, 0);
   return { readings: [...found.values()], more, exhausted: aborted, candidates };
 }
-
-/** Cells whose value is the same in every reading: index → value. */
-export function agreedCells(r: Readings): Map<number, number | null> {
-  const out = new Map<number, number | null>();
-  if (r.exhausted || r.readings.length === 0) return out;
-  r.candidates.forEach((set, i) => {
-    if (set.size === 1) out.set(i, [...set][0] as number | null);
-  });
-  return out;
-}

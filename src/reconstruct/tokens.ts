@@ -5,7 +5,7 @@
  * whether the source had a grid (docx, html, a ruled PDF) or only text (plain text, .doc,
  * flattened page text).
  */
-import type { Block, DocumentContent } from "../document.js";
+import { isLabelText, type Block, type DocumentContent } from "../document.js";
 import { splitGluedLine } from "./glued.js";
 import { isPageNumberLine, nfkc, parseValue, type ParsedValue } from "./normalize.js";
 
@@ -116,8 +116,8 @@ export function tokenize(doc: DocumentContent): TokenStream {
         sorted.forEach((c, i) => {
           const t = tokens[start + i];
           // A label read poorly is still a label (its similarity to the catalogue decides); only
-          // a cell that is no label (fewer than two CJK characters) is a number not read.
-          if (t && c.confidence !== undefined && c.confidence < OCR_CONFIDENCE_FLOOR && (c.text.match(/[\u4e00-\u9fff]/g) ?? []).length < 2) {
+          // a cell that is no label is a number not read.
+          if (t && c.confidence !== undefined && c.confidence < OCR_CONFIDENCE_FLOOR && !isLabelText(c.text)) {
             t.kind = "value";
             t.parsed = { value: null, placeholder: true, unit: null, decimal: false };
             t.unread = c.text;

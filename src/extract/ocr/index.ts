@@ -15,10 +15,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Block, DocumentContent, GridCell, TableBlock } from "../../document.js";
-import { RefusalError } from "../../document.js";
+import { isLabelText, RefusalError } from "../../document.js";
 import { findPixelTables, ruleSkewDegrees, type PixelCell, type PixelTable } from "./grid.js";
-import { crop, inkBox, otsu, pad, parsePnm, rotate, scale, skewDegrees, toPgm, type Gray } from "./image.js";
-import { ocrBatch, tesseractAvailable, type OcrRead as OcrReadT } from "./tesseract.js";
+import { crop, inkBox, otsu, pad, parsePnm, rotate, scale, skewDegrees, type Gray } from "./image.js";
+import { ocrBatch, ocrLines, tesseractAvailable, type OcrRead as OcrReadT } from "./tesseract.js";
 
 export { tesseractAvailable } from "./tesseract.js";
 
@@ -78,8 +78,6 @@ interface CellRead {
   confidence: number;
 }
 
-const CJK = /[\u4e00-\u9fff]/g;
-
 /** Reads every cell of the page's tables. */
 async function readCells(img: Gray, ink: number, tables: readonly PixelTable[]): Promise<Map<PixelCell, CellRead>> {
   const out = new Map<PixelCell, CellRead>();
@@ -130,7 +128,7 @@ async function readCells(img: Gray, ink: number, tables: readonly PixelTable[]):
     const item = inked[i] as (typeof inked)[number];
     const r = chi[k];
     const text = (r?.text ?? "").replace(/\s+/g, "");
-    if ((text.match(CJK) ?? []).length >= 2) out.set(item.cell, { text, confidence: Math.max(0, r?.confidence ?? 0) / 100 });
+    if (isLabelText(text)) out.set(item.cell, { text, confidence: Math.max(0, r?.confidence ?? 0) / 100 });
     // Ink that is neither a clean number nor a label: seen, not read.
     else out.set(item.cell, { text: seen[i] || text, confidence: 0 });
   });
@@ -143,39 +141,8 @@ async function readProse(img: Gray, tables: readonly PixelTable[]): Promise<{ y:
   for (const t of tables) {
     for (let y = Math.max(0, t.y0 - 6); y < Math.min(page.height, t.y1 + 6); y++) page.data.fill(255, y * page.width + Math.max(0, t.x0 - 6), y * page.width + Math.min(page.width, t.x1 + 6));
   }
-  const [r] = await ocrLines(scale(page, PROSE_SCALE));
-  return (r ?? []).map((l) => ({ y: l.y / PROSE_SCALE, text: l.text }));
-}
-
-/** Text lines of one image (Tesseract's lines, psm 6), with their top. */
-async function ocrLines(img: Gray): Promise<{ y: number; text: string }[][]> {
-  const dir = mkdtempSync(join(tmpdir(), "nianbao-ocr-"));
-  try {
-    const p = join(dir, "page.pgm");
-    writeFileSync(p, toPgm(img));
-    const tsv = await new Promise<string>((resolve, reject) =>
-      execFile(
-        "tesseract",
-        [p, "stdout", "-l", "chi_sim", "--psm", "6", "-c", "tessedit_create_tsv=1"],
-        { encoding: "utf8", timeout: PAGE_TIMEOUT_MS, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, OMP_THREAD_LIMIT: "1" } },
-        (err, stdout) => (err ? reject(err) : resolve(stdout)),
-      ),
-    );
-    const lines = new Map<string, { y: number; words: string[] }>();
-    for (const row of tsv.split("\n")) {
-      const f = row.split("\t");
-      if (f[0] !== "5" || f.length < 12) continue;
-      const text = (f[11] ?? "").trim();
-      if (!text) continue;
-      const key = `${f[2]}:${f[3]}:${f[4]}`;
-      const l = lines.get(key) ?? { y: Number(f[7]), words: [] };
-      l.words.push(text);
-      lines.set(key, l);
-    }
-    return [[...lines.values()].map((l) => ({ y: l.y, text: l.words.join("").replace(/(\d)\s+(?=\d)/g, "$1") }))];
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const lines = await ocrLines(scale(page, PROSE_SCALE), { lang: "chi_sim", psm: 6, timeoutMs: PAGE_TIMEOUT_MS });
+  return lines.map((l) => ({ y: l.y / PROSE_SCALE, text: l.text }));
 }
 
 function tableBlock(t: PixelTable, reads: Map<PixelCell, CellRead>, page: number): TableBlock {

@@ -51,9 +51,21 @@ function joinWords(words: readonly string[]): string {
   return out;
 }
 
-/** Reads each image; one result per image, in order. */
-export async function ocrBatch(images: readonly Gray[], options: OcrOptions): Promise<OcrRead[]> {
-  if (images.length === 0) return [];
+/** One word of Tesseract's TSV output: the image it is in (0-based), its line and its box. */
+interface TsvWord {
+  image: number;
+  /** block:paragraph:line, unique within an image */
+  line: string;
+  top: number;
+  confidence: number;
+  text: string;
+}
+
+/**
+ * Runs Tesseract once over `images` (written as PGM files and listed in one file) and returns
+ * its words. Both readers below are this one run with other options.
+ */
+async function recognise(images: readonly Gray[], options: OcrOptions): Promise<TsvWord[]> {
   const dir = mkdtempSync(join(tmpdir(), "nianbao-ocr-"));
   try {
     const paths = images.map((img, i) => {
@@ -73,17 +85,36 @@ export async function ocrBatch(images: readonly Gray[], options: OcrOptions): Pr
         (err, stdout) => (err ? reject(err) : resolve(stdout)),
       );
     });
-    const words: { text: string; conf: number }[][] = images.map(() => []);
-    for (const line of tsv.split("\n")) {
-      const f = line.split("\t");
+    const words: TsvWord[] = [];
+    for (const row of tsv.split("\n")) {
+      const f = row.split("\t");
+      // Level 5 rows are words: level, page, block, paragraph, line, word, left, top, width, height, conf, text.
       if (f[0] !== "5" || f.length < 12) continue;
-      const page = Number(f[1]) - 1;
       const text = (f[11] ?? "").trim();
-      if (text === "" || !words[page]) continue;
-      words[page]?.push({ text, conf: Number(f[10]) });
+      if (text === "") continue;
+      words.push({ image: Number(f[1]) - 1, line: `${f[2]}:${f[3]}:${f[4]}`, top: Number(f[7]), confidence: Number(f[10]), text });
     }
-    return words.map((ws) => ({ text: joinWords(ws.map((w) => w.text)), confidence: ws.length ? Math.min(...ws.map((w) => w.conf)) : -1 }));
+    return words;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Reads each image as one line or block; one result per image, in order. */
+export async function ocrBatch(images: readonly Gray[], options: OcrOptions): Promise<OcrRead[]> {
+  if (images.length === 0) return [];
+  const words: TsvWord[][] = images.map(() => []);
+  for (const w of await recognise(images, options)) words[w.image]?.push(w);
+  return words.map((ws) => ({ text: joinWords(ws.map((w) => w.text)), confidence: ws.length ? Math.min(...ws.map((w) => w.confidence)) : -1 }));
+}
+
+/** The text lines of one image (a page of prose), top to bottom as Tesseract orders them, each with its top. */
+export async function ocrLines(img: Gray, options: OcrOptions): Promise<{ y: number; text: string }[]> {
+  const lines = new Map<string, { y: number; words: string[] }>();
+  for (const w of await recognise([img], options)) {
+    const l = lines.get(w.line) ?? { y: w.top, words: [] };
+    l.words.push(w.text);
+    lines.set(w.line, l);
+  }
+  return [...lines.values()].map((l) => ({ y: l.y, text: l.words.join("").replace(/(\d)\s+(?=\d)/g, "$1") }));
 }
