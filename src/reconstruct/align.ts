@@ -116,12 +116,20 @@ export function alignRuns(runs: readonly Run[], rows: readonly RowDef[], options
       (back[k] as (Step | null)[])[j] = step();
     }
   };
-  // widths.slice(j, j + m) and checks.slice(j, j + m), made once.
-  const widthsFrom = rows.map((_, j) => rows.map((__, m) => widths.slice(j, j + m + 1)));
-  const checksFrom = rows.map((_, j) => rows.map((__, m) => checks.slice(j, j + m + 1)));
-  // A fit depends only on the run and the rows' widths and sum rules: rows alike share it.
-  const signature = (c: SumCheck | null) => (c ? `${c.total}:${c.parts.join(",")}` : "-");
-  const fitKey = rows.map((_, j) => rows.map((__, m) => `${widths.slice(j, j + m + 1).join(",")}|${checks.slice(j, j + m + 1).map(signature).join(";")}`));
+  // The shape of rows j..j+m-1 (their widths and sum rules), made on first use: a run can only
+  // fill as many rows as it has values for, so most shapes are never asked for.
+  const signatures = checks.map((c) => (c ? `${c.total}:${c.parts.join(",")}` : "-"));
+  const shapes: ({ widths: number[]; checks: (SumCheck | null)[]; key: string } | undefined)[] = [];
+  const shapeOf = (j: number, m: number) => {
+    let shape = shapes[j * J + m - 1];
+    if (!shape) {
+      // A fit depends only on the run and the rows' widths and sum rules: rows alike share it.
+      const key = `${widths.slice(j, j + m).join(",")}|${signatures.slice(j, j + m).join(";")}`;
+      shape = { widths: widths.slice(j, j + m), checks: checks.slice(j, j + m), key };
+      shapes[j * J + m - 1] = shape;
+    }
+    return shape;
+  };
   for (let k = 0; k <= K; k++) {
     const fits = new Map<string, Fit | null>();
     for (let j = 0; j <= J; j++) {
@@ -137,22 +145,24 @@ export function alignRuns(runs: readonly Run[], rows: readonly RowDef[], options
       const firstEv = evidenceFor(run, rows[j] as RowDef);
       // A blank row is only believed when its own label is printed right before the blanks.
       const last = run.evidence[run.evidence.length - 1];
-      const adjacent = last ? rowSimilarity(last.text, rows[j] as RowDef) : 0;
+      // Asked for only by blank fits: most runs have values.
+      let adjacentMemo: number | undefined;
+      const adjacent = () => (adjacentMemo ??= last ? rowSimilarity(last.text, rows[j] as RowDef) : 0);
       let W = 0;
       for (let m = 1; j + m <= J; m++) {
         W += widths[j + m - 1] as number;
-        const key = fitKey[j]?.[m - 1] as string;
-        let fit = fits.get(key);
+        const shape = shapeOf(j, m);
+        let fit = fits.get(shape.key);
         if (fit === undefined) {
-          fit = fitValues(run.values, widthsFrom[j]?.[m - 1] as number[], checksFrom[j]?.[m - 1] as (SumCheck | null)[], options.splitDigits ?? true);
-          fits.set(key, fit);
+          fit = fitValues(run.values, shape.widths, shape.checks, options.splitDigits ?? true);
+          fits.set(shape.key, fit);
         }
         if (fit) {
           // A blank label row fills exactly one row; so does a damaged one, unless its count
           // fits several rows exactly (then they are damaged together).
           if (fit.kind === "blank" && m > 1) break;
           if (fit.kind === "damaged" && m > 1 && !fit.detail) break;
-          if (fit.kind === "blank" && (!options.blankRows || adjacent < NAMES_ROW)) break;
+          if (fit.kind === "blank" && (!options.blankRows || adjacent() < NAMES_ROW)) break;
           // Rows read column by column had their labels printed apart from their numbers, in
           // no fixed place: a label of any row of the block places it.
           const ev = fit.columnWise ? Math.max(...rows.slice(j, j + m).map((r) => evidenceFor(run, r))) : firstEv;
@@ -164,7 +174,7 @@ export function alignRuns(runs: readonly Run[], rows: readonly RowDef[], options
             fit.kind === "ok" || fit.kind === "split"
               ? FIT_BONUS * m + EVIDENCE_WEIGHT * ev * perRow - (fit.kind === "split" ? SPLIT_PENALTY : 0)
               : fit.kind === "blank"
-                ? EVIDENCE_WEIGHT * adjacent
+                ? EVIDENCE_WEIGHT * adjacent()
                 : EVIDENCE_WEIGHT * ev * perRow - DAMAGED_PENALTY;
           relax(k + 1, j + m, here + gain, () => ({ from: [k, j], kind: "fit", run: k, rows: m, fit, evidence: ev }));
         }

@@ -59,8 +59,17 @@ export function bigrams(key: string): string[] {
  * different label is weak evidence). 1 for an exact match; 0 for nothing in common.
  */
 export function labelSimilarity(label: string, text: string): number {
+  return similarityToBigrams(label, textBigrams(text));
+}
+
+/** The bigram set labelSimilarity compares a label against, for a caller that keeps it. */
+export function bigramSet(text: string): ReadonlySet<string> {
+  return new Set(bigrams(labelKey(text)));
+}
+
+/** labelSimilarity against a text's bigram set (bigramSet). */
+export function similarityToBigrams(label: string, tb: ReadonlySet<string>): number {
   const lb = labelBigrams(label);
-  const tb = textBigrams(text);
   if (lb.length === 0 || tb.size === 0) return 0;
   let hit = 0;
   for (const b of lb) if (tb.has(b)) hit++;
@@ -77,7 +86,7 @@ export function labelSimilarity(label: string, text: string): number {
 const MEMO_LIMIT = 20_000;
 const labelMemo = new Map<string, string[]>();
 const keyMemo = new Map<string, string>();
-const textMemo = new Map<string, Set<string>>();
+const textMemo = new Map<string, ReadonlySet<string>>();
 
 function memo<V>(table: Map<string, V>, key: string, make: () => V): V {
   let v = table.get(key);
@@ -90,7 +99,7 @@ function memo<V>(table: Map<string, V>, key: string, make: () => V): V {
 }
 
 const labelBigrams = (label: string) => memo(labelMemo, label, () => bigrams(labelKey(stripEnumerator(label))));
-const textBigrams = (text: string) => memo(textMemo, text, () => new Set(bigrams(labelKey(text))));
+const textBigrams = (text: string) => memo(textMemo, text, () => bigramSet(text));
 
 // ------------------------------------------------------------------------------- numbers
 

@@ -7,7 +7,7 @@
  * (align.ts) score a run against a catalogue row by how well that evidence names the row.
  */
 import type { RowDef } from "../catalogue.js";
-import { enumeratorOf, labelKey, labelSimilarity } from "./normalize.js";
+import { bigramSet, enumeratorOf, labelKey, labelSimilarity, similarityToBigrams } from "./normalize.js";
 import type { Token } from "./tokens.js";
 import { AFTER_DISCOUNT, AFTER_WINDOW, EVIDENCE_WINDOW, JOINED_LABEL_DISCOUNT, NAMES_ROW } from "./weights.js";
 
@@ -103,34 +103,45 @@ export function evidenceFor(run: Run, row: RowDef): number {
 }
 
 function scoreEvidence(run: Run, row: RowDef): number {
-  let best = evidenceBefore(run, row);
-  const after = run.after ?? [];
-  for (const t of after) best = Math.max(best, rowSimilarity(t.text, row) * AFTER_DISCOUNT);
-  for (let k = 2; k <= after.length; k++) {
-    const joined = after
-      .slice(0, k)
-      .map((t) => t.text)
-      .join("");
-    best = Math.max(best, rowSimilarity(joined, row) * AFTER_DISCOUNT * JOINED_LABEL_DISCOUNT);
+  let best = 0;
+  for (const c of candidatesOf(run)) {
+    if (c.factor <= best) continue;
+    let s = similarityToBigrams(row.label, c.bigrams);
+    for (const a of row.aliases ?? []) s = Math.max(s, similarityToBigrams(a, c.bigrams));
+    best = Math.max(best, s * c.factor);
   }
   return best;
 }
 
-function evidenceBefore(run: Run, row: RowDef): number {
-  let best = 0;
-  for (const t of run.evidence) best = Math.max(best, rowSimilarity(t.text, row));
-  // A label wrapped over several lines is joined back, but never across the start of a
-  // numbered sub-row label (`8.`): the text before it is the tail of the row above
-  // (`执法/案卷/8./属于/行政` is 8.属于行政…, not 7.…执法案卷).
+/**
+ * The texts a run's evidence offers, each with the factor its similarity is worth, made once per
+ * run (they are compared with every row):
+ *  - each label cell before the values (1), and the tail of them joined (JOINED_LABEL_DISCOUNT):
+ *    a label wrapped over several lines is joined back, but never across the start of a
+ *    numbered sub-row label (`8.`): the text before it is the tail of the row above
+ *    (`执法/案卷/8./属于/行政` is 8.属于行政…, not 7.…执法案卷);
+ *  - a little less, each label cell right after them and their joined head.
+ */
+interface Candidate {
+  bigrams: ReadonlySet<string>;
+  factor: number;
+}
+const candidateMemo = new WeakMap<Run, Candidate[]>();
+function candidatesOf(run: Run): Candidate[] {
+  const known = candidateMemo.get(run);
+  if (known) return known;
+  const out: Candidate[] = [];
+  const add = (tokens: readonly Token[], factor: number) => out.push({ bigrams: bigramSet(tokens.map((t) => t.text).join("")), factor });
+  for (const t of run.evidence) add([t], 1);
   const from = lastNumberedStart(run.evidence);
-  for (let k = 2; k <= run.evidence.length - from; k++) {
-    const joined = run.evidence
-      .slice(-k)
-      .map((t) => t.text)
-      .join("");
-    best = Math.max(best, rowSimilarity(joined, row) * JOINED_LABEL_DISCOUNT);
-  }
-  return best;
+  for (let k = 2; k <= run.evidence.length - from; k++) add(run.evidence.slice(-k), JOINED_LABEL_DISCOUNT);
+  const after = run.after ?? [];
+  for (const t of after) add([t], AFTER_DISCOUNT);
+  for (let k = 2; k <= after.length; k++) add(after.slice(0, k), AFTER_DISCOUNT * JOINED_LABEL_DISCOUNT);
+  // The strongest first, so that scoreEvidence can stop early.
+  out.sort((a, b) => b.factor - a.factor);
+  candidateMemo.set(run, out);
+  return out;
 }
 
 const numberedStarts = new WeakMap<readonly Token[], number>();
