@@ -80,6 +80,22 @@ describe("FileStore results", () => {
     expect(await store.getResult(sha("nothing"))).toBeNull();
   });
 
+  it("a result stored again unchanged keeps its storedAt, which the index carries for R6", async () => {
+    const env = envelope(corpusReport("seed/jingzhouqu-2021"), "seed");
+    await store.putResult(env, source("a.pdf"));
+    const first = (await store.getResult(env.source.sha256))?.storedAt;
+    expect(first).toMatch(/^\d{4}-\d\d-\d\dT/);
+    await new Promise((r) => setTimeout(r, 5));
+    await store.putResult(env, source("a.pdf"));
+    expect((await store.getResult(env.source.sha256))?.storedAt).toBe(first);
+    expect((await store.indexEntries())[0]?.storedAt).toBe(first);
+    // a changed entry (another source) is a new storing
+    await store.putResult(env, source("b.pdf"));
+    const third = (await store.getResult(env.source.sha256))?.storedAt;
+    expect(third).not.toBe(first);
+    expect((await store.indexEntries())[0]?.storedAt).toBe(third);
+  });
+
   it("upserting the same (sha256, version) twice leaves one file and one index entry", async () => {
     const env = envelope(corpusReport("seed/jingzhouqu-2021"), "seed");
     await store.putResult(env, null);

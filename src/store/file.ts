@@ -89,6 +89,8 @@ export interface IndexEntry {
   status?: ValidationStatus | null;
   sourceKey?: string | null;
   sourceUri?: string | null;
+  /** When the report file was written (absent on lines written before 0.3.1): picks a neighbour without reading files. */
+  storedAt?: string;
 }
 
 const entryKey = (sha256: string, version: string) => `${sha256}\u0000${version}`;
@@ -100,7 +102,8 @@ const sameEntry = (a: IndexEntry, b: IndexEntry) =>
   a.year === b.year &&
   a.status === b.status &&
   a.sourceKey === b.sourceKey &&
-  a.sourceUri === b.sourceUri;
+  a.sourceUri === b.sourceUri &&
+  a.storedAt === b.storedAt;
 const slotKey = (s: CrossYearSlot) => `${s.agencyKey}\u0000${s.year}`;
 const sameSource = (a: SourceRef, b: SourceRef) => a.uri === b.uri && (a.versionId ?? null) === (b.versionId ?? null);
 
@@ -115,6 +118,8 @@ export class FileStore implements OutputStore {
   private readonly failuresFile: string;
   /** The folded index: the current entry per (sha256, version). */
   private readonly index = new Map<string, IndexEntry>();
+  /** The entries of each agency-year (slotKey → entry keys), so R6 never scans the whole index. */
+  private readonly slots = new Map<string, Set<string>>();
   /** Bytes of index.ndjson already folded in; later lines (other processes) are read on demand. */
   private indexOffset = 0;
   private queue: Promise<unknown> = Promise.resolve();
@@ -188,6 +193,16 @@ export class FileStore implements OutputStore {
       await this.refreshIndex();
       const slot = crossYearSlot(envelope, this.aliases);
       const previous = slot ? await this.neighbour({ agencyKey: slot.agencyKey, year: slot.year - 1 }, sha256) : null;
+      const old = this.index.get(entryKey(sha256, version));
+      const oldSlot = old ? this.slotOf(old) : null;
+      // Which report stands for the slots this put touches, before it: the next year's R6 is
+      // checked again only where that changes (or where it is this report, whose numbers may have).
+      const touched = new Map<string, { slot: CrossYearSlot; before: string | null }>();
+      for (const s of [slot, oldSlot]) {
+        if (!s) continue;
+        await this.learnStoredAt(s);
+        touched.set(slotKey(s), { slot: s, before: this.standing(s, "") });
+      }
       const crossYear = previous ? r6Findings(previous.envelope, envelope) : [];
 
       const r = envelope.report;
@@ -203,20 +218,23 @@ export class FileStore implements OutputStore {
         sourceKey: source?.key ?? null,
         sourceUri: source?.uri ?? null,
       };
-      const stored: StoredReport = { envelope, crossYear, source, storedAt: new Date().toISOString() };
+      // An unchanged result stored again keeps its storedAt: the index gains no line, and the
+      // report does not become the newer copy of its agency-year by being written again.
+      entry.storedAt = old?.storedAt !== undefined && sameEntry(old, { ...entry, storedAt: old.storedAt }) ? old.storedAt : new Date().toISOString();
+      const storedAt = entry.storedAt;
+      const stored: StoredReport = { envelope, crossYear, source, storedAt };
       await writeAtomic(this.abs(entry.path), json(stored));
 
-      const old = this.index.get(entryKey(sha256, version));
       if (!old || !sameEntry(old, entry)) await this.appendIndex(entry);
       // The agency or year changed since this (sha256, version) was last stored: its old file
       // goes (the index now points at the new one), and its old next year is checked again.
       if (old && old.path !== entry.path) await rm(this.abs(old.path), { force: true });
 
-      const affected = new Map<string, CrossYearSlot>();
-      if (slot) affected.set(slotKey(slot), slot);
-      const oldSlot = old ? this.slotOf(old) : null;
-      if (oldSlot) affected.set(slotKey(oldSlot), oldSlot);
-      for (const s of affected.values()) await this.recheckNextYear(s);
+      const self = entryKey(sha256, version);
+      for (const { slot: s, before } of touched.values()) {
+        const after = this.standing(s, "");
+        if (after !== before || after === self || before === self) await this.recheckNextYear(s);
+      }
       return { crossYear };
     }));
   }
@@ -385,6 +403,7 @@ export class FileStore implements OutputStore {
       if (size < this.indexOffset) {
         // Replaced by a shorter file (compacted or restored): fold it again from the start.
         this.index.clear();
+        this.slots.clear();
         this.indexOffset = 0;
       }
       if (size === this.indexOffset) return;
@@ -395,7 +414,7 @@ export class FileStore implements OutputStore {
       if (end < 0) return;
       for (const line of buf.subarray(0, end).toString("utf8").split("\n")) {
         const e = parseLine<IndexEntry>(line);
-        if (e && typeof e.sha256 === "string" && typeof e.pipelineVersion === "string") this.index.set(entryKey(e.sha256, e.pipelineVersion), e);
+        if (e && typeof e.sha256 === "string" && typeof e.pipelineVersion === "string") this.fold(e);
       }
       this.indexOffset += end + 1;
     } finally {
@@ -405,14 +424,40 @@ export class FileStore implements OutputStore {
 
   /** The stored report standing for an agency-year (see pickNeighbour), other than `exclude`. */
   private async neighbour(slot: CrossYearSlot, exclude: string): Promise<StoredReport | null> {
-    const candidates: (StoredReport & { sha256: string; pipelineVersion: string })[] = [];
-    for (const e of this.index.values()) {
-      const s = this.slotOf(e);
-      if (!s || e.sha256 === exclude || slotKey(s) !== slotKey(slot)) continue;
-      const rec = await readJson<StoredReport>(this.abs(e.path));
-      if (rec) candidates.push({ ...rec, sha256: e.sha256, pipelineVersion: e.pipelineVersion });
+    await this.learnStoredAt(slot);
+    // The index carries what pickNeighbour compares: only the pick is read.
+    const skip = new Set<string>();
+    for (;;) {
+      const key = this.standing(slot, exclude, skip);
+      if (key === null) return null;
+      const rec = await readJson<StoredReport>(this.abs((this.index.get(key) as IndexEntry).path));
+      if (rec) return rec;
+      skip.add(key); // removed since the index was read
     }
-    return pickNeighbour(candidates);
+  }
+
+  /** Index lines written before storedAt was indexed: their report files tell it, once. */
+  private async learnStoredAt(slot: CrossYearSlot): Promise<void> {
+    for (const key of this.slots.get(slotKey(slot)) ?? []) {
+      const e = this.index.get(key);
+      if (!e || e.storedAt !== undefined) continue;
+      const rec = await readJson<StoredReport>(this.abs(e.path));
+      if (rec) e.storedAt = rec.storedAt;
+    }
+  }
+
+  /**
+   * The entry key of the report standing for an agency-year, from the index alone (null: none).
+   * Entries whose storedAt is unknown (their file is gone) are no candidates.
+   */
+  private standing(slot: CrossYearSlot, exclude: string, skip: ReadonlySet<string> = new Set()): string | null {
+    const candidates: { key: string; sha256: string; pipelineVersion: string; storedAt: string }[] = [];
+    for (const key of this.slots.get(slotKey(slot)) ?? []) {
+      const e = this.index.get(key);
+      if (!e || e.storedAt === undefined || e.sha256 === exclude || skip.has(key)) continue;
+      candidates.push({ key, sha256: e.sha256, pipelineVersion: e.pipelineVersion, storedAt: e.storedAt });
+    }
+    return pickNeighbour(candidates)?.key ?? null;
   }
 
   private slotOf(e: IndexEntry): CrossYearSlot | null {
@@ -420,16 +465,33 @@ export class FileStore implements OutputStore {
     return { agencyKey: this.aliases.resolve(e.agencyKey), year: e.year };
   }
 
+  /** Folds one index line in: the current entry of its (sha256, version), and its slot. */
+  private fold(e: IndexEntry): void {
+    const key = entryKey(e.sha256, e.pipelineVersion);
+    const old = this.index.get(key);
+    const oldSlot = old ? this.slotOf(old) : null;
+    if (oldSlot) this.slots.get(slotKey(oldSlot))?.delete(key);
+    this.index.set(key, e);
+    const slot = this.slotOf(e);
+    if (!slot) return;
+    let members = this.slots.get(slotKey(slot));
+    if (!members) this.slots.set(slotKey(slot), (members = new Set()));
+    members.add(key);
+  }
+
   /** Recomputes R6 of every report in the year after `slot`, against what `slot` now holds. */
   private async recheckNextYear(slot: CrossYearSlot): Promise<void> {
     const next: CrossYearSlot = { agencyKey: slot.agencyKey, year: slot.year + 1 };
-    for (const e of [...this.index.values()]) {
-      const s = this.slotOf(e);
-      if (!s || slotKey(s) !== slotKey(next)) continue;
+    const standing = await this.neighbour(slot, "");
+    for (const key of [...(this.slots.get(slotKey(next)) ?? [])]) {
+      const e = this.index.get(key);
+      if (!e) continue;
       const file = this.abs(e.path);
       const rec = await readJson<StoredReport>(file);
       if (!rec) continue;
-      const previous = await this.neighbour(slot, e.sha256);
+      // The same document stored in both years (two versions that read the year differently)
+      // is never its own neighbour.
+      const previous = standing && standing.envelope.source.sha256 === e.sha256 ? await this.neighbour(slot, e.sha256) : standing;
       const crossYear = previous ? r6Findings(previous.envelope, rec.envelope) : [];
       if (JSON.stringify(crossYear) !== JSON.stringify(rec.crossYear)) await writeAtomic(file, json({ ...rec, crossYear }));
     }

@@ -222,6 +222,10 @@ export class PgStore implements OutputStore {
 
       const previous = slot ? await this.neighbour(c, { agencyKey: slot.agencyKey, year: slot.year - 1 }, sha256) : null;
       const crossYear = previous ? r6Findings(previous, envelope) : [];
+      // Which report stands for each slot before this put: the next year's R6 is checked again
+      // only where that changes (or where it is this report, whose numbers may have).
+      const before = new Map<string, string | null>();
+      for (const s of slots) before.set(slotId(s), await this.standingId(c, s, ""));
 
       await c.query(
         `INSERT INTO reports (sha256, pipeline_version, format, year, agency, agency_key, status, envelope, cross_year, source, stored_at)
@@ -255,12 +259,14 @@ export class PgStore implements OutputStore {
       await replaceFindings(c, sha256, version, "cross-year", crossYear);
 
       // This report is the previous year of its next year (and, if it moved, no longer of the old one).
+      const self = `${sha256}\u0000${version}`;
       const seen = new Set<string>();
       for (const s of slots) {
-        const k = `${s.agencyKey}\u0000${s.year}`;
+        const k = slotId(s);
         if (seen.has(k)) continue;
         seen.add(k);
-        await this.recheckNextYear(c, s);
+        const after = await this.standingId(c, s, "");
+        if (after !== before.get(k) || after === self || before.get(k) === self) await this.recheckNextYear(c, s);
       }
       return { crossYear };
     });
@@ -397,18 +403,31 @@ export class PgStore implements OutputStore {
 
   /** The envelope standing for an agency-year (see pickNeighbour), other than document `exclude`. */
   private async neighbour(c: pg.PoolClient, slot: CrossYearSlot, exclude: string): Promise<Envelope | null> {
+    const best = await this.standing(c, slot, exclude);
+    return best && this.envelopeOf(c, best);
+  }
+
+  private async envelopeOf(c: pg.PoolClient, id: { sha256: string; pipelineVersion: string }): Promise<Envelope | null> {
+    const env = await c.query<{ envelope: Envelope }>("SELECT envelope FROM reports WHERE sha256 = $1 AND pipeline_version = $2", [
+      id.sha256,
+      id.pipelineVersion,
+    ]);
+    return env.rows[0]?.envelope ?? null;
+  }
+
+  /** The (sha256, version) standing for an agency-year (see pickNeighbour), other than document `exclude`. */
+  private async standing(c: pg.PoolClient, slot: CrossYearSlot, exclude: string): Promise<{ sha256: string; pipelineVersion: string } | null> {
     const { rows } = await c.query<{ sha256: string; pipeline_version: string; stored_at: Date }>(
       `SELECT sha256, pipeline_version, stored_at FROM reports
        WHERE agency_key = ANY($1::text[]) AND year = $2 AND format IN ('2021', '2019') AND sha256 <> $3`,
       [this.storedKeys(slot), slot.year, exclude],
     );
-    const best = pickNeighbour(rows.map((x) => ({ sha256: x.sha256, pipelineVersion: x.pipeline_version, storedAt: iso(x.stored_at) })));
-    if (!best) return null;
-    const env = await c.query<{ envelope: Envelope }>("SELECT envelope FROM reports WHERE sha256 = $1 AND pipeline_version = $2", [
-      best.sha256,
-      best.pipelineVersion,
-    ]);
-    return env.rows[0]?.envelope ?? null;
+    return pickNeighbour(rows.map((x) => ({ sha256: x.sha256, pipelineVersion: x.pipeline_version, storedAt: iso(x.stored_at) })));
+  }
+
+  private async standingId(c: pg.PoolClient, slot: CrossYearSlot, exclude: string): Promise<string | null> {
+    const best = await this.standing(c, slot, exclude);
+    return best && `${best.sha256}\u0000${best.pipelineVersion}`;
   }
 
   /** Recomputes R6 of every report in the year after `slot`, against what `slot` now holds. */
@@ -418,8 +437,12 @@ export class PgStore implements OutputStore {
        WHERE agency_key = ANY($1::text[]) AND year = $2 AND format IN ('2021', '2019')`,
       [this.storedKeys(slot), slot.year + 1],
     );
+    const standing = await this.standing(c, slot, "");
+    const standingEnvelope = standing && (await this.envelopeOf(c, standing));
     for (const row of rows) {
-      const previous = await this.neighbour(c, slot, row.sha256);
+      // The same document stored in both years (two versions that read the year differently)
+      // is never its own neighbour.
+      const previous = standing?.sha256 === row.sha256 ? await this.neighbour(c, slot, row.sha256) : standingEnvelope;
       const crossYear = previous ? r6Findings(previous, row.envelope) : [];
       if (toJson(crossYear) === toJson(row.cross_year)) continue;
       await c.query("UPDATE reports SET cross_year = $3::jsonb WHERE sha256 = $1 AND pipeline_version = $2", [
@@ -431,6 +454,8 @@ export class PgStore implements OutputStore {
     }
   }
 }
+
+const slotId = (s: CrossYearSlot) => `${s.agencyKey}\u0000${s.year}`;
 
 /**
  * libpq connects as the OS user when the URL names none; node-postgres only reads $PGUSER and
