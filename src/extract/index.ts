@@ -3,11 +3,6 @@
  * The media type comes from sniffing the bytes (src/sniff.ts), never from the file name.
  */
 import { EXTRACTOR_VERSION, type DocumentContent, type IntermediateDocument, type MediaType } from "../document.js";
-import { extractPdf } from "./pdf.js";
-import { extractDocx } from "./docx.js";
-import { extractDoc } from "./doc.js";
-import { extractHtml } from "./html.js";
-import { extractText } from "./text.js";
 
 export interface ExtractOptions {
   /** Upper bound on the bytes an archive (docx) may expand to; guards against zip bombs. */
@@ -30,18 +25,22 @@ export async function extract(
   return { extractor: EXTRACTOR_VERSION, ...(await extractContent(bytes, mediaType, options)) };
 }
 
-function extractContent(bytes: Uint8Array, mediaType: MediaType, options: ExtractOptions): Promise<DocumentContent> {
+/**
+ * Each reader is loaded when a file of its format first comes: a one-file run loads pdf.js, or
+ * mammoth, or neither, not all of them.
+ */
+async function extractContent(bytes: Uint8Array, mediaType: MediaType, options: ExtractOptions): Promise<DocumentContent> {
   const opts = { ...DEFAULT_EXTRACT_OPTIONS, ...options };
   switch (mediaType) {
     case "application/pdf":
-      return extractPdf(bytes, opts);
+      return (await import("./pdf.js")).extractPdf(bytes, opts);
     case "application/vnd.openxmlformats-officedocument.wordprocessingml.document":
-      return extractDocx(bytes, opts);
+      return (await import("./docx.js")).extractDocx(bytes, opts);
     case "application/msword":
-      return extractDoc(bytes, opts);
+      return (await import("./doc.js")).extractDoc(bytes, opts);
     case "text/html":
-      return extractHtml(bytes, opts);
+      return (await import("./html.js")).extractHtml(bytes, opts);
     case "text/plain":
-      return extractText(bytes, opts);
+      return (await import("./text.js")).extractText(bytes, opts);
   }
 }
