@@ -44,6 +44,24 @@ export const TARGETS: readonly Target[] = [
     },
   },
   {
+    id: "cpu-batch",
+    label: "CPU of nianbao extract over the corpus PDFs / a pdftotext loop (processes)",
+    goal: "≤ 5×",
+    evaluate: (m) => {
+      const r = m.get("cpu.batchVsPdftotext");
+      return r === undefined ? undefined : { value: r, unit: "×", pass: r <= 5 };
+    },
+  },
+  {
+    id: "cpu-single",
+    label: "CPU of nianbao extract on one PDF (the whole process)",
+    goal: "≤ 0.5 s",
+    evaluate: (m) => {
+      const v = m.get("cpu.singleSeconds");
+      return v === undefined ? undefined : { value: v, unit: "s", pass: v <= 0.5 };
+    },
+  },
+  {
     id: "reconstruct-ms",
     label: "reconstruct-only, ms per document per core (mean)",
     goal: "≤ 4 ms",

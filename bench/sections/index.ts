@@ -6,6 +6,7 @@
  */
 import type { Section } from "../section.js";
 import { boundedSection } from "./bounded.js";
+import { cpuSection } from "./cpu.js";
 import { formatsSection } from "./formats.js";
 import { leakSection } from "./leak.js";
 import { pdftotextSection } from "./pdftotext.js";
@@ -13,4 +14,4 @@ import { queueSection, scaleSection } from "./pipeline.js";
 import { reconstructSection } from "./reconstruct.js";
 import { scannedSection } from "./scanned.js";
 
-export const SECTIONS: readonly Section[] = [formatsSection, pdftotextSection, reconstructSection, boundedSection, scannedSection, leakSection, queueSection, scaleSection];
+export const SECTIONS: readonly Section[] = [formatsSection, pdftotextSection, cpuSection, reconstructSection, boundedSection, scannedSection, leakSection, queueSection, scaleSection];
