@@ -74,7 +74,7 @@ const CHANGES: Change[] = [
   { base: 0, copy: 3, mutate: (e) => setCell(e, "applications.newReceived.naturalPerson", (v) => v + 1), fields: ["applications.newReceived.naturalPerson"], statusChanges: false },
   {
     base: 1,
-    copy: 100,
+    copy: 40,
     mutate: (e) => {
       setCell(e, "applications.newReceived.total", (v) => v + 5);
       setCell(e, "reviewLitigation.review.total", (v) => v + 1);
@@ -83,9 +83,9 @@ const CHANGES: Change[] = [
     statusChanges: false,
   },
   { base: 2, copy: 7, mutate: (e) => (e.validation.status = e.validation.status === "valid" ? "invalid" : "valid"), fields: [], statusChanges: true },
-  { base: 3, copy: 129, mutate: (e) => (e.report.year = (e.report.year as number) - 1), fields: ["year"], statusChanges: false },
+  { base: 3, copy: 59, mutate: (e) => (e.report.year = (e.report.year as number) - 1), fields: ["year"], statusChanges: false },
   { base: 5, copy: 50, mutate: (e) => setCell(e, "applications.carriedForward.total", () => null), fields: ["applications.carriedForward.total"], statusChanges: false },
-  { base: 7, copy: 123, mutate: (e) => (e.report.agency = "旧名称人民政府"), fields: ["agency"], statusChanges: false },
+  { base: 7, copy: 33, mutate: (e) => (e.report.agency = "旧名称人民政府"), fields: ["agency"], statusChanges: false },
 ];
 
 /**
