@@ -3,7 +3,7 @@
  * nothing else: no service started (Redis points at a closed port and the store at a folder
  * that must not appear), no folder made, no process left. Unknown options are usage errors.
  */
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdtempSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,22 +12,29 @@ import { CLI } from "./support/pipeline.js";
 
 const COMMANDS = ["extract", "worker", "watch", "enqueue", "status", "start", "import", "reprocess", "report", "dashboard", "export"];
 
-function run(args: string[]) {
+/** Runs the CLI; each case is its own process, so the cases run concurrently (it.concurrent). */
+function run(args: string[]): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; left: string[] }> {
   const cwd = mkdtempSync(join(tmpdir(), "nianbao-help-"));
-  const r = spawnSync(process.execPath, [CLI, ...args], {
+  const child = spawn(process.execPath, [CLI, ...args], {
     cwd,
-    encoding: "utf8",
     timeout: 15_000,
     env: { ...process.env, REDIS_URL: "redis://127.0.0.1:1", QUEUE_CONNECT_TIMEOUT_MS: "1000", DASHBOARD_PORT: "0", LOG_LEVEL: "info" },
   });
-  return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr, left: readdirSync(cwd) };
+  let stdout = "";
+  let stderr = "";
+  child.stdout.setEncoding("utf8").on("data", (s: string) => (stdout += s));
+  child.stderr.setEncoding("utf8").on("data", (s: string) => (stderr += s));
+  return new Promise((resolve, reject) => {
+    child.on("error", reject);
+    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr, left: readdirSync(cwd) }));
+  });
 }
 
 describe("nianbao COMMAND --help", () => {
   for (const command of COMMANDS)
     for (const flag of ["--help", "-h"])
-      it(`${command} ${flag} prints its usage, exits 0, starts nothing and makes no folder`, () => {
-        const r = run([command, flag]);
+      it.concurrent(`${command} ${flag} prints its usage, exits 0, starts nothing and makes no folder`, async () => {
+        const r = await run([command, flag]);
         expect(r.signal).toBeNull(); // it ended by itself, within the timeout
         expect(r.code).toBe(0);
         expect(r.stdout).toMatch(new RegExp(`^usage: nianbao ${command}\\b`));
@@ -35,8 +42,8 @@ describe("nianbao COMMAND --help", () => {
         expect(r.left).toEqual([]);
       });
 
-  it("answers --help after other arguments too", () => {
-    const r = run(["start", "./inbox", "--help"]);
+  it.concurrent("answers --help after other arguments too", async () => {
+    const r = await run(["start", "./inbox", "--help"]);
     expect(r.code).toBe(0);
     expect(r.left).toEqual([]);
   });
@@ -61,8 +68,8 @@ describe("unknown options", () => {
     ["export", "--format", "xml"],
   ];
   for (const args of cases)
-    it(`nianbao ${args.join(" ")} is a usage error (exit 2), and starts nothing`, () => {
-      const r = run(args);
+    it.concurrent(`nianbao ${args.join(" ")} is a usage error (exit 2), and starts nothing`, async () => {
+      const r = await run(args);
       expect(r.signal).toBeNull();
       expect(r.code).toBe(2);
       expect(r.stderr).toMatch(/usage: nianbao/);
