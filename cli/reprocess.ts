@@ -12,26 +12,38 @@ import type { Config } from "../src/config.js";
 import { PIPELINE_VERSION } from "../src/process.js";
 import { normaliseName } from "../src/identity/index.js";
 import { withStore } from "../src/store/index.js";
-import {
-  describeSelection,
-  EMPTY_SELECTION,
-  enqueueBackfill,
-  formatSummary,
-  isEmptySelection,
-  parseStatuses,
-  parseYears,
-  runIdFor,
-  summarizeRun,
-  watchRun,
-  type BackfillTally,
-  type From,
-  type Progress,
-  type Selection,
-} from "../queues/backfill.js";
+import { describeSelection, EMPTY_SELECTION, isEmptySelection, RunId, runIdFor, STATUSES, type From, type Selection } from "../src/backfill/selection.js";
+import { formatSummary, summarizeRun } from "../src/backfill/summary.js";
+import type { ValidationStatus } from "../src/model.js";
+import { enqueueBackfill, watchRun, type BackfillTally, type Progress } from "../queues/backfill.js";
 import { StageQueues } from "../queues/connection.js";
-import { RunId } from "../queues/jobs.js";
 import { Producer } from "../queues/producer.js";
 import { RunState } from "../queues/runs.js";
+
+// ------------------------------------------------------------------------- arguments
+
+/** `2019`, `2019..2021` (or `2019-2021`). Throws on anything else. */
+export function parseYears(text: string): { from: number; to: number } {
+  const m = /^\s*(\d{4})\s*(?:(?:\.\.|-|–)\s*(\d{4}))?\s*$/.exec(text);
+  if (!m) throw new Error(`--year must be a year or a range like 2019..2020, not ${JSON.stringify(text)}`);
+  const from = Number(m[1]);
+  const to = m[2] === undefined ? from : Number(m[2]);
+  if (to < from) throw new Error(`--year ${text}: the range ends before it starts`);
+  return { from, to };
+}
+
+/** `--status invalid --status incomplete` or `--status invalid,incomplete`. */
+export function parseStatuses(values: readonly string[]): ValidationStatus[] {
+  const out = new Set<ValidationStatus>();
+  for (const v of values.flatMap((x) => x.split(","))) {
+    const s = v.trim();
+    if (s === "") continue;
+    if (!(STATUSES as readonly string[]).includes(s)) throw new Error(`--status must be one of ${STATUSES.join(", ")}, not ${JSON.stringify(s)}`);
+    out.add(s as ValidationStatus);
+  }
+  return [...out];
+}
+
 
 /** Default BullMQ priority of backfill jobs (live jobs have none, and so always go first). */
 export const BACKFILL_PRIORITY = 10;

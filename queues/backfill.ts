@@ -1,12 +1,13 @@
 /**
  * Batch reprocessing ("backfill") of documents already in the store: `nianbao reprocess`.
  *
- *   select   stream store.listReports() through the selectors, never all of it in memory
+ *   select   stream store.listReports() through the selectors (src/backfill/selection.ts),
+ *            never all of it in memory
  *   enqueue  in chunks (queue.addBulk), at a backfill priority, starting at reconstruct from the
  *            stored extraction artifact where there is one (no file parsed), else at extract
  *   watch    poll the run's counts in Redis (queues/runs.ts) until every document is done
- *   summary  counts by status, and every document whose cells or status changed against the
- *            result stored before the run, as JSON, CSV and text
+ *   summary  src/backfill/summary.ts: counts by status, and every document whose cells or
+ *            status changed against the result stored before the run, as JSON, CSV and text
  *
  * Priorities: BullMQ runs jobs without a priority before prioritised ones, so live uploads
  * (no priority) always go first; the processors pass a job's priority on to its next stage.
@@ -17,120 +18,17 @@
  * already stored at this version is skipped, what it enqueued is deduplicated by its job id,
  * and only the rest is added. That is what makes Ctrl-C safe.
  */
-import { createHash } from "node:crypto";
-import { createWriteStream, mkdirSync, type WriteStream } from "node:fs";
-import { basename, dirname, isAbsolute, relative, resolve, sep } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { csvLine } from "../src/csv.js";
-import { diffEnvelopes, hasChanges, type FieldChange } from "../src/diff.js";
+import { basename, dirname, sep } from "node:path";
+import { mapLimit } from "../src/backfill/concurrency.js";
+import { selects, type From, type Selection } from "../src/backfill/selection.js";
 import { parseFailedReason, type FailureCode } from "../src/failures.js";
-import type { ValidationStatus } from "../src/model.js";
-import { normaliseName } from "../src/identity/index.js";
 import { compareVersions } from "../src/store/cross-year.js";
 import type { OutputStore, ReportSummary, SourceRef } from "../src/store/types.js";
 import type { StageQueues } from "./connection.js";
-import { documentIdOf, ExtractJob, extractionKey, jobIdOf, jobName, ReconstructJob, RunId } from "./jobs.js";
+import { documentIdOf, ExtractJob, extractionKey, jobIdOf, jobName, ReconstructJob } from "./jobs.js";
 import { STAGES } from "./names.js";
 import type { RunCounts, RunState } from "./runs.js";
-
-// ------------------------------------------------------------------------------ selection
-
-export interface Selection {
-  all: boolean;
-  /** Inclusive. */
-  years: { from: number; to: number } | null;
-  /** The substring to look for in the agency name, normalised (normaliseName: NFKC, no whitespace). */
-  agency: string | null;
-  statuses: readonly ValidationStatus[] | null;
-  /** Documents whose newest stored result is older than this version. */
-  sinceVersion: string | null;
-  /** Where the originals were: `s3://bucket/prefix`, a local folder or file, or a source key prefix. */
-  paths: readonly string[];
-}
-
-export const EMPTY_SELECTION: Selection = { all: false, years: null, agency: null, statuses: null, sinceVersion: null, paths: [] };
-
-export function isEmptySelection(s: Selection): boolean {
-  return !s.all && s.years === null && s.agency === null && s.statuses === null && s.sinceVersion === null && s.paths.length === 0;
-}
-
-/** `2019`, `2019..2021` (or `2019-2021`). Throws on anything else. */
-export function parseYears(text: string): { from: number; to: number } {
-  const m = /^\s*(\d{4})\s*(?:(?:\.\.|-|–)\s*(\d{4}))?\s*$/.exec(text);
-  if (!m) throw new Error(`--year must be a year or a range like 2019..2020, not ${JSON.stringify(text)}`);
-  const from = Number(m[1]);
-  const to = m[2] === undefined ? from : Number(m[2]);
-  if (to < from) throw new Error(`--year ${text}: the range ends before it starts`);
-  return { from, to };
-}
-
-export const STATUSES: readonly ValidationStatus[] = ["valid", "invalid", "incomplete"];
-
-/** `--status invalid --status incomplete` or `--status invalid,incomplete`. */
-export function parseStatuses(values: readonly string[]): ValidationStatus[] {
-  const out = new Set<ValidationStatus>();
-  for (const v of values.flatMap((x) => x.split(","))) {
-    const s = v.trim();
-    if (s === "") continue;
-    if (!(STATUSES as readonly string[]).includes(s)) throw new Error(`--status must be one of ${STATUSES.join(", ")}, not ${JSON.stringify(s)}`);
-    out.add(s as ValidationStatus);
-  }
-  return [...out];
-}
-
-/** The selection as command-line text, for the run's record and the summary. */
-export function describeSelection(s: Selection): string {
-  const parts: string[] = [];
-  if (s.all) parts.push("--all");
-  if (s.years) parts.push(`--year ${s.years.from === s.years.to ? s.years.from : `${s.years.from}..${s.years.to}`}`);
-  if (s.agency !== null) parts.push(`--agency ${s.agency}`);
-  if (s.statuses) parts.push(`--status ${s.statuses.join(",")}`);
-  if (s.sinceVersion !== null) parts.push(`--since-version ${s.sinceVersion}`);
-  parts.push(...s.paths);
-  return parts.join(" ");
-}
-
-/** Whether the stored source of a report lies under a path argument. */
-function sourceUnder(arg: string, s: ReportSummary): boolean {
-  const under = (value: string, prefix: string, slash: string) =>
-    value === prefix || value.startsWith(prefix.endsWith(slash) ? prefix : `${prefix}${slash}`);
-  if (/^s3:\/\//i.test(arg)) return s.sourceUri !== null && s.sourceUri.startsWith(arg); // S3 prefixes are plain prefixes
-  if (s.sourceUri?.startsWith("file:")) {
-    let path: string | null = null;
-    try {
-      path = fileURLToPath(s.sourceUri);
-    } catch {
-      path = null;
-    }
-    if (path !== null && under(path, resolve(arg), sep)) return true;
-  }
-  // A key prefix (2019/淮安市/), wherever the inbox was.
-  return !isAbsolute(arg) && s.sourceKey !== null && under(s.sourceKey, arg.replace(/^\.\//, ""), "/");
-}
-
-export function selects(sel: Selection, s: ReportSummary): boolean {
-  if (sel.years && (s.year === null || s.year < sel.years.from || s.year > sel.years.to)) return false;
-  if (sel.agency !== null && (s.agency === null || !normaliseName(s.agency).includes(sel.agency))) return false;
-  if (sel.statuses && (s.status === null || !sel.statuses.includes(s.status))) return false;
-  if (sel.sinceVersion !== null && compareVersions(s.pipelineVersion, sel.sinceVersion) >= 0) return false;
-  if (sel.paths.length && !sel.paths.some((p) => sourceUnder(p, s))) return false;
-  return true;
-}
-
-// ---------------------------------------------------------------------------------- runs
-
-export type From = "auto" | "extract" | "reconstruct";
-
-/**
- * The run id: the target version and a hash of what was asked, so that the same command run
- * again resumes the same run (same job ids). Only characters allowed in a BullMQ job id.
- */
-export function runIdFor(version: string, selection: Selection, from: From, force = false): string {
-  // `force` only when given, so that the runs of earlier commands keep their ids.
-  const what = JSON.stringify({ ...selection, paths: [...selection.paths].sort(), from, ...(force ? { force } : {}) });
-  const hash = createHash("sha256").update(what).digest("hex").slice(0, 10);
-  return RunId.parse(`${version.replace(/[^A-Za-z0-9._-]/g, "_").slice(0, 40)}-${hash}`);
-}
 
 // ------------------------------------------------------------------------------ enqueueing
 
@@ -199,17 +97,6 @@ export interface BackfillOptions {
   /** Called for every job that is (or, in a dry run, would be) added. */
   onPlanned?: (job: PlannedJob) => void;
   onChunk?: (tally: BackfillTally) => void;
-}
-
-/** Runs `fn` over `items` with at most `limit` at a time, keeping the order of the results. */
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array<R>(items.length);
-  let next = 0;
-  const lane = async () => {
-    for (let i = next++; i < items.length; i = next++) out[i] = await fn(items[i] as T);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
-  return out;
 }
 
 /** The upload bucket root an original can be read through: the URI without its key. */
@@ -419,182 +306,3 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-// -------------------------------------------------------------------------------- summary
-
-export interface ChangedDocument {
-  documentId: string;
-  file: string | null;
-  agency: string | null;
-  year: number | null;
-  previousVersion: string;
-  status: { before: ValidationStatus; after: ValidationStatus };
-  /** The cells (and format, year, agency) that changed. */
-  fields: FieldChange[];
-}
-
-export interface RunSummary {
-  runId: string;
-  pipelineVersion: string;
-  selection: string;
-  from: string;
-  documents: number;
-  done: number;
-  failed: number;
-  remaining: number;
-  byStatus: Record<ValidationStatus, number>;
-  failures: Record<string, number>;
-  changedDocuments: number;
-  changedFields: number;
-  /** Done documents whose previous result is no longer in the store (nothing to compare). */
-  noPrevious: number;
-  /** The first changed documents, for the printed summary (the files have them all). */
-  sample: ChangedDocument[];
-  files: { json: string; csv: string; failures: string; text: string };
-}
-
-const SAMPLE = 20;
-
-function writeLine(stream: WriteStream, line: string): Promise<void> {
-  return new Promise((resolveWrite, reject) => {
-    if (stream.write(line)) resolveWrite();
-    else stream.once("drain", resolveWrite).once("error", reject);
-  });
-}
-
-const closeStream = (stream: WriteStream) => new Promise<void>((r, reject) => stream.end((e?: Error | null) => (e ? reject(e) : r())));
-
-/**
- * Compares every done document of the run with the result stored before it, page by page, and
- * writes `summary.json`, `changes.csv` (one row per changed cell or status), `failures.csv` and
- * `summary.txt` into `outDir`. Memory: one page of documents, plus the ids of changed ones
- * (HSCAN may return a document twice).
- */
-export async function summarizeRun(
-  store: OutputStore,
-  run: RunState,
-  o: { pipelineVersion: string; selection: string; from: string; outDir: string },
-): Promise<RunSummary> {
-  mkdirSync(o.outDir, { recursive: true });
-  const files = {
-    json: resolve(o.outDir, "summary.json"),
-    csv: resolve(o.outDir, "changes.csv"),
-    failures: resolve(o.outDir, "failures.csv"),
-    text: resolve(o.outDir, "summary.txt"),
-  };
-  const json = createWriteStream(files.json);
-  const csv = createWriteStream(files.csv);
-  const failuresCsv = createWriteStream(files.failures);
-  await writeLine(csv, `${csvLine(["document", "file", "agency", "year", "previous_version", "path", "before", "after"])}\n`);
-  await writeLine(failuresCsv, `${csvLine(["document", "code"])}\n`);
-  const head = { runId: run.runId, pipelineVersion: o.pipelineVersion, selection: o.selection, from: o.from, writtenAt: new Date().toISOString() };
-  await writeLine(json, `${JSON.stringify(head, null, 2).slice(0, -2)},\n  "changes": [`);
-
-  const counts = await run.counts();
-  const byStatus: Record<ValidationStatus, number> = { valid: 0, invalid: 0, incomplete: 0 };
-  const failures: Record<string, number> = {};
-  const seen = new Set<string>();
-  const sample: ChangedDocument[] = [];
-  let changedDocuments = 0;
-  let changedFields = 0;
-  let noPrevious = 0;
-  for await (const page of run.documents()) {
-    for (const d of page.filter((x) => x.failed !== null)) {
-      failures[d.failed as string] = (failures[d.failed as string] ?? 0) + 1;
-      await writeLine(failuresCsv, `${csvLine([documentIdOf(d.sha256), d.failed])}\n`);
-    }
-    const done = page.filter((x) => x.status !== null && x.failed === null);
-    for (const d of done) if (d.status && d.status in byStatus) byStatus[d.status as ValidationStatus]++;
-    const compared = await mapLimit(done, 16, async (d) => {
-      const [after, before] = await Promise.all([store.getResult(d.sha256, o.pipelineVersion), store.getResult(d.sha256, d.previousVersion)]);
-      return { d, after, before };
-    });
-    for (const { d, after, before } of compared) {
-      if (!after) continue;
-      if (!before) {
-        noPrevious++;
-        continue;
-      }
-      const diff = diffEnvelopes(before.envelope, after.envelope);
-      if (!hasChanges(diff) || seen.has(d.sha256)) continue;
-      seen.add(d.sha256);
-      const r = after.envelope.report;
-      const changed: ChangedDocument = {
-        documentId: documentIdOf(d.sha256),
-        file: after.source?.key ?? after.envelope.source.fileName,
-        agency: r.agency,
-        year: r.year,
-        previousVersion: d.previousVersion,
-        status: { before: diff.statusBefore, after: diff.statusAfter },
-        fields: diff.fields,
-      };
-      await writeLine(json, `${changedDocuments ? "," : ""}\n    ${JSON.stringify(changed)}`);
-      const row = (path: string, b: unknown, a: unknown) =>
-        `${csvLine([changed.documentId, changed.file, changed.agency, changed.year, d.previousVersion, path, cellText(b), cellText(a)])}\n`;
-      if (diff.statusBefore !== diff.statusAfter) await writeLine(csv, row("validation.status", diff.statusBefore, diff.statusAfter));
-      for (const f of diff.fields) await writeLine(csv, row(f.path, f.before, f.after));
-      changedDocuments++;
-      changedFields += diff.fields.length;
-      if (sample.length < SAMPLE) sample.push(changed);
-    }
-  }
-  const summary: RunSummary = {
-    ...head,
-    documents: counts.total,
-    done: counts.done,
-    failed: counts.failed,
-    remaining: Math.max(0, counts.total - counts.done - counts.failed),
-    byStatus,
-    failures,
-    changedDocuments,
-    changedFields,
-    noPrevious,
-    sample,
-    files,
-  };
-  const totals = {
-    documents: summary.documents,
-    done: summary.done,
-    failed: summary.failed,
-    remaining: summary.remaining,
-    byStatus,
-    failures,
-    changedDocuments,
-    changedFields,
-    noPrevious,
-  };
-  await writeLine(json, `${changedDocuments ? "\n  " : ""}],\n  "totals": ${JSON.stringify(totals)}\n}\n`);
-  await Promise.all([closeStream(json), closeStream(csv), closeStream(failuresCsv)]);
-  const text = createWriteStream(files.text);
-  await writeLine(text, formatSummary(summary));
-  await closeStream(text);
-  return summary;
-}
-
-const cellText = (v: unknown): string | number | null => (v === null || v === undefined ? null : typeof v === "number" ? v : String(v));
-
-/** The human summary (printed, and saved as summary.txt). */
-export function formatSummary(s: RunSummary): string {
-  const lines: string[] = [];
-  const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
-  lines.push(`run ${s.runId} (pipeline ${s.pipelineVersion}; ${s.selection}; from ${s.from})`);
-  lines.push(`  ${plural(s.documents, "document")}: ${s.done} done, ${s.failed} failed, ${s.remaining} remaining`);
-  lines.push(`  status: ${STATUSES.map((k) => `${k} ${s.byStatus[k]}`).join(", ")}`);
-  const codes = Object.entries(s.failures);
-  if (codes.length) lines.push(`  failures: ${codes.map(([c, n]) => `${c} ${n}`).join(", ")}`);
-  lines.push(
-    `  changed against the previous version: ${plural(s.changedDocuments, "document")}, ${plural(s.changedFields, "cell")}` +
-      (s.noPrevious ? ` (${s.noPrevious} without a previous result to compare)` : ""),
-  );
-  for (const c of s.sample) {
-    const status = c.status.before === c.status.after ? c.status.after : `${c.status.before} → ${c.status.after}`;
-    const cells = c.fields.map((f) => `${f.path} ${f.before ?? "null"} → ${f.after ?? "null"}`);
-    lines.push(`    ${c.documentId.slice(0, 19)}…  ${c.year ?? "?"} ${c.agency ?? "?"}  ${c.file ?? ""}  ${status}`);
-    for (const cell of cells.slice(0, 8)) lines.push(`        ${cell}`);
-    if (cells.length > 8) lines.push(`        … and ${cells.length - 8} more`);
-  }
-  if (s.changedDocuments > s.sample.length) lines.push(`    … and ${s.changedDocuments - s.sample.length} more documents`);
-  // Relative to the working directory when inside it: shorter, and what the user typed.
-  const shown = (p: string) => (p.startsWith(`${process.cwd()}${sep}`) ? relative(process.cwd(), p) : p);
-  lines.push(`  written: ${shown(s.files.json)}, ${basename(s.files.csv)}, ${basename(s.files.failures)}, ${basename(s.files.text)}`);
-  return `${lines.join("\n")}\n`;
-}

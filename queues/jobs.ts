@@ -6,8 +6,8 @@ import { z } from "zod";
 
 export const DocumentId = z.string().regex(/^sha256-[0-9a-f]{64}$/, "sha256-<64 hex>");
 
-/** A reprocessing run: part of every job id of the run, so no `:` (BullMQ) and short. */
-export const RunId = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, "letters, digits, . _ - (at most 64)");
+export { RunId } from "../src/backfill/selection.js";
+import { RunId } from "../src/backfill/selection.js";
 
 export const SourceRefSchema = z.object({
   uri: z.string().min(1),
@@ -40,7 +40,7 @@ export type ExtractJob = z.infer<typeof ExtractJob>;
 export type ReconstructJob = z.infer<typeof ReconstructJob>;
 export type StoreJob = z.infer<typeof StoreJob>;
 
-export const documentIdOf = (sha256: string) => `sha256-${sha256}`;
+export { documentIdOf } from "../src/document.js";
 
 /** The BullMQ job id of a document at every stage: the document id, plus the run if any. */
 export const jobIdOf = (data: { documentId: string; runId?: string | undefined }) =>

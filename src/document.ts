@@ -186,3 +186,6 @@ export function readStoredDocument(json: string): StoredDocument {
 
 // Refusals (the file itself is the problem) are failures like any other: src/failures.ts.
 export { isRefusal, RefusalError, type RefusalCode } from "./failures.js";
+
+/** The id of a document in jobs, runs and summaries: `sha256-<hex>` of its bytes. */
+export const documentIdOf = (sha256: string) => `sha256-${sha256}`;

@@ -10,7 +10,9 @@ import { diffEnvelopes, hasChanges } from "../src/diff.js";
 import type { Envelope } from "../src/model.js";
 import { processBytes } from "../src/process.js";
 import type { ReportSummary } from "../src/store/types.js";
-import { bucketRootOf, EMPTY_SELECTION, parseStatuses, parseYears, runIdFor, selects, type Selection } from "../queues/backfill.js";
+import { EMPTY_SELECTION, runIdFor, selects, type Selection } from "../src/backfill/selection.js";
+import { bucketRootOf } from "../queues/backfill.js";
+import { parseStatuses, parseYears } from "../cli/reprocess.js";
 import { jobIdOf, RunId } from "../queues/jobs.js";
 import { corpusFile } from "./support/corpus.js";
 

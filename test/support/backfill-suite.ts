@@ -28,7 +28,7 @@ import { buildEnvelope, extractBytes, PIPELINE_VERSION, sha256 } from "../../src
 import { crossYearReport } from "../../src/store/cross-year-report.js";
 import { openStore } from "../../src/store/index.js";
 import type { OutputStore, SourceRef } from "../../src/store/types.js";
-import { EMPTY_SELECTION, runIdFor } from "../../queues/backfill.js";
+import { EMPTY_SELECTION, runIdFor } from "../../src/backfill/selection.js";
 import { StageQueues } from "../../queues/connection.js";
 import { extractionKey, jobIdOf } from "../../queues/jobs.js";
 import { CORPUS } from "./corpus.js";
