@@ -44,7 +44,10 @@ export const ConfigSchema = z.object({
   PARSER_MEMORY_MB: int(1024, 64),
   MAX_FILE_BYTES: int(100 * 1024 * 1024, 1),
   MAX_PAGES: int(500, 1),
-  /** How far a .docx may expand when unzipped (a zip bomb fails with too-large). */
+  /**
+   * How far a file may expand when decompressed: a .docx's zip entries, a PDF's compressed
+   * streams (images each held to their raster instead). A zip or flate bomb fails with too-large.
+   */
   MAX_EXPANDED_BYTES: int(200 * 1024 * 1024, 1),
   /** Attempts for jobs that fail for a transient reason (store down, Redis blip). */
   ATTEMPTS: int(8, 1),

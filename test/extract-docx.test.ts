@@ -9,8 +9,8 @@ import JSZip from "jszip";
 import { describe, expect, it } from "vitest";
 import { corpusFile } from "./support/corpus.js";
 import type { GridCell, DocumentContent, TableBlock } from "../src/document.js";
-import { RefusalError } from "../src/document.js";
 import { extractDocx, guardArchive } from "../src/extract/docx.js";
+import { rejection } from "./support/refusal.js";
 
 const OPTS = { maxPages: 500, maxExpandedBytes: 200 * 1024 * 1024 };
 
@@ -36,15 +36,6 @@ function rowWith(t: TableBlock, label: string): GridCell[] {
 /** Printed numbers as the expected files hold them: blank → null. */
 function num(text: string): number | null {
   return text === "" ? null : Number(text.normalize("NFKC"));
-}
-
-async function rejection(p: Promise<unknown>): Promise<RefusalError> {
-  const e = await p.then(
-    () => null,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(RefusalError);
-  return e as RefusalError;
 }
 
 describe("extractDocx on corpus documents", () => {
