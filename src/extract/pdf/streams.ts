@@ -10,7 +10,8 @@
  * - ASCIIHexDecode and ASCII85Decode layers in front are decoded in memory (they shrink);
  * - FlateDecode layers are inflated by counting inflaters (../inflate.ts), chained, output
  *   dropped: every layer's output counts;
- * - RunLengthDecode is counted by walking its length bytes, without decoding.
+ * - RunLengthDecode is counted by walking its length bytes, and LZWDecode by walking its codes
+ *   with the length of each table entry, both without decoding.
  *
  * Streams that are not images share one budget, `maxExpandedBytes` (MAX_EXPANDED_BYTES):
  * content streams, fonts, object streams, cross-reference streams. pdf.js never decodes an
@@ -18,8 +19,9 @@
  * so an image is inflated too, with a cap of its own: its raster (width × height × 4 channels
  * at its bits per component, plus a predictor byte a row), and never more than the budget.
  *
- * Not measured: LZWDecode (rare in modern PDFs) and streams of an encrypted PDF (their bytes
- * are ciphertext here; pdf.js decrypts them). Both still run under the thread's time limit.
+ * Not measured: the streams of an encrypted PDF (their bytes are ciphertext here; pdf.js
+ * decrypts them), and a filter after Flate, RunLength or LZW (no real PDF chains those). They
+ * still run under the thread's time limit.
  */
 import { RefusalError } from "../../document.js";
 import { inflatedSize } from "../inflate.js";
@@ -60,7 +62,7 @@ export async function guardPdfStreams(bytes: Uint8Array, maxExpandedBytes: numbe
   const worst = (f: Found) => (f.end - f.start) * DEFLATE_MAX_RATIO + 64;
   const measure = async (f: Found, cap: number, what: string) => {
     totals.measured++;
-    const produced = await decodedSize(buf.subarray(f.start, f.end), f.filters, cap);
+    const produced = await decodedSize(buf.subarray(f.start, f.end), f.filters, f.dict, cap);
     if (produced > cap) throw new RefusalError("too-large", `PDF ${what} (${f.ref})`);
     return produced;
   };
@@ -103,9 +105,9 @@ function findStreams(buf: Buffer): Found[] {
 /**
  * What `data` decodes to through `filters`, counted up to just past `cap`: ASCIIHex and
  * ASCII85 layers in front decoded, then FlateDecode layers inflated (each layer's output
- * counted) or RunLengthDecode counted; a filter after those is not followed.
+ * counted), or RunLengthDecode or LZWDecode counted; a filter after those is not followed.
  */
-async function decodedSize(raw: Uint8Array, filters: readonly string[], cap: number): Promise<number> {
+async function decodedSize(raw: Uint8Array, filters: readonly string[], dict: string, cap: number): Promise<number> {
   let data: Uint8Array | null = raw;
   let i = 0;
   for (; data && (filters[i] === "ASCIIHexDecode" || filters[i] === "ASCII85Decode"); i++) {
@@ -116,7 +118,48 @@ async function decodedSize(raw: Uint8Array, filters: readonly string[], cap: num
   while (filters[i + flates] === "FlateDecode") flates++;
   if (flates > 0) return (await inflatedSize(data, "zlib", cap, flates)).bytes;
   if (filters[i] === "RunLengthDecode") return runLengthSize(data);
+  if (filters[i] === "LZWDecode") return lzwSize(data, /\/EarlyChange\s+0\b/.test(dict) ? 0 : 1);
   return data.length;
+}
+
+/**
+ * LZWDecode's output size, from its codes alone: each table entry's length is its prefix's
+ * plus one, so the output is counted without being made (9 to 12 bits a code, 256 clears the
+ * table, 257 ends the data; `early` is the stream's EarlyChange).
+ */
+function lzwSize(data: Uint8Array, early: 0 | 1): number {
+  const lengths = new Uint16Array(4096).fill(1, 0, 256);
+  let next = 258;
+  let width = 9;
+  let prev = -1;
+  let total = 0;
+  let bits = 0;
+  let buffer = 0;
+  for (let i = 0; ; ) {
+    while (bits < width && i < data.length) {
+      buffer = ((buffer << 8) | (data[i++] as number)) >>> 0;
+      bits += 8;
+    }
+    if (bits < width) return total;
+    const code = (buffer >>> (bits - width)) & ((1 << width) - 1);
+    bits -= width;
+    buffer &= (1 << bits) - 1;
+    if (code === 256) {
+      next = 258;
+      width = 9;
+      prev = -1;
+      continue;
+    }
+    if (code === 257) return total;
+    let length: number;
+    if (code < 256 || (code >= 258 && code < next)) length = lengths[code] as number;
+    else if (code === next && prev >= 0) length = (lengths[prev] as number) + 1;
+    else return total; // damaged: pdf.js stops here too
+    total += length;
+    if (prev >= 0 && next < 4096) lengths[next++] = (lengths[prev] as number) + 1;
+    prev = code;
+    if (next + early >= 1 << width && width < 12) width++;
+  }
 }
 
 interface StreamSpan {
