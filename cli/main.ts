@@ -11,7 +11,7 @@ import { ConfigError, loadLimits, type Limits } from "../src/config.js";
 import { CSV_HEADER, csvLine, csvRows } from "../src/csv.js";
 import { EXIT_OK, exitStatus, FailureError, FAILURE_CODES, FAILURES } from "../src/failures.js";
 import type { Envelope } from "../src/model.js";
-import { PIPELINE_VERSION } from "../src/process.js";
+import { PIPELINE_VERSION } from "../src/version.js";
 import { ExtractPool } from "../workers/extract-pool.js";
 import { QueueUnavailableError } from "../queues/unavailable.js";
 import { COMMAND_USAGE, UsageError, wantsHelp } from "./usage.js";
