@@ -1,14 +1,18 @@
 #!/usr/bin/env node
 /**
- * The nianbao command line. An adapter around the core: `extract` calls the same
- * processBytes() the queue workers call.
+ * The nianbao command line. An adapter around the core: `extract` runs processBytes() (the
+ * same extractBytes() and buildEnvelope() the queue workers run) in a parser thread, under
+ * the same time and heap limits as a worker's (README "Limits").
  */
-import { readFile } from "node:fs/promises";
+import { open } from "node:fs/promises";
 import { basename } from "node:path";
 import { parseArgs } from "node:util";
+import { ConfigError, loadLimits, type Limits } from "../src/config.js";
 import { CSV_HEADER, csvLine, csvRows } from "../src/csv.js";
-import { EXIT_OK, exitStatus, FAILURE_CODES, FAILURES, isRefusal } from "../src/failures.js";
-import { PIPELINE_VERSION, processBytes } from "../src/process.js";
+import { EXIT_OK, exitStatus, FailureError, FAILURE_CODES, FAILURES } from "../src/failures.js";
+import type { Envelope } from "../src/model.js";
+import { PIPELINE_VERSION } from "../src/version.js";
+import { ExtractPool } from "../workers/extract-pool.js";
 import { QueueUnavailableError } from "../queues/unavailable.js";
 import { COMMAND_USAGE, UsageError, wantsHelp } from "./usage.js";
 
@@ -59,7 +63,8 @@ const EXTRACT_USAGE = `usage: nianbao extract [--format json|csv] FILE...
 
   The report envelope of each FILE as JSON (NDJSON, one line per file, for several files), or
   with --format csv one tidy row per cell (README "CLI"). Nothing else is needed: no Redis, no
-  store.
+  store. Each file is read in a parser thread under the limits MAX_FILE_BYTES, MAX_PAGES,
+  MAX_EXPANDED_BYTES, JOB_TIMEOUT_MS and PARSER_MEMORY_MB from the environment (README "Limits").
 
 ${USAGE.slice(USAGE.indexOf("exit codes"))}`;
 
@@ -89,35 +94,70 @@ async function extractCommand(args: string[]): Promise<number> {
     process.stderr.write(`${USAGE}\n`);
     return exitStatus("usage");
   }
+  let limits: Limits;
+  try {
+    limits = loadLimits();
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    process.stderr.write(`nianbao: ${e.message}\n`);
+    return exitStatus("usage");
+  }
+  // One parser thread, as in a worker: a file past JOB_TIMEOUT_MS or PARSER_MEMORY_MB stops it.
+  const pool = new ExtractPool({ size: 1, memoryMb: limits.PARSER_MEMORY_MB });
   let exit = 0;
-  if (format === "csv") process.stdout.write(`${csvLine(CSV_HEADER)}\n`);
-  for (const file of positionals) {
-    let bytes: Buffer;
-    try {
-      bytes = await readFile(file);
-    } catch (e) {
-      process.stderr.write(`nianbao: ${file}: unreadable: ${(e as Error).message}\n`);
-      exit ||= exitStatus("unreadable");
-      continue;
+  try {
+    if (format === "csv") process.stdout.write(`${csvLine(CSV_HEADER)}\n`);
+    for (const file of positionals) {
+      const code = await extractFile(pool, limits, file, (env) => {
+        if (format === "csv") {
+          for (const line of csvRows(env, file)) process.stdout.write(`${line}\n`);
+        } else {
+          process.stdout.write(positionals.length === 1 ? `${JSON.stringify(env, null, 2)}\n` : `${JSON.stringify(env)}\n`);
+        }
+      });
+      exit ||= code;
     }
-    try {
-      const env = await processBytes(bytes, { fileName: basename(file) });
-      if (format === "csv") {
-        for (const line of csvRows(env, file)) process.stdout.write(`${line}\n`);
-      } else {
-        process.stdout.write(positionals.length === 1 ? `${JSON.stringify(env, null, 2)}\n` : `${JSON.stringify(env)}\n`);
-      }
-    } catch (e) {
-      if (isRefusal(e)) {
-        process.stderr.write(`nianbao: ${file}: ${e.code}: ${e.message}\n`);
-        exit ||= exitStatus(e.code);
-      } else {
-        process.stderr.write(`nianbao: ${file}: internal error: ${(e as Error).stack ?? String(e)}\n`);
-        exit ||= exitStatus("internal");
-      }
-    }
+  } finally {
+    await pool.close();
   }
   return exit;
+}
+
+/** One file through the pool: its envelope handed to `print`, or its one-line refusal; its exit status. */
+async function extractFile(pool: ExtractPool, limits: Limits, file: string, print: (env: Envelope) => void): Promise<number> {
+  let bytes: Buffer;
+  try {
+    // The size is checked before anything is read: a file over MAX_FILE_BYTES is never loaded.
+    const handle = await open(file, "r");
+    try {
+      const { size } = await handle.stat();
+      if (size > limits.MAX_FILE_BYTES) {
+        process.stderr.write(`nianbao: ${file}: too-large: file is ${size} bytes, over the limit of ${limits.MAX_FILE_BYTES} bytes\n`);
+        return exitStatus("too-large");
+      }
+      bytes = await handle.readFile();
+    } finally {
+      await handle.close();
+    }
+  } catch (e) {
+    process.stderr.write(`nianbao: ${file}: unreadable: ${(e as Error).message}\n`);
+    return exitStatus("unreadable");
+  }
+  try {
+    const env = await pool.process(
+      { bytes, fileName: basename(file), maxBytes: limits.MAX_FILE_BYTES, maxPages: limits.MAX_PAGES, maxExpandedBytes: limits.MAX_EXPANDED_BYTES },
+      limits.JOB_TIMEOUT_MS,
+    );
+    print(env);
+    return EXIT_OK;
+  } catch (e) {
+    if (e instanceof FailureError && e.code !== "internal") {
+      process.stderr.write(`nianbao: ${file}: ${e.code}: ${e.message}\n`);
+      return exitStatus(e.code);
+    }
+    process.stderr.write(`nianbao: ${file}: internal error: ${e instanceof FailureError ? e.message : ((e as Error).stack ?? String(e))}\n`);
+    return exitStatus("internal");
+  }
 }
 
 /** The usage text of a pipeline command. */

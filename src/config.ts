@@ -38,13 +38,19 @@ export const ConfigSchema = z.object({
   /** How often the watcher looks for new files, and how many unchanged looks make a file complete. */
   POLL_INTERVAL_MS: int(2000, 50),
   STABLE_CHECKS: int(2, 1),
-  /** Per-job time limit for parsing one file; past it the parser thread is stopped. */
+  /**
+   * Time limit of each step that reads a file in a parser thread (parsing; reconstructing and
+   * validating; both, for `nianbao extract`); past it the thread is stopped.
+   */
   JOB_TIMEOUT_MS: int(120_000, 100),
-  /** Heap limit of a parser thread; a file that needs more fails alone. */
+  /** Heap limit of a parser thread (parsing and reconstructing); a file that needs more fails alone. */
   PARSER_MEMORY_MB: int(1024, 64),
   MAX_FILE_BYTES: int(100 * 1024 * 1024, 1),
   MAX_PAGES: int(500, 1),
-  /** How far a .docx may expand when unzipped (a zip bomb fails with too-large). */
+  /**
+   * How far a file may expand when decompressed: a .docx's zip entries, a PDF's compressed
+   * streams (images each held to their raster instead). A zip or flate bomb fails with too-large.
+   */
   MAX_EXPANDED_BYTES: int(200 * 1024 * 1024, 1),
   /** Attempts for jobs that fail for a transient reason (store down, Redis blip). */
   ATTEMPTS: int(8, 1),
@@ -78,25 +84,46 @@ export class ConfigError extends Error {
   }
 }
 
-/** Reads the configuration, or throws a ConfigError naming every bad variable. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Record<keyof Config, string>> = {}): Config {
+/** The variables of `schema` from the environment, or a ConfigError naming every bad one. */
+function parseEnv<T extends z.ZodRawShape>(schema: z.ZodObject<T>, env: NodeJS.ProcessEnv, overrides: Partial<Record<string, string>>): z.infer<z.ZodObject<T>> {
   const source: Record<string, string | undefined> = {};
-  for (const key of Object.keys(ConfigSchema.shape)) {
-    const v = overrides[key as keyof Config] ?? env[key];
+  for (const key of Object.keys(schema.shape)) {
+    const v = overrides[key] ?? env[key];
     source[key] = v === "" ? undefined : v;
   }
-  const r = ConfigSchema.safeParse(source);
+  const r = schema.safeParse(source);
   if (!r.success) {
     const lines = r.error.issues.map((i) => `  ${i.path.join(".")}=${JSON.stringify(source[String(i.path[0])])}: ${i.message}`);
     throw new ConfigError(`invalid configuration:\n${lines.join("\n")}`);
   }
+  return r.data;
+}
+
+/** The limits one file is read under (README "Limits"): all `nianbao extract` reads of the environment. */
+export const LimitsSchema = ConfigSchema.pick({
+  JOB_TIMEOUT_MS: true,
+  PARSER_MEMORY_MB: true,
+  MAX_FILE_BYTES: true,
+  MAX_PAGES: true,
+  MAX_EXPANDED_BYTES: true,
+});
+export type Limits = z.infer<typeof LimitsSchema>;
+
+/** Reads the limits alone, or throws a ConfigError naming every bad variable. */
+export function loadLimits(env: NodeJS.ProcessEnv = process.env): Limits {
+  return parseEnv(LimitsSchema, env, {});
+}
+
+/** Reads the configuration, or throws a ConfigError naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Record<keyof Config, string>> = {}): Config {
+  const config = parseEnv(ConfigSchema, env, overrides);
   // The alias file is read now, so that a bad one stops the start with its reason.
   try {
-    aliasesOf(r.data);
+    aliasesOf(config);
   } catch (e) {
-    throw new ConfigError(`invalid configuration:\n  AGENCY_ALIASES=${JSON.stringify(r.data.AGENCY_ALIASES)}: ${(e as Error).message}`);
+    throw new ConfigError(`invalid configuration:\n  AGENCY_ALIASES=${JSON.stringify(config.AGENCY_ALIASES)}: ${(e as Error).message}`);
   }
-  return r.data;
+  return config;
 }
 
 const loadedAliases = new Map<string, AgencyAliases>();

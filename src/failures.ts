@@ -12,7 +12,7 @@
 export interface FailureDef {
   /**
    * The exit status of a command that fails with this code, or null for a code only a pipeline
-   * job fails with (no command exits with it: `nianbao extract` has no time limit or thread).
+   * job fails with (no command exits with it: the original changed or went missing).
    */
   exit: number | null;
   /** A fault of the file itself: retrying cannot help (the job fails at once, unrecoverable). */
@@ -33,8 +33,8 @@ export const FAILURES = {
   "too-large": { exit: 8, fileFault: true, meaning: "over a size limit (file bytes, expanded archive size, pages, characters of text)" },
   unreadable: { exit: 9, fileFault: true, meaning: "the file could not be read from disk" },
   "queue-unavailable": { exit: 10, fileFault: false, meaning: "Redis (the queues) cannot be reached" },
-  timeout: { exit: null, fileFault: true, meaning: "parsing took longer than JOB_TIMEOUT_MS (a pipeline job only)" },
-  crashed: { exit: null, fileFault: true, meaning: "the parser thread died on the file, e.g. over PARSER_MEMORY_MB (a pipeline job only)" },
+  timeout: { exit: 11, fileFault: true, meaning: "parsing, or reconstructing and validating, took longer than JOB_TIMEOUT_MS" },
+  crashed: { exit: 12, fileFault: true, meaning: "the parser thread died on the file, e.g. over PARSER_MEMORY_MB" },
   changed: { exit: null, fileFault: true, meaning: "the original changed since it was enqueued (a pipeline job only)" },
   missing: { exit: null, fileFault: true, meaning: "the original is gone from the bucket (a pipeline job only)" },
 } as const satisfies Record<string, FailureDef>;

@@ -9,15 +9,15 @@
  * parsing the file again.
  */
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { RefusalError, type IntermediateDocument } from "./document.js";
 import { extract, type ExtractOptions } from "./extract/index.js";
 import { Envelope, SCHEMA_VERSION } from "./model.js";
 import { reconstruct } from "./reconstruct/index.js";
 import { sniff } from "./sniff.js";
 import { validate } from "./validate/index.js";
+import { PIPELINE_VERSION } from "./version.js";
+
+export { PIPELINE_VERSION };
 
 export interface ProcessOptions extends ExtractOptions {
   /** The name the file was uploaded under, kept in the envelope (may be null). */
@@ -27,18 +27,6 @@ export interface ProcessOptions extends ExtractOptions {
 }
 
 export const DEFAULT_MAX_BYTES = 100 * 1024 * 1024;
-
-/** The package version, read from the nearest package.json (works from src/ and from dist/). */
-export const PIPELINE_VERSION: string = (() => {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const p = join(dir, "package.json");
-    if (existsSync(p)) return (JSON.parse(readFileSync(p, "utf8")) as { version: string }).version;
-    const up = dirname(dir);
-    if (up === dir) return "0.0.0";
-    dir = up;
-  }
-})();
 
 export function sha256(bytes: Uint8Array): string {
   return createHash("sha256").update(bytes).digest("hex");

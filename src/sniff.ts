@@ -13,6 +13,7 @@
  */
 import iconv from "iconv-lite";
 import { RefusalError, type MediaType } from "./document.js";
+import { compoundFileTruncation } from "./extract/cfb.js";
 
 const DOCX: MediaType = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
 
@@ -417,6 +418,9 @@ function sniffOle(bytes: Uint8Array): MediaType {
     throw unsupported("Excel 97–2003 workbook (.xls)");
   }
   if (findOleEntry(bytes, "PowerPoint Document") >= 0) throw unsupported("PowerPoint 97–2003 presentation (.ppt)");
+  // The directory naming the streams may be what is missing: a truncated file is damaged.
+  const truncated = compoundFileTruncation(bytes);
+  if (truncated) throw new RefusalError("corrupt", `truncated or damaged OLE compound file (.doc, .xls, .ppt): ${truncated}`);
   throw unsupported("OLE compound file without a WordDocument stream (not a Word document)");
 }
 

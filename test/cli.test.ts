@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { corpusFile } from "./support/corpus.js";
+import { corpusFile, repeatedRowsText } from "./support/corpus.js";
 import { CLI } from "./support/pipeline.js";
 import { buildPdf, pdfText } from "./support/pdf.js";
 
@@ -104,6 +104,37 @@ describe("nianbao extract", () => {
     const r = spawnSync(process.execPath, [bin, "--version"], { encoding: "utf8" });
     expect(r.stdout.trim()).toBe(JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")).version);
     expect(r.status).toBe(0);
+  });
+
+  describe("reads each file under the limits of a worker (README \"Limits\")", () => {
+    const withEnv = (env: Record<string, string>, ...args: string[]) => {
+      const r = spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", env: { ...process.env, ...env } });
+      return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+    };
+    // Extracted in 0.4 s; reconstructed in seconds, with a 350 MB heap.
+    const rows = file("rows.txt", repeatedRowsText());
+
+    it("JOB_TIMEOUT_MS: the thread is stopped, exit 11 with one line", () => {
+      const r = withEnv({ JOB_TIMEOUT_MS: "1500" }, "extract", rows);
+      expect(r.code).toBe(11);
+      expect(r.stdout).toBe("");
+      expect(r.stderr).toBe(`nianbao: ${rows}: timeout: reading the file took longer than 1500 ms\n`);
+    });
+
+    it("PARSER_MEMORY_MB: the thread dies alone, exit 12 with one line", () => {
+      const r = withEnv({ PARSER_MEMORY_MB: "128" }, "extract", rows);
+      expect(r.code).toBe(12);
+      expect(r.stderr).toMatch(new RegExp(`^nianbao: ${rows}: crashed: the parser thread died: .*memory.*\n$`));
+    });
+
+    it("MAX_FILE_BYTES: refused from its size, exit 8; a bad limit is a usage error", () => {
+      const r = withEnv({ MAX_FILE_BYTES: "1000" }, "extract", corpusFile("s007.txt"));
+      expect(r.code).toBe(8);
+      expect(r.stderr).toMatch(/^nianbao: .*s007\.txt: too-large: file is \d+ bytes, over the limit of 1000 bytes\n$/);
+      const bad = withEnv({ JOB_TIMEOUT_MS: "soon" }, "extract", corpusFile("s007.txt"));
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toMatch(/JOB_TIMEOUT_MS="soon"/);
+    });
   });
 
   it("exits 2 on a usage error", () => {

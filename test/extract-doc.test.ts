@@ -11,6 +11,7 @@ import { corpusFile } from "./support/corpus.js";
 import type { DocumentContent } from "../src/document.js";
 import { RefusalError } from "../src/document.js";
 import { extractDoc } from "../src/extract/doc.js";
+import { rejection } from "./support/refusal.js";
 
 const OPTS = { maxPages: 500, maxExpandedBytes: 200 * 1024 * 1024 };
 
@@ -44,15 +45,6 @@ function fibOffset(bytes: Buffer): number {
   while (pos % 128 !== 0) pos = bytes.indexOf(needle, pos + 2);
   const sectorSize = 1 << bytes.readUInt16LE(0x1e);
   return (bytes.readUInt32LE(pos + 116) + 1) * sectorSize;
-}
-
-async function rejection(p: Promise<unknown>): Promise<RefusalError> {
-  const e = await p.then(
-    () => null,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(RefusalError);
-  return e as RefusalError;
 }
 
 describe("extractDoc with word-extractor", () => {

@@ -9,8 +9,8 @@ import JSZip from "jszip";
 import { describe, expect, it } from "vitest";
 import { corpusFile } from "./support/corpus.js";
 import type { GridCell, DocumentContent, TableBlock } from "../src/document.js";
-import { RefusalError } from "../src/document.js";
 import { extractDocx, guardArchive } from "../src/extract/docx.js";
+import { rejection } from "./support/refusal.js";
 
 const OPTS = { maxPages: 500, maxExpandedBytes: 200 * 1024 * 1024 };
 
@@ -36,15 +36,6 @@ function rowWith(t: TableBlock, label: string): GridCell[] {
 /** Printed numbers as the expected files hold them: blank → null. */
 function num(text: string): number | null {
   return text === "" ? null : Number(text.normalize("NFKC"));
-}
-
-async function rejection(p: Promise<unknown>): Promise<RefusalError> {
-  const e = await p.then(
-    () => null,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(RefusalError);
-  return e as RefusalError;
 }
 
 describe("extractDocx on corpus documents", () => {
@@ -210,24 +201,43 @@ describe("zip-bomb guard", () => {
     const padding = " ".repeat(2 * 1024 * 1024);
     const honest = await makeDocx({ "word/padding.xml": padding });
     const lying = lieAboutSize(honest, "word/padding.xml", 1000);
-    expect(() => guardArchive(honest, small.maxExpandedBytes)).toThrow(/expands to/);
-    expect(() => guardArchive(lying, small.maxExpandedBytes)).toThrow(/padding\.xml inflates past its declared 1000 bytes/);
+    await expect(guardArchive(honest, small.maxExpandedBytes)).rejects.toThrow(/expands to/);
+    await expect(guardArchive(lying, small.maxExpandedBytes)).rejects.toThrow(/padding\.xml inflates past its declared 1000 bytes/);
     const e = await rejection(extractDocx(lying, small));
     expect(e.code).toBe("too-large");
-    // A lie in a media entry is harmless: mammoth is not allowed to read images.
+  });
+
+  it("checks every entry, whatever its name: a lying part the relationships point at is too-large, not corrupt", async () => {
+    // _rels/.rels can make any part the main document (here word/main.bin): its name says
+    // nothing about whether jszip will inflate it.
+    const rels =
+      '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">' +
+      '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="word/main.bin"/></Relationships>';
+    const zip = new JSZip();
+    zip.file("[Content_Types].xml", CONTENT_TYPES);
+    zip.file("_rels/.rels", rels);
+    zip.file("word/document.xml", "<w:document/>");
+    zip.file("word/main.bin", " ".repeat(4 * 1024 * 1024));
+    const honest = await zip.generateAsync({ type: "uint8array", compression: "DEFLATE" });
+    const lying = lieAboutSize(honest, "word/main.bin", 1000);
+    const e = await rejection(extractDocx(lying, OPTS));
+    expect(e.code).toBe("too-large");
+    expect(e.message).toBe("archive entry word/main.bin inflates past its declared 1000 bytes");
+    // An image that lies is refused too (before, only .xml and .rels parts were inflated).
     const media = lieAboutSize(await makeDocx({ "word/media/image1.png": twoMegabytesOfZeros }), "word/media/image1.png", 1000);
-    expect(() => guardArchive(media, small.maxExpandedBytes)).not.toThrow();
-    expect(tables(await extractDocx(media, small))).toHaveLength(1);
+    await expect(guardArchive(media, small.maxExpandedBytes)).rejects.toThrow(/image1\.png inflates past its declared 1000 bytes/);
+    // An honest image is read past as before.
+    expect(tables(await extractDocx(await makeDocx({ "word/media/image1.png": new Uint8Array(1000) }), small))).toHaveLength(1);
   });
 
   it("refuses an absurd compression ratio even under the size limit", async () => {
     const bomb = await makeDocx({ "word/media/filler.bin": new Uint8Array(20 * 1024 * 1024) });
-    expect(() => guardArchive(bomb, OPTS.maxExpandedBytes)).toThrow(/compression ratio/);
+    await expect(guardArchive(bomb, OPTS.maxExpandedBytes)).rejects.toThrow(/compression ratio/);
   });
 
-  it("accepts the corpus documents", () => {
+  it("accepts the corpus documents", async () => {
     for (const name of ["s001.docx", "s029.docx", "s038.docx"]) {
-      expect(() => guardArchive(fixture(name), OPTS.maxExpandedBytes)).not.toThrow();
+      await expect(guardArchive(fixture(name), OPTS.maxExpandedBytes)).resolves.toBeUndefined();
     }
     // Sanity check of the helper: deflate really does shrink zeros that much.
     expect(deflateRawSync(twoMegabytesOfZeros).length).toBeLessThan(4096);

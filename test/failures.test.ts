@@ -38,12 +38,13 @@ describe("failure codes", () => {
       "too-large": 8,
       unreadable: 9,
       "queue-unavailable": 10,
-      timeout: null,
-      crashed: null,
+      timeout: 11,
+      crashed: 12,
       changed: null,
       missing: null,
     });
-    expect(exitStatus("timeout")).toBe(1);
+    expect(exitStatus("timeout")).toBe(11);
+    expect(exitStatus("changed")).toBe(1);
     expect(FAILURE_CODES.filter(isFileFault)).toEqual(["unsupported-type", "corrupt", "encrypted", "no-text-layer", "not-a-report", "too-large", "unreadable", "timeout", "crashed", "changed", "missing"]);
   });
 

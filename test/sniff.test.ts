@@ -160,6 +160,17 @@ describe("sniff: refusals", () => {
     expect(e.message).toMatch(/damaged ZIP archive/);
   });
 
+  it("a truncated .doc → corrupt, saying where it was cut (not unsupported-type)", () => {
+    const doc = fixture("doc/s020.doc"); // 67,584 bytes; FAT sector 128, directory sector 129
+    expect(refusal(doc.subarray(0, 100))).toMatchObject({ code: "corrupt", message: expect.stringMatching(/shorter than its header$/) as unknown });
+    expect(refusal(doc.subarray(0, 30_000))).toMatchObject({
+      code: "corrupt",
+      message: "truncated or damaged OLE compound file (.doc, .xls, .ppt): FAT sector 128 lies past the end of the file (30000 bytes)",
+    });
+    expect(refusal(doc.subarray(0, doc.length - 600)).message).toMatch(/: directory sector 129 lies past the end of the file \(66984 bytes\)$/);
+    expect(sniff(doc)).toBe("application/msword");
+  });
+
   it("OLE files that are not Word documents → unsupported-type; encrypted OOXML → encrypted", () => {
     const doc = fixture("doc/s020.doc");
     const notWord = renameOleEntry(doc, "WordDocument", "Workbook");

@@ -1,28 +1,52 @@
 /**
- * A pool of long-lived parser threads, one per concurrent extraction job.
+ * A pool of long-lived parser threads. Everything that costs time or memory in proportion to
+ * a file runs in one: parsing (extractBytes), reconstructing and validating (buildEnvelope),
+ * or both for `nianbao extract` (processBytes); the caller's event loop only waits.
  *
  * - Threads live across jobs, so pdf.js's font and CMap set-up is paid once per thread.
- * - Each job has a time limit: past it the thread is terminated (whatever it was doing) and
- *   replaced, and the job fails with code "timeout".
- * - Each thread has a heap limit: a file that needs more kills only its own thread, and the
- *   job fails with code "crashed"; the other jobs in flight are not touched.
+ * - Each task has a time limit: past it the thread is terminated (whatever it was doing) and
+ *   replaced, and the task fails with code "timeout". The time runs from when a thread
+ *   takes the task, not while it waits for one.
+ * - Each thread has a heap limit: a task that needs more kills only its own thread, and it
+ *   fails with code "crashed"; the other tasks in flight are not touched.
  */
 import { Worker } from "node:worker_threads";
 import { FailureError, type FailureCode } from "../src/failures.js";
+import type { Envelope } from "../src/model.js";
 import type { Extraction } from "../src/process.js";
 
-export interface ThreadTask {
-  id: number;
-  bytes: Uint8Array;
-  fileName: string | null;
+/** The limits a file is read under (src/config.ts). */
+export interface FileLimits {
   maxBytes: number;
   maxPages: number;
   maxExpandedBytes: number;
 }
 
+/** What a thread is asked to do; each kind names the core function it runs. */
+export type ThreadWork =
+  | ({ kind: "extract"; bytes: Uint8Array; fileName: string | null } & FileLimits)
+  | { kind: "envelope"; extraction: Extraction }
+  | ({ kind: "process"; bytes: Uint8Array; fileName: string | null } & FileLimits);
+
+export type ThreadTask = ThreadWork & { id: number };
+
+/** What each kind of work gives back. */
+export interface ThreadResult {
+  extract: Extraction;
+  envelope: Envelope;
+  process: Envelope;
+}
+
 export type ThreadReply =
-  | { id: number; ok: true; extraction: Extraction }
+  | { id: number; ok: true; result: ThreadResult[ThreadWork["kind"]] }
   | { id: number; ok: false; code: FailureCode; message: string };
+
+/** What a timed-out task was doing, for its message. */
+const DOING: Record<ThreadWork["kind"], string> = {
+  extract: "parsing",
+  envelope: "reconstructing and validating",
+  process: "reading the file",
+};
 
 /** Failure of a task: a refusal code of the core, or "timeout" / "crashed" / "internal". */
 export class ExtractFailure extends FailureError {
@@ -38,9 +62,9 @@ interface Slot {
 }
 
 interface Pending {
-  task: Omit<ThreadTask, "id">;
+  work: ThreadWork;
   timeoutMs: number;
-  resolve: (e: Extraction) => void;
+  resolve: (result: ThreadResult[ThreadWork["kind"]]) => void;
   reject: (e: Error) => void;
 }
 
@@ -72,10 +96,24 @@ export class ExtractPool {
   }
 
   /** Extracts one file in a parser thread, within `timeoutMs`. */
-  run(task: Omit<ThreadTask, "id">, timeoutMs: number): Promise<Extraction> {
+  run(task: Omit<Extract<ThreadWork, { kind: "extract" }>, "kind">, timeoutMs: number): Promise<Extraction> {
+    return this.submit({ kind: "extract", ...task }, timeoutMs);
+  }
+
+  /** Reconstructs and validates an extraction (buildEnvelope) in a parser thread, within `timeoutMs`. */
+  envelope(extraction: Extraction, timeoutMs: number): Promise<Envelope> {
+    return this.submit({ kind: "envelope", extraction }, timeoutMs);
+  }
+
+  /** Both halves (processBytes, as `nianbao extract` runs them) in one thread, within `timeoutMs`. */
+  process(task: Omit<Extract<ThreadWork, { kind: "process" }>, "kind">, timeoutMs: number): Promise<Envelope> {
+    return this.submit({ kind: "process", ...task }, timeoutMs);
+  }
+
+  private submit<K extends ThreadWork["kind"]>(work: ThreadWork & { kind: K }, timeoutMs: number): Promise<ThreadResult[K]> {
     if (this.closed) return Promise.reject(new ExtractFailure("internal", "the parser pool is closed"));
     return new Promise((resolve, reject) => {
-      this.waiting.push({ task, timeoutMs, resolve, reject });
+      this.waiting.push({ work, timeoutMs, resolve: resolve as (r: ThreadResult[ThreadWork["kind"]]) => void, reject });
       this.dispatch();
     });
   }
@@ -113,7 +151,7 @@ export class ExtractPool {
     };
     const onMessage = (reply: ThreadReply) => {
       if (reply.id !== id) return;
-      if (reply.ok) finish(false, () => job.resolve(reply.extraction));
+      if (reply.ok) finish(false, () => job.resolve(reply.result));
       else finish(false, () => job.reject(new ExtractFailure(reply.code, reply.message)));
     };
     const onError = (e: Error) =>
@@ -121,7 +159,7 @@ export class ExtractPool {
     const onExit = (code: number) =>
       finish(true, () => job.reject(new ExtractFailure("crashed", `the parser thread exited with code ${code}`)));
     const timer = setTimeout(
-      () => finish(true, () => job.reject(new ExtractFailure("timeout", `parsing took longer than ${job.timeoutMs} ms`))),
+      () => finish(true, () => job.reject(new ExtractFailure("timeout", `${DOING[job.work.kind]} took longer than ${job.timeoutMs} ms`))),
       job.timeoutMs,
     );
     worker.on("message", onMessage);
@@ -129,7 +167,7 @@ export class ExtractPool {
     worker.on("exit", onExit);
     worker.ref();
     // The bytes are copied: the caller may still need them (and a transfer would detach them).
-    worker.postMessage({ id, ...job.task } satisfies ThreadTask);
+    worker.postMessage({ id, ...job.work } satisfies ThreadTask);
   }
 
   async close(): Promise<void> {

@@ -4,7 +4,8 @@
  *   extract      read the original from the bucket, check its hash, parse it in a parser
  *                thread, store the intermediate document as an artifact
  *   reconstruct  rebuild and validate the report from that artifact (buildEnvelope, the same
- *                function as `nianbao extract`), store the envelope as an artifact; an
+ *                function as `nianbao extract`) in a parser thread, under the same time and
+ *                heap limits as parsing, store the envelope as an artifact; an
  *                artifact that fails the schema or is from an older EXTRACTOR_VERSION is not
  *                reused: the original is extracted again first (logged "re-extracting")
  *   store        upsert the result into the output store (rule R6 runs there)
@@ -13,6 +14,11 @@
  * reprocessing run) and the same priority: backfill jobs carry one, live jobs none, and
  * BullMQ runs jobs without a priority first, so a backfill never holds up a live upload at
  * any stage.
+ *
+ * Before a stage hands on (or the store stage stores), it checks that the job is still its
+ * own: its lock is extended with this worker's token, which fails when the lock was lost (a
+ * job taken for stalled, then failed or given to another worker), and then the stage stops
+ * there, storing nothing. So a document is never both failed and stored.
  *
  * Bad input (a file fault of src/failures.ts: corrupt, encrypted, unsupported, not a report,
  * too large, a parser timeout or crash, the original changed or gone) throws FileFault, an
@@ -26,9 +32,9 @@ import { ObjectGoneError, ObjectTooLargeError } from "../src/bucket/index.js";
 import type { UploadBucket } from "../src/bucket/types.js";
 import type { Config } from "../src/config.js";
 import { EXTRACTOR_VERSION, readStoredDocument, type IntermediateDocument } from "../src/document.js";
-import { codeOf, failedReasonOf, isFileFault, isRefusal, type FailureCode, type FileFaultCode } from "../src/failures.js";
+import { codeOf, failedReasonOf, isFileFault, type FailureCode, type FileFaultCode } from "../src/failures.js";
 import { Envelope } from "../src/model.js";
-import { buildEnvelope, PIPELINE_VERSION, sha256 } from "../src/process.js";
+import { PIPELINE_VERSION, sha256 } from "../src/process.js";
 import type { OutputStore } from "../src/store/types.js";
 import { envelopeKey, ExtractJob, extractionKey, jobIdOf, jobName, ReconstructJob, shaOf, StoreJob } from "../queues/jobs.js";
 import type { Stage } from "../queues/names.js";
@@ -72,9 +78,28 @@ function fileFault(code: FileFaultCode, message: string): FileFault {
   return new FileFault(code, message);
 }
 
-export function processors(deps: Deps): Record<Stage, (job: Job) => Promise<unknown>> {
+/** Thrown when a job's lock was lost before it could hand on: nothing more is done for it here. */
+export class LostLockError extends Error {
+  constructor(job: Job) {
+    super(`job ${String(job.id)} is no longer this worker's (its lock was lost): not handing on`);
+    this.name = "LostLockError";
+  }
+}
+
+/** A parser pool failure as the job's failure: a file fault fails at once, with its code. */
+function poolFault(e: unknown): unknown {
+  return e instanceof ExtractFailure && isFileFault(e.code) ? fileFault(e.code, e.message) : e;
+}
+
+export function processors(deps: Deps): Record<Stage, (job: Job, token?: string) => Promise<unknown>> {
   const { config, store, pool, queues } = deps;
   const logFor = (job: Job, stage: Stage, documentId: string) => deps.log.child({ stage, jobId: job.id, documentId });
+
+  /** Throws LostLockError unless this worker still holds the job's lock (and extends it). */
+  async function stillOurs(job: Job, token: string | undefined): Promise<void> {
+    const ours = token === undefined ? await job.isActive() : (await job.extendLock(token, config.LOCK_DURATION_MS)) === 1;
+    if (!ours) throw new LostLockError(job);
+  }
 
   /**
    * Reads the original from the bucket, checks its hash, parses it in a parser thread and
@@ -100,8 +125,7 @@ export function processors(deps: Deps): Record<Stage, (job: Job) => Promise<unkn
       );
       document = extraction.document;
     } catch (e) {
-      if (e instanceof ExtractFailure && isFileFault(e.code)) throw fileFault(e.code, e.message);
-      throw e;
+      throw poolFault(e);
     }
     const artifactKey = extractionKey(sha);
     await store.putArtifact(artifactKey, JSON.stringify(document));
@@ -109,16 +133,17 @@ export function processors(deps: Deps): Record<Stage, (job: Job) => Promise<unkn
   }
 
   return {
-    async extract(job) {
+    async extract(job, token) {
       const data = ExtractJob.parse(job.data);
       const log = logFor(job, "extract", data.documentId);
       const { document, artifactKey, bytes } = await extractOriginal(data, log);
+      await stillOurs(job, token);
       await queues.reconstruct.add(jobName("reconstruct", data.fileName), ReconstructJob.parse({ ...data, artifactKey }), nextJobOptions(job, data));
       log.info({ pages: document.pages, blocks: document.blocks.length }, "extracted");
       return { artifactKey, pages: document.pages, bytes, mediaType: document.mediaType };
     },
 
-    async reconstruct(job) {
+    async reconstruct(job, token) {
       const data = ReconstructJob.parse(job.data);
       const log = logFor(job, "reconstruct", data.documentId);
       const sha = shaOf(data.documentId);
@@ -138,11 +163,11 @@ export function processors(deps: Deps): Record<Stage, (job: Job) => Promise<unkn
       }
       let envelope: Envelope;
       try {
-        envelope = buildEnvelope({ sha256: sha, fileName: data.fileName, document });
+        envelope = await pool.envelope({ sha256: sha, fileName: data.fileName, document }, config.JOB_TIMEOUT_MS);
       } catch (e) {
-        if (isRefusal(e)) throw fileFault(e.code, e.message);
-        throw e;
+        throw poolFault(e);
       }
+      await stillOurs(job, token);
       const key = envelopeKey(sha, PIPELINE_VERSION);
       await store.putArtifact(key, JSON.stringify(envelope));
       const { artifactKey: _unused, ...rest } = data;
@@ -151,12 +176,13 @@ export function processors(deps: Deps): Record<Stage, (job: Job) => Promise<unkn
       return { status: envelope.validation.status, format: envelope.report.format, ...(reextracted ? { reextracted } : {}) };
     },
 
-    async store(job) {
+    async store(job, token) {
       const data = StoreJob.parse(job.data);
       const log = logFor(job, "store", data.documentId);
       const artifact = await store.getArtifact(data.envelopeKey);
       if (artifact === null) throw new Error(`envelope artifact ${data.envelopeKey} not found`);
       const envelope = Envelope.parse(JSON.parse(artifact));
+      await stillOurs(job, token);
       const { crossYear } = await store.putResult(envelope, data.source);
       // After the result is stored: a crash in between retries the job, which stores it again.
       if (data.runId) await deps.runs(data.runId).markDone(shaOf(data.documentId), envelope.validation.status);

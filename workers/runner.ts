@@ -25,6 +25,8 @@ export interface RunningWorkers {
 export function startWorkers(config: Config, store: OutputStore, log: Logger): RunningWorkers {
   const queues = new StageQueues(config, "producer", (e) => log.warn({ err: e.message }, "redis unavailable; retrying"));
   const connection = redisConnection(config.REDIS_URL, "worker");
+  // One pool for the extract and the reconstruct stages: CONCURRENCY threads do all the work
+  // that grows with a file, so the CPU is not oversubscribed and the event loop stays free.
   const pool = new ExtractPool({ size: config.CONCURRENCY, memoryMb: config.PARSER_MEMORY_MB });
   const buckets = new Map<string, UploadBucket>();
   const bucket = (root: string) => {

@@ -16,15 +16,64 @@ const HEADER_DIFAT = 109;
 
 const corrupt = (why: string) => new RefusalError("corrupt", `damaged Word file: ${why}`);
 
-export function checkCompoundFile(bytes: Uint8Array): void {
-  if (bytes.length < 512) throw corrupt("shorter than its header");
+interface Geometry {
+  /** Sector size in bytes. */
+  size: number;
+  /** Sectors in the file, a last partial one included. */
+  sectors: number;
+  offset: (sector: number) => number;
+  /** A little-endian u32 of the file, FREE past its end. */
+  u32: (at: number) => number;
+}
+
+/** The header's sector size and the file's sectors, or the reason the header is unusable. */
+function geometry(bytes: Uint8Array): Geometry | string {
+  if (bytes.length < 512) return "shorter than its header";
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const shift = view.getUint16(0x1e, true);
-  if (shift !== 9 && shift !== 12) throw corrupt("bad sector size");
+  if (shift !== 9 && shift !== 12) return "bad sector size";
   const size = 1 << shift;
-  const sectors = Math.floor((bytes.length - size) / size) + (bytes.length % size === 0 ? 0 : 1);
-  const offset = (s: number) => (s + 1) * size;
-  const u32 = (at: number) => (at + 4 <= bytes.length ? view.getUint32(at, true) : FREE);
+  return {
+    size,
+    sectors: Math.floor((bytes.length - size) / size) + (bytes.length % size === 0 ? 0 : 1),
+    offset: (s: number) => (s + 1) * size,
+    u32: (at: number) => (at + 4 <= bytes.length ? view.getUint32(at, true) : FREE),
+  };
+}
+
+/**
+ * Why a compound file is cut short, or null: its header is incomplete, or a FAT sector the
+ * header lists or a sector of the directory chain ends past the end of the file. Sniffing asks
+ * this of a compound file in which it found no stream it knows (the directory that names
+ * them may be the part cut off), so that a truncated .doc is `corrupt`, not an unknown type.
+ */
+export function compoundFileTruncation(bytes: Uint8Array): string | null {
+  const g = geometry(bytes);
+  if (typeof g === "string") return g;
+  const { size, u32 } = g;
+  const complete = (s: number) => (s + 2) * size <= bytes.length;
+  for (let i = 0; i < HEADER_DIFAT; i++) {
+    const s = u32(0x4c + 4 * i);
+    if (s === FREE || s === END_OF_CHAIN) continue;
+    if (!complete(s)) return `FAT sector ${s} lies past the end of the file (${bytes.length} bytes)`;
+  }
+  // The FAT entry of a sector (only the header's 109 FAT sectors are looked in: a directory
+  // lies well within them in any file this short).
+  const fatAt = (s: number): number => {
+    const k = Math.floor(s / (size / 4));
+    const fatSector = k < HEADER_DIFAT ? u32(0x4c + 4 * k) : FREE;
+    return fatSector < g.sectors ? u32(g.offset(fatSector) + 4 * (s % (size / 4))) : END_OF_CHAIN;
+  };
+  for (let s = u32(0x30), n = 0; s !== END_OF_CHAIN && s !== FREE && n <= g.sectors; s = fatAt(s), n++) {
+    if (!complete(s)) return `directory sector ${s} lies past the end of the file (${bytes.length} bytes)`;
+  }
+  return null;
+}
+
+export function checkCompoundFile(bytes: Uint8Array): void {
+  const g = geometry(bytes);
+  if (typeof g === "string") throw corrupt(g);
+  const { size, sectors, offset, u32 } = g;
 
   // The FAT sectors: the header's DIFAT, then the DIFAT chain (bounded by the file's sectors).
   const fatSectors: number[] = [];

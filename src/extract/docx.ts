@@ -7,15 +7,17 @@
  *
  * mammoth does not defend against hostile archives, so the ZIP is checked first: the
  * central directory's declared sizes against `maxExpandedBytes` and a sane compression
- * ratio, then each entry is inflated with its declared size as a hard cap, so an entry that
- * lies about its size cannot expand past it. (Running mammoth under a time limit, as its
- * README advises for untrusted input, is the worker's job.)
+ * ratio, then every entry, whatever its name (`_rels/.rels` can make any part the document),
+ * is inflated by a counting inflater with its declared size as a hard cap, so an entry that
+ * lies about its size is refused as `too-large` before jszip inflates it, in memory of one
+ * chunk. (Running mammoth under a time limit, as its README advises for untrusted input, is
+ * the parser thread's job.)
  */
-import { inflateRawSync } from "node:zlib";
 import mammoth from "mammoth";
 import { RefusalError, type DocumentContent } from "../document.js";
 import { readZipDirectory, zipEntryDataOffset, type ZipEntry } from "../sniff.js";
 import { htmlToBlocks } from "./html.js";
+import { inflatedSize } from "./inflate.js";
 
 /** Above this ratio an entry is refused when it is also larger than RATIO_MIN_BYTES. Word
  * XML compresses 5–30×; deflate cannot exceed ~1032×. */
@@ -26,7 +28,7 @@ export async function extractDocx(
   bytes: Uint8Array,
   opts: { maxPages: number; maxExpandedBytes: number },
 ): Promise<DocumentContent> {
-  guardArchive(bytes, opts.maxExpandedBytes);
+  await guardArchive(bytes, opts.maxExpandedBytes);
 
   let result: { value: string; messages: Array<{ type: string; message: string }> };
   try {
@@ -56,7 +58,7 @@ export async function extractDocx(
  * Refuses archives that are damaged, lack the Word part, are encrypted, or would expand past
  * `maxExpandedBytes`. Exported for tests and for callers that want the check alone.
  */
-export function guardArchive(bytes: Uint8Array, maxExpandedBytes: number): void {
+export async function guardArchive(bytes: Uint8Array, maxExpandedBytes: number): Promise<void> {
   const entries = readZipDirectory(bytes);
   if (!entries.some((e) => e.name === "word/document.xml")) {
     throw new RefusalError("corrupt", "Word package without its main part: word/document.xml is missing");
@@ -81,14 +83,13 @@ export function guardArchive(bytes: Uint8Array, maxExpandedBytes: number): void 
       );
     }
   }
-  // Declared sizes can lie (jszip, which mammoth uses, inflates whatever is there): inflate
-  // each part mammoth parses with its declared size as the cap, so what mammoth reads can
-  // never pass the limit above. Media, fonts and embeddings are never inflated (images are
-  // not read, see convertImage), so a lie there costs nothing and they are not checked.
-  for (const e of entries) if (/\.(?:xml|rels)$/i.test(e.name)) verifyEntrySize(bytes, e);
+  // Declared sizes can lie (jszip, which mammoth uses, inflates whatever is there): every
+  // entry is inflated with its declared size as the cap, so nothing jszip inflates can pass
+  // the limit above, whichever parts the package's relationships make it read.
+  for (const e of entries) await verifyEntrySize(bytes, e);
 }
 
-function verifyEntrySize(bytes: Uint8Array, e: ZipEntry): void {
+async function verifyEntrySize(bytes: Uint8Array, e: ZipEntry): Promise<void> {
   if (e.compressedSize === 0) return;
   const start = zipEntryDataOffset(bytes, e);
   if (e.method === 0) {
@@ -98,14 +99,11 @@ function verifyEntrySize(bytes: Uint8Array, e: ZipEntry): void {
     return;
   }
   if (e.method !== 8) return; // jszip refuses other methods itself; mammoth's error says so
-  try {
-    inflateRawSync(bytes.subarray(start, start + e.compressedSize), { maxOutputLength: Math.max(1, e.uncompressedSize) });
-  } catch (err) {
-    if ((err as { code?: string }).code === "ERR_BUFFER_TOO_LARGE") {
-      throw new RefusalError("too-large", `archive entry ${e.name} inflates past its declared ${e.uncompressedSize} bytes`);
-    }
-    // Damaged data in an entry mammoth may never read (a thumbnail, a font) is not ours to
-    // judge: mammoth fails on the entries it needs.
+  // Damaged data in an entry mammoth may never read (a thumbnail, a font) is not ours to
+  // judge: mammoth fails on the entries it needs. Only the size is.
+  const inflated = await inflatedSize(bytes.subarray(start, start + e.compressedSize), "raw", e.uncompressedSize);
+  if (inflated.over) {
+    throw new RefusalError("too-large", `archive entry ${e.name} inflates past its declared ${e.uncompressedSize} bytes`);
   }
 }
 

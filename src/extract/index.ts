@@ -5,7 +5,7 @@
 import { EXTRACTOR_VERSION, type DocumentContent, type IntermediateDocument, type MediaType } from "../document.js";
 
 export interface ExtractOptions {
-  /** Upper bound on the bytes an archive (docx) may expand to; guards against zip bombs. */
+  /** Upper bound on the bytes a docx's zip entries, or a PDF's streams, may decompress to (zip and flate bombs). */
   maxExpandedBytes?: number;
   /** Upper bound on PDF pages read. */
   maxPages?: number;

@@ -10,13 +10,15 @@
  * A table drawn without ruling lines has no grid: its rows come out as text lines whose
  * cells are separated by tabs wherever there is a clear horizontal gap.
  *
- * `maxExpandedBytes` does not apply: pdf.js decodes streams lazily, images are never decoded.
+ * Before pdf.js sees the file, its compressed streams are measured (pdf/streams.ts): a file
+ * whose streams inflate past `maxExpandedBytes` (a flate bomb) is refused as `too-large`.
  */
 import { extractScanned, ocrAvailable, readScannedPages } from "./ocr/index.js";
 import { RefusalError, type Block, type DocumentContent, type TextBlock } from "../document.js";
 import { compose, toBBox, type Rect } from "./pdf/geometry.js";
 import { findTables, type TableFragment } from "./pdf/grid.js";
 import { extractRulings } from "./pdf/lines.js";
+import { guardPdfStreams } from "./pdf/streams.js";
 import {
   PositionedPdfParse,
   isTextItem,
@@ -57,6 +59,7 @@ interface PageLayout {
 }
 
 export async function extractPdf(bytes: Uint8Array, opts: PdfExtractOptions): Promise<DocumentContent> {
+  await guardPdfStreams(bytes, opts.maxExpandedBytes);
   const OPS = await pdfjsReady();
   const parser = new PositionedPdfParse(bytes);
   try {

@@ -19,11 +19,14 @@ import {
   corpusBytes,
   deflated,
   deflatedZeros,
+  expectRefusedAlone,
+  expectServesNext,
   goodDoc,
   Harness,
   isAlive,
   pdfText,
   RssSampler,
+  settledCounts,
   sha256,
   waitFor,
   type Proc,
@@ -204,9 +207,7 @@ describe.sequential("bad inputs: one failed job each, with its reason code; the 
       store: "file",
       env: { MAX_FILE_BYTES: String(MAX_FILE_BYTES), MAX_EXPANDED_BYTES: String(128 * MiB), JOB_TIMEOUT_MS: "30000", CONCURRENCY: "1" },
     });
-    worker = h.start("worker", ["worker"]);
-    h.start("watch", ["watch", h.inbox]);
-    rss = new RssSampler(worker.child.pid as number, 50);
+    ({ worker, rss } = h.startPipeline());
   });
 
   afterAll(async () => {
@@ -217,48 +218,14 @@ describe.sequential("bad inputs: one failed job each, with its reason code; the 
   CASES.forEach((c, i) => {
     it(`${c.title}: ${c.stage} fails with ${c.code}`, async () => {
       const bytes = await c.make();
-      const id = h.drop(c.file, bytes);
-
-      const { job, state } = await h.settled(c.stage, id);
-      expect(state).toBe("failed");
-      expect(parseFailedReason(job.failedReason).code).toBe(c.code);
-      expect(job.failedReason).toMatch(c.reason);
-      expect(job.attemptsMade).toBe(1); // bad input is never retried
-      durations[c.file] = (job.finishedOn ?? 0) - (job.processedOn ?? 0);
-
-      if (c.stage === "extract") {
-        expect(await h.job("reconstruct", id)).toBeUndefined();
-      } else {
-        expect((await h.settled("extract", id)).state).toBe("completed");
-      }
-      expect(await h.job("store", id)).toBeUndefined();
-      expect(await h.store.hasResult(sha256(bytes), PIPELINE_VERSION)).toBe(false);
-      // the failure is recorded in the store, once, with the same code
-      const failures = await waitFor("the failure record", async () => {
-        const all = (await h.store.listFailures(100)).filter((f) => f.sha256 === sha256(bytes));
-        return all.length > 0 ? all : null;
-      });
-      expect(failures.map((f) => f.code)).toEqual([c.code]);
-      // the original is untouched
-      expect(sha256(readFileSync(join(h.inbox, c.file)))).toBe(sha256(bytes));
-
+      durations[c.file] = await expectRefusedAlone(h, c, bytes);
       // and the same worker serves the next job
-      const good = goodDoc(h.prefix, i);
-      h.drop(join("good", good.name), good.bytes);
-      goodShas.push(sha256(good.bytes));
-      await waitFor(`good document ${good.name} to be stored`, () => h.store.hasResult(sha256(good.bytes), PIPELINE_VERSION), 60_000);
-      expect(isAlive(worker)).toBe(true);
+      goodShas.push(await expectServesNext(h, worker, i));
     });
   });
 
   it("ends in exactly this state: counts per stage, store contents, memory and time bounded", async () => {
-    const bad = CASES.length;
-    const atReconstruct = CASES.filter((c) => c.stage === "reconstruct").length;
-    const expectedCounts = {
-      extract: { completed: goodShas.length + atReconstruct, failed: bad - atReconstruct },
-      reconstruct: { completed: goodShas.length, failed: atReconstruct },
-      store: { completed: goodShas.length },
-    };
+    const expectedCounts = settledCounts(CASES, goodShas.length);
     expect(await h.countsWhen(expectedCounts)).toEqual(expectedCounts);
     const stored: string[] = [];
     for await (const r of h.store.listReports()) stored.push(r.sha256);

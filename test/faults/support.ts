@@ -13,9 +13,11 @@ import net from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { isDeepStrictEqual } from "node:util";
-import { createDeflateRaw, crc32, deflateRawSync } from "node:zlib";
+import { createDeflate, createDeflateRaw, crc32, deflateRawSync } from "node:zlib";
 import { Queue, type Job } from "bullmq";
 import pg from "pg";
+import { expect } from "vitest";
+import { parseFailedReason } from "../../src/failures.js";
 import { PIPELINE_VERSION } from "../../src/process.js";
 import { withDefaultUser } from "../../src/store/pg.js";
 import { openStore } from "../../src/store/index.js";
@@ -23,9 +25,10 @@ import type { OutputStore } from "../../src/store/types.js";
 import { QUEUE_NAMES, STAGES, type Stage } from "../../queues/names.js";
 import { CORPUS } from "../support/corpus.js";
 import { ARTIFACTS, freshDatabase, REDIS_URL, startCli, stop, uniquePrefix, waitFor, type Proc } from "../support/pipeline.js";
-import { buildPdf as sharedBuildPdf } from "../support/pdf.js";
+import { buildPdf as sharedBuildPdf, pdfText } from "../support/pdf.js";
 
 export { REDIS_URL, startCli, stop, waitFor, type Proc };
+export { repeatedRowsText } from "../support/corpus.js";
 export { TcpProxy } from "../support/tcp-proxy.js";
 
 export const sha256 = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
@@ -64,7 +67,7 @@ export function corpusBytes(name: string): Buffer {
 // Hand-made PDFs (test/support/pdf.ts), as Buffers
 
 /** A PDF with one page per content stream, Helvetica as /F1, and named grey image XObjects. */
-export const buildPdf = (pages: readonly string[], opts: { xobjects?: Record<string, [number, number]> } = {}): Buffer =>
+export const buildPdf = (pages: readonly string[], opts: { xobjects?: Record<string, [number, number]>; filter?: string } = {}): Buffer =>
   Buffer.from(sharedBuildPdf([...pages], opts));
 export { pdfText } from "../support/pdf.js";
 
@@ -129,19 +132,44 @@ export function buildZip(entries: readonly ZipEntrySpec[]): Buffer {
  * `mib` MiB of zeros, deflated (raw) in memory one MiB at a time: about 1 KB per MiB, so a
  * 256 MiB bomb is a 250 KB buffer and nothing large is ever allocated or written to disk.
  */
-export async function deflatedZeros(mib: number): Promise<{ data: Buffer; crc: number; size: number }> {
-  const z = createDeflateRaw({ level: 9 });
+export async function deflatedZeros(mib: number, format: "raw" | "zlib" = "raw", head: Buffer = Buffer.alloc(0)): Promise<{ data: Buffer; crc: number; size: number }> {
+  const z = format === "raw" ? createDeflateRaw({ level: 9 }) : createDeflate({ level: 9 });
   const chunks: Buffer[] = [];
   z.on("data", (c: Buffer) => chunks.push(c));
   const zero = Buffer.alloc(1 << 20);
-  let crc = 0;
+  let crc = crc32(head);
+  z.write(head);
   for (let i = 0; i < mib; i++) {
     crc = crc32(zero, crc);
     if (!z.write(zero)) await new Promise((r) => z.once("drain", r));
   }
   await new Promise<void>((r) => z.end(() => r()));
-  return { data: Buffer.concat(chunks), crc, size: mib * (1 << 20) };
+  return { data: Buffer.concat(chunks), crc, size: head.length + mib * (1 << 20) };
 }
+
+/** A one-page PDF whose content stream (its text, then `mib` MiB of zeros) is deflated: a flate bomb of about `mib` KB. */
+export async function flateBombPdf(mib: number): Promise<Buffer> {
+  const z = await deflatedZeros(mib, "zlib", Buffer.from(`${pdfText(72, 720, "bomb")}\n`));
+  return buildPdf([z.data.toString("latin1")], { filter: "FlateDecode" });
+}
+
+/**
+ * A .docx whose `_rels/.rels` makes `word/main.bin` the main document, and whose main.bin
+ * declares 1 MiB but inflates to `mib` MiB of zeros: past a guard that looks at names.
+ */
+export async function relsBombDocx(mib: number): Promise<Buffer> {
+  const rels =
+    '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">' +
+    '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="word/main.bin"/></Relationships>';
+  const z = await deflatedZeros(mib);
+  return buildZip([
+    deflated("[Content_Types].xml", CONTENT_TYPES),
+    deflated("_rels/.rels", rels),
+    deflated("word/document.xml", "<w:document/>"),
+    { name: "word/main.bin", method: 8, data: z.data, crc: z.crc, size: 1 << 20 },
+  ]);
+}
+
 
 export const CONTENT_TYPES =
   '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">' +
@@ -235,6 +263,13 @@ export class Harness {
     return p;
   }
 
+  /** Starts a `nianbao worker` and a `nianbao watch` of the inbox, and samples the worker's RSS every 50 ms. */
+  startPipeline(): { worker: Proc; rss: RssSampler } {
+    const worker = this.start("worker", ["worker"]);
+    this.start("watch", ["watch", this.inbox]);
+    return { worker, rss: new RssSampler(worker.child.pid as number, 50) };
+  }
+
   /**
    * Drops a file into the inbox by write-then-rename (the temporary name is a dotfile at the
    * inbox root, which the watcher ignores, so a 255-byte name needs no room for a suffix);
@@ -268,7 +303,10 @@ export class Harness {
         const job = await this.queues[stage].getJob(id);
         if (!job) return null;
         const state = await job.getState();
-        return state === "completed" || state === "failed" ? { job, state } : null;
+        if (state !== "completed" && state !== "failed") return null;
+        // Read again: the job read above may be from before it settled (no failedReason yet).
+        const settled = await this.queues[stage].getJob(id);
+        return settled ? { job: settled, state } : null;
       },
       timeoutMs,
       100,
@@ -314,6 +352,64 @@ export class Harness {
     await this.dropDb?.().catch(() => undefined);
     rmSync(this.root, { recursive: true, force: true });
   }
+}
+
+// ------------------------------------------------------------------------------------------
+// The end state of a refused file
+
+export interface RefusedFile {
+  file: string;
+  /** The stage that refuses it. */
+  stage: "extract" | "reconstruct";
+  code: string;
+  /** Its job's failed reason. */
+  reason: RegExp;
+}
+
+/**
+ * Drops a hostile file and asserts what it leaves: its job in `c.stage` failed once (bad input
+ * is never retried) with its code and reason, no job of a later stage (the stages before it
+ * completed), no result, exactly one failure record with its code, and the original
+ * untouched in the inbox. Returns how long the failed job ran, in ms.
+ */
+export async function expectRefusedAlone(h: Harness, c: RefusedFile, bytes: Buffer, timeoutMs = 60_000): Promise<number> {
+  const id = h.drop(c.file, bytes);
+  const { job, state } = await h.settled(c.stage, id, timeoutMs);
+  expect(state).toBe("failed");
+  expect(parseFailedReason(job.failedReason).code).toBe(c.code);
+  expect(job.failedReason).toMatch(c.reason);
+  expect(job.attemptsMade).toBe(1);
+  if (c.stage === "extract") expect(await h.job("reconstruct", id)).toBeUndefined();
+  else expect((await h.settled("extract", id)).state).toBe("completed");
+  expect(await h.job("store", id)).toBeUndefined();
+  expect(await h.store.hasResult(sha256(bytes), PIPELINE_VERSION)).toBe(false);
+  // the failure is recorded in the store, once, with the same code
+  const failures = await waitFor("the failure record", async () => {
+    const all = (await h.store.listFailures(100)).filter((f) => f.sha256 === sha256(bytes));
+    return all.length > 0 ? all : null;
+  });
+  expect(failures.map((f) => f.code)).toEqual([c.code]);
+  expect(sha256(readFileSync(join(h.inbox, c.file)))).toBe(sha256(bytes));
+  return (job.finishedOn ?? 0) - (job.processedOn ?? 0);
+}
+
+/** Drops good document `index` and waits until it is stored, the worker still alive; returns its sha256. */
+export async function expectServesNext(h: Harness, worker: Proc, index: number): Promise<string> {
+  const good = goodDoc(h.prefix, index);
+  h.drop(join("good", good.name), good.bytes);
+  await waitFor(`good document ${good.name} to be stored`, () => h.store.hasResult(sha256(good.bytes), PIPELINE_VERSION), 60_000);
+  expect(isAlive(worker)).toBe(true);
+  return sha256(good.bytes);
+}
+
+/** The non-zero counts per stage once every refused file and every good one has settled. */
+export function settledCounts(refused: readonly RefusedFile[], goods: number): Record<Stage, Record<string, number>> {
+  const atReconstruct = refused.filter((c) => c.stage === "reconstruct").length;
+  return {
+    extract: { completed: goods + atReconstruct, failed: refused.length - atReconstruct },
+    reconstruct: { completed: goods, failed: atReconstruct },
+    store: { completed: goods },
+  };
 }
 
 // ------------------------------------------------------------------------------------------

@@ -126,3 +126,14 @@ export function score(expected: Expected, env: Envelope): Score {
     (expected.acceptedStatuses ?? []).includes(env.validation.status);
   return { cells: scored.length, exact, diffs, fieldDiffs, statusOk, silentWrong: env.validation.status === "valid" && diffs.length > 0, wrongValues };
 }
+
+/**
+ * A text report whose table 三 rows are repeated until it has nearly 4,000,000 characters
+ * (the limit of text): quick to extract (0.4 s), but its reconstruction needs seconds and
+ * a heap of 350 MB.
+ */
+export function repeatedRowsText(): Buffer {
+  const lines = readFileSync(corpusFile("s007.txt"), "utf8").split("\n");
+  const rows = `${lines.slice(42, 50).join("\n")}\n`;
+  return Buffer.from(`${lines.slice(0, 42).join("\n")}\n${rows.repeat(10_000)}${lines.slice(50).join("\n")}`, "utf8");
+}

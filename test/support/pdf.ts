@@ -10,11 +10,12 @@ export interface GrayImage {
 
 /**
  * A PDF with one page per content stream, Helvetica as /F1 and `xobjects` as named image
- * XObjects (`/Name: [width, height]` → a grey image of that size).
+ * XObjects (`/Name: [width, height]` → a grey image of that size). With `filter`, each
+ * content stream is given encoded (as latin1) and its dictionary names that filter.
  */
 export function buildPdf(
   pages: string | string[],
-  opts: { xobjects?: Record<string, [number, number] | GrayImage>; font?: string } = {},
+  opts: { xobjects?: Record<string, [number, number] | GrayImage>; font?: string; filter?: string } = {},
 ): Uint8Array {
   const contents = typeof pages === "string" ? [pages] : pages;
   const objects: string[] = [];
@@ -36,7 +37,9 @@ export function buildPdf(
     })
     .join(" ");
   const kids = contents.map((content) => {
-    const stream = add(`<< /Length ${content.length} >>\nstream\n${content}\nendstream`);
+    // With `filter`, each content is already encoded (bytes as latin1), e.g. "FlateDecode" or "[/A85 /Fl]".
+    const filter = opts.filter ? ` /Filter ${opts.filter.startsWith("[") ? opts.filter : `/${opts.filter}`}` : "";
+    const stream = add(`<< /Length ${content.length}${filter} >>\nstream\n${content}\nendstream`);
     return add(
       `<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents ${stream} 0 R ` +
         `/Resources << /Font << /F1 ${font} 0 R >> /XObject << ${xobjRefs} >> >> >>`,
