@@ -65,8 +65,15 @@ export const ConfigSchema = z.object({
   DASHBOARD_USER: z.string().optional(),
   DASHBOARD_PASSWORD: z.string().optional(),
   DASHBOARD_TOKEN: z.string().optional(),
-  /** Hides and refuses bull-board's mutating actions (retry, clean, pause…). */
-  DASHBOARD_READONLY: z.stringbool().default(false),
+  /**
+   * The admin credential: the only one that may change jobs (bull-board's retry, add, clean,
+   * pause…), and only with DASHBOARD_READONLY=false. Must differ from the ordinary one.
+   */
+  DASHBOARD_ADMIN_USER: z.string().optional(),
+  DASHBOARD_ADMIN_PASSWORD: z.string().optional(),
+  DASHBOARD_ADMIN_TOKEN: z.string().optional(),
+  /** Hides and refuses bull-board's mutating actions (retry, add, clean, pause…). On by default. */
+  DASHBOARD_READONLY: z.stringbool().default(true),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;
