@@ -38,6 +38,12 @@ export const ConfigSchema = z.object({
   /** How often the watcher looks for new files, and how many unchanged looks make a file complete. */
   POLL_INTERVAL_MS: int(2000, 50),
   STABLE_CHECKS: int(2, 1),
+  /**
+   * How long the watcher waits for a file that holds still but looks cut short (a PDF without
+   * %%EOF, a .docx without its central directory, text ending mid-character) before it takes
+   * it as it is (README "Limits").
+   */
+  INCOMPLETE_GRACE_MS: int(300_000, 0),
   /** Per-job time limit for parsing one file; past it the parser thread is stopped. */
   JOB_TIMEOUT_MS: int(120_000, 100),
   /** Heap limit of a parser thread; a file that needs more fails alone. */

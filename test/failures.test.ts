@@ -42,9 +42,10 @@ describe("failure codes", () => {
       crashed: null,
       changed: null,
       missing: null,
+      "outside-bucket": null,
     });
     expect(exitStatus("timeout")).toBe(1);
-    expect(FAILURE_CODES.filter(isFileFault)).toEqual(["unsupported-type", "corrupt", "encrypted", "no-text-layer", "not-a-report", "too-large", "unreadable", "timeout", "crashed", "changed", "missing"]);
+    expect(FAILURE_CODES.filter(isFileFault)).toEqual(["unsupported-type", "corrupt", "encrypted", "no-text-layer", "not-a-report", "too-large", "unreadable", "timeout", "crashed", "changed", "missing", "outside-bucket"]);
   });
 
   it("are the README's table, row for row", () => {
