@@ -5,7 +5,7 @@
  *   PDF        no `%%EOF` in the last 1,024 bytes (where readers look for it)
  *   ZIP/.docx  no end-of-central-directory record whose comment ends the file, in the last
  *              65,557 bytes (22 + the longest comment)
- *   .doc (OLE) a size that is not a whole number of sectors
+ *   .doc (OLE) a sector its header names (the directory's first, the FAT's) beyond the end
  *   text       the last bytes are the start of a UTF-8 character whose continuation is missing,
  *              in a tail that is otherwise valid UTF-8 (so a GBK file is never taken for one)
  *
@@ -16,7 +16,7 @@
 /** How many bytes of the end `truncation()` needs: the longest ZIP comment plus its record. */
 export const TAIL_BYTES = 65_535 + 22;
 /** How many bytes of the start `truncation()` needs. */
-export const HEAD_BYTES = 64;
+export const HEAD_BYTES = 512;
 
 const PDF = Buffer.from("%PDF-");
 const PDF_EOF = Buffer.from("%%EOF");
@@ -34,14 +34,18 @@ export function truncation(head: Uint8Array, tail: Uint8Array, size: number, nam
   const t = Buffer.from(tail.buffer, tail.byteOffset, tail.byteLength);
   if (size === 0) return null; // empty: nothing to wait for (the parser says `corrupt`)
   // %PDF- may follow a little junk (readers search the first 1,024 bytes); 64 bytes cover the usual cases
-  if (h.indexOf(PDF) >= 0 && h.indexOf(PDF) < HEAD_BYTES - PDF.length) {
+  if (h.indexOf(PDF) >= 0 && h.indexOf(PDF) < 64) {
     return t.subarray(Math.max(0, t.length - 1024)).includes(PDF_EOF) ? null : "a PDF without %%EOF at its end";
   }
   if (h.subarray(0, 4).equals(ZIP)) return hasEocd(t) ? null : "a ZIP (.docx) without its end-of-central-directory record";
-  if (h.length >= 32 && h.subarray(0, 8).equals(OLE)) {
+  if (h.length >= 512 && h.subarray(0, 8).equals(OLE)) {
     const shift = h.readUInt16LE(30);
     const sector = shift === 9 || shift === 12 ? 1 << shift : 512;
-    return size % sector === 0 ? null : `a Word .doc whose size is not a whole number of ${sector}-byte sectors`;
+    // The header names the directory's first sector and (DIFAT) the FAT's sectors; a sector
+    // past the end means the file is cut. (Bytes after the last sector are harmless.)
+    const named = [h.readUInt32LE(48), ...Array.from({ length: 109 }, (_, i) => h.readUInt32LE(76 + 4 * i))].filter((n) => n < 0xfffffffa);
+    const past = named.find((n) => (n + 1) * sector + sector > size);
+    return past === undefined ? null : `a Word .doc whose header names sector ${past}, past its end`;
   }
   if (TEXT_NAME.test(name) && cutUtf8(t)) return "text that ends in the middle of a UTF-8 character";
   return null;

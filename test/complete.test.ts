@@ -20,7 +20,9 @@ describe("truncation", () => {
     const docx = corpus("s008.docx");
     expect(ask(docx.subarray(0, docx.length - 30), "x.docx")).toMatch(/end-of-central-directory/);
     const doc = corpus("s020.doc");
-    expect(ask(doc.subarray(0, doc.length - 100), "x.doc")).toMatch(/whole number of 512-byte sectors/);
+    expect(ask(doc.subarray(0, doc.length >> 1), "x.doc")).toMatch(/^a Word \.doc whose header names sector \d+, past its end$/);
+    // bytes after the last sector are not a cut
+    expect(ask(Buffer.concat([doc, Buffer.from("trailing tag")]), "x.doc")).toBeNull();
     const txt = corpus("s007.txt");
     const cut = Buffer.concat([txt, Buffer.from("报", "utf8").subarray(0, 2)]);
     expect(ask(cut, "x.txt")).toBe("text that ends in the middle of a UTF-8 character");
