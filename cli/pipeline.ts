@@ -15,6 +15,8 @@ import type { OutputStore } from "../src/store/types.js";
 import { StageQueues } from "../queues/connection.js";
 import { STAGES } from "../queues/names.js";
 import { Producer } from "../queues/producer.js";
+import { redisHealth, redisHealthLine } from "../queues/redis-health.js";
+import { QueueUnavailableError } from "../queues/unavailable.js";
 import { Watcher } from "../queues/watcher.js";
 import { createLogger } from "../workers/log.js";
 import { startWorkers } from "../workers/runner.js";
@@ -147,6 +149,8 @@ export async function enqueueCommand(config: Config, args: string[]): Promise<nu
           const out = await producer.enqueue(object, await folder.hash(object));
           process.stdout.write(`${out.status}\t${out.documentId}\t${printable(file)}\n`);
         } catch (e) {
+          // Redis down or full: every file would fail the same way (exit 10, "queue unavailable").
+          if (e instanceof QueueUnavailableError) throw e;
           failed++;
           process.stderr.write(`nianbao: ${printable(file)}: ${printable((e as Error).message)}\n`);
         } finally {
@@ -185,10 +189,14 @@ export async function statusCommand(config: Config, args: string[]): Promise<num
         file: (job.data as { source?: { key?: string } }).source?.key ?? null,
         at: job.finishedOn ? new Date(job.finishedOn).toISOString() : null,
       }));
+    // A full Redis answers every read above and refuses every write: say so.
+    const health = await redisHealth(queues.connection, config.QUEUE_PREFIX);
+    const redisLine = redisHealthLine(health);
     if (values.json) {
-      process.stdout.write(`${JSON.stringify({ queues: counts, failures: failed }, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify({ queues: counts, failures: failed, redis: health }, null, 2)}\n`);
       return 0;
     }
+    if (redisLine) process.stdout.write(`${redisLine}\n\n`);
     const cols = ["waiting", "prioritized", "active", "delayed", "completed", "failed"];
     process.stdout.write(`${"queue".padEnd(12)}${cols.map((c) => c.padStart(12)).join("")}\n`);
     for (const s of STAGES) process.stdout.write(`${s.padEnd(12)}${cols.map((c) => String(counts[s]?.[c] ?? 0).padStart(12)).join("")}\n`);

@@ -125,12 +125,20 @@ export function createDashboard(opts: DashboardOptions): Dashboard {
         return "unreachable";
       }
     };
-    const [redisState, storeState] = await Promise.all([
-      check(() => source.ping()),
-      check(() => store.probe()),
-    ]);
-    const ok = redisState === "ok" && storeState === "ok";
-    res.status(ok ? 200 : 503).json({ status: ok ? "ready" : "not ready", redis: redisState, store: storeState });
+    // Redis must answer and take writes: a full one (maxmemory, noeviction) answers PING but
+    // refuses every write, and uploads would wait unseen.
+    const redisCheck = async () => {
+      try {
+        const h = await withTimeout(source.health(), PROBE_TIMEOUT_MS, "probe");
+        // (memory figures are in /metrics, behind the login)
+        return h.writable ? { redis: "ok" } : { redis: "refuses writes", redisError: h.writeError };
+      } catch {
+        return { redis: "unreachable" };
+      }
+    };
+    const [redis, storeState] = await Promise.all([redisCheck(), check(() => store.probe())]);
+    const ok = redis.redis === "ok" && storeState === "ok";
+    res.status(ok ? 200 : 503).json({ status: ok ? "ready" : "not ready", ...redis, store: storeState });
   });
 
   // ---------------------------------------------------------------- everything else: authenticated

@@ -8,6 +8,7 @@ import { failedReasonOf } from "../src/failures.js";
 import type { OutputStore, SourceRef } from "../src/store/types.js";
 import { documentIdOf, ExtractJob, jobName } from "./jobs.js";
 import type { StageQueues } from "./connection.js";
+import { QueueUnavailableError } from "./unavailable.js";
 
 export type EnqueueOutcome = { status: "enqueued" | "duplicate" | "refused"; documentId: string };
 
@@ -41,11 +42,17 @@ export class Producer {
       return { status: "duplicate", documentId };
     }
     const data = ExtractJob.parse({ documentId, bucket: this.bucketRoot, source, fileName: object.key.split("/").pop() ?? null });
-    if (!this.registered) {
-      await this.queues.connection.sadd(bucketsKey(this.prefix), this.bucketRoot);
-      this.registered = true;
+    try {
+      if (!this.registered) {
+        await this.queues.connection.sadd(bucketsKey(this.prefix), this.bucketRoot);
+        this.registered = true;
+      }
+      await this.queues.queues.extract.add(jobName("extract", data.fileName), data, { jobId: documentId, ...(options.priority ? { priority: options.priority } : {}) });
+    } catch (e) {
+      // Redis down, or full (maxmemory with noeviction: "OOM command not allowed"): the queue
+      // is unavailable, whatever the file.
+      throw new QueueUnavailableError(`Redis did not take the job: ${(e as Error).message}`);
     }
-    await this.queues.queues.extract.add(jobName("extract", data.fileName), data, { jobId: documentId, ...(options.priority ? { priority: options.priority } : {}) });
     await this.store.recordIngest(sha, source);
     return { status: "enqueued", documentId };
   }

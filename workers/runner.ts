@@ -74,6 +74,13 @@ export function startWorkers(config: Config, store: OutputStore, log: Logger, op
         const sha = documentId.startsWith("sha256-") ? shaOf(documentId) : documentId;
         log.warn({ stage, jobId: job.id, documentId, code, attempt: job.attemptsMade, final, err: err.message }, "job failed");
         if (!final) return;
+        if (isRedisError(err)) {
+          // Redis down or full is not the file's fault: never a permanent failure. The job is
+          // put back (its attempts reset) once Redis takes writes again.
+          log.warn({ stage, jobId: job.id, documentId, err: err.message }, "failed for a Redis error: retried once Redis takes writes");
+          retryWhenRedisTakesWrites(job);
+          return;
+        }
         if (typeof data.runId === "string")
           runs(data.runId)
             .markFailed(sha, code)
@@ -93,12 +100,29 @@ export function startWorkers(config: Config, store: OutputStore, log: Logger, op
     }),
   ) as Record<Stage, Worker>;
 
+  let stopped = false;
+  const retrying = new Set<NodeJS.Timeout>();
+  function retryWhenRedisTakesWrites(job: Job, delayMs = config.BACKOFF_MS): void {
+    if (stopped) return;
+    const timer = setTimeout(() => {
+      retrying.delete(timer);
+      job.retry("failed", { resetAttemptsMade: true, resetAttemptsStarted: true }).then(
+        () => log.info({ jobId: job.id }, "put back after a Redis error"),
+        () => retryWhenRedisTakesWrites(job, Math.min(delayMs * 2, 30_000)),
+      );
+    }, delayMs);
+    retrying.add(timer);
+  }
+
   log.info({ concurrency: config.CONCURRENCY, prefix: config.QUEUE_PREFIX }, "workers started");
 
   let closing: Promise<void> | null = null;
   const close = () =>
     (closing ??= (async () => {
       log.info({ timeoutMs: config.SHUTDOWN_TIMEOUT_MS }, "shutting down: finishing running jobs");
+      // (a job still waiting to be put back stays failed, with its Redis error: `nianbao status` shows it)
+      stopped = true;
+      for (const t of retrying) clearTimeout(t);
       const all = Object.values(workers);
       let timer: NodeJS.Timeout | undefined;
       const graceful = Promise.all(all.map((w) => w.close())).then(() => "finished" as const);
@@ -150,3 +174,13 @@ class TrustedRoots {
   }
 }
 
+/**
+ * An error of Redis itself, not of the job: refused writes (OOM: maxmemory reached with
+ * noeviction; a read-only replica; loading; a failed snapshot) or a lost connection.
+ */
+export function isRedisError(e: Error): boolean {
+  return (
+    /^(OOM|READONLY|LOADING|MISCONF|BUSY|NOREPLICAS|CLUSTERDOWN|MASTERDOWN)\b/.test(e.message) ||
+    /Connection is closed|Stream isn't writeable|ECONNREFUSED|ECONNRESET|ETIMEDOUT|max retries per request|Redis did not take the job/i.test(e.message)
+  );
+}
