@@ -155,7 +155,8 @@ describe.sequential("hostile uploads", () => {
     writeFileSync(join(h.inbox, key), pdf.bytes.subarray(0, cut));
     const partialId = docId(pdf.bytes.subarray(0, cut));
     const t0 = Date.now();
-    const { state, job } = await h.settled("extract", partialId, 30_000);
+    const { state } = await h.settled("extract", partialId, 30_000);
+    const job = (await h.job("extract", partialId))!;
     expect(Date.now() - t0).toBeGreaterThanOrEqual(GRACE_MS - 500); // held back first
     expect([state, job.failedReason?.split(":")[0]]).toEqual(["failed", "corrupt"]);
     await waitFor("the failure recorded", async () => (await h.store.listFailures(10)).length > 0, 10_000);
@@ -222,7 +223,9 @@ describe.sequential("hostile uploads", () => {
       );
     }
     for (const [i, id] of ids.entries()) {
-      const { state, job } = await h.settled("extract", id, 20_000);
+      const { state } = await h.settled("extract", id, 20_000);
+      // (read again: settled() may hand back the job as read just before it failed)
+      const job = (await h.job("extract", id))!;
       expect([state, job.failedReason?.split(":")[0]], JSON.stringify(forged[i])).toEqual(["failed", "outside-bucket"]);
       expect(await h.store.getArtifact(extractionKey(id.slice(7)))).toBeNull();
       expect(job.attemptsMade).toBe(1);
