@@ -3,11 +3,11 @@
  * workers/; the configuration comes from the environment (src/config.ts).
  */
 import { mkdirSync } from "node:fs";
-import { readFile, stat } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import { basename, dirname, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { Logger } from "pino";
-import { openBucket } from "../src/bucket/index.js";
+import { LocalInbox, openBucket } from "../src/bucket/index.js";
 import type { Config } from "../src/config.js";
 import { exitStatus, parseFailedReason } from "../src/failures.js";
 import { withStore } from "../src/store/index.js";
@@ -15,9 +15,12 @@ import type { OutputStore } from "../src/store/types.js";
 import { StageQueues } from "../queues/connection.js";
 import { STAGES } from "../queues/names.js";
 import { Producer } from "../queues/producer.js";
+import { redisHealth, redisHealthLine } from "../queues/redis-health.js";
+import { QueueUnavailableError } from "../queues/unavailable.js";
 import { Watcher } from "../queues/watcher.js";
 import { createLogger } from "../workers/log.js";
 import { startWorkers } from "../workers/runner.js";
+import { printable } from "./printable.js";
 import { parseCommandArgs } from "./usage.js";
 
 /** Resolves once SIGINT or SIGTERM arrives. A second signal exits at once. */
@@ -71,11 +74,11 @@ async function queueReachable(config: Config): Promise<void> {
 function watcherFor(config: Config, store: OutputStore, queues: StageQueues, root: string, log: Logger): Watcher {
   // The default local inbox is created on first use.
   if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(root) || root.startsWith("file:")) mkdirSync(root.startsWith("file:") ? fileURLToPath(root) : root, { recursive: true });
-  // No size limit here: an oversized file is still hashed and enqueued, and its job fails with
-  // "too-large" in the worker, so the refusal is recorded like any other.
-  const bucket = openBucket(root, { stableChecks: config.STABLE_CHECKS });
-  const producer = new Producer(queues, store, bucket.root);
-  return new Watcher(bucket, producer, log.child({ component: "watcher" }), config.POLL_INTERVAL_MS);
+  // No maxBytes on the bucket: the watcher checks each object's listed size against
+  // MAX_FILE_BYTES itself and records one `too-large` failure for it, never reading it.
+  const bucket = openBucket(root, { stableChecks: config.STABLE_CHECKS, incompleteGraceMs: config.INCOMPLETE_GRACE_MS });
+  const producer = new Producer(queues, store, bucket.root, config.QUEUE_PREFIX);
+  return new Watcher(bucket, producer, log.child({ component: "watcher" }), config.POLL_INTERVAL_MS, { maxBytes: config.MAX_FILE_BYTES });
 }
 
 export async function watchCommand(config: Config, args: string[]): Promise<number> {
@@ -115,7 +118,7 @@ export async function startCommand(config: Config, args: string[]): Promise<numb
       }
     }
     const queues = new StageQueues(config, "producer", (e) => log.warn({ err: e.message }, "redis unavailable; retrying"));
-    const running = startWorkers(config, store, log);
+    const running = startWorkers(config, store, log, { roots: [root] });
     const watcher = watcherFor(config, store, queues, root, log);
     log.info({ inbox: root, store: config.STORE_URL }, "nianbao started");
     watcher.start();
@@ -137,18 +140,21 @@ export async function enqueueCommand(config: Config, args: string[]): Promise<nu
       await queues.ready(config.QUEUE_CONNECT_TIMEOUT_MS);
       for (const file of files) {
         const path = resolve(file);
+        // The file's folder is its bucket: the worker reads it from there, with the same checks.
+        const folder = new LocalInbox(dirname(path));
         try {
-          const [bytes, st] = await Promise.all([readFile(path), stat(path)]);
-          const root = pathToFileURL(dirname(path)).href;
-          const producer = new Producer(queues, store, root);
-          const out = await producer.enqueue(
-            { uri: pathToFileURL(path).href, key: basename(path), size: st.size, mtime: st.mtime.toISOString() },
-            bytes,
-          );
-          process.stdout.write(`${out.status}\t${out.documentId}\t${file}\n`);
+          const st = await stat(path);
+          const object = { uri: pathToFileURL(path).href, key: basename(path), size: st.size, mtime: st.mtime.toISOString() };
+          const producer = new Producer(queues, store, folder.root, config.QUEUE_PREFIX);
+          const out = await producer.enqueue(object, await folder.hash(object));
+          process.stdout.write(`${out.status}\t${out.documentId}\t${printable(file)}\n`);
         } catch (e) {
+          // Redis down or full: every file would fail the same way (exit 10, "queue unavailable").
+          if (e instanceof QueueUnavailableError) throw e;
           failed++;
-          process.stderr.write(`nianbao: ${file}: ${(e as Error).message}\n`);
+          process.stderr.write(`nianbao: ${printable(file)}: ${printable((e as Error).message)}\n`);
+        } finally {
+          await folder.close();
         }
       }
     } finally {
@@ -183,15 +189,22 @@ export async function statusCommand(config: Config, args: string[]): Promise<num
         file: (job.data as { source?: { key?: string } }).source?.key ?? null,
         at: job.finishedOn ? new Date(job.finishedOn).toISOString() : null,
       }));
+    // A full Redis answers every read above and refuses every write: say so.
+    const health = await redisHealth(queues.connection, config.QUEUE_PREFIX);
+    const redisLine = redisHealthLine(health);
     if (values.json) {
-      process.stdout.write(`${JSON.stringify({ queues: counts, failures: failed }, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify({ queues: counts, failures: failed, redis: health }, null, 2)}\n`);
       return 0;
     }
+    if (redisLine) process.stdout.write(`${redisLine}\n\n`);
     const cols = ["waiting", "prioritized", "active", "delayed", "completed", "failed"];
     process.stdout.write(`${"queue".padEnd(12)}${cols.map((c) => c.padStart(12)).join("")}\n`);
     for (const s of STAGES) process.stdout.write(`${s.padEnd(12)}${cols.map((c) => String(counts[s]?.[c] ?? 0).padStart(12)).join("")}\n`);
     process.stdout.write(failed.length ? `\nlast failures:\n` : `\nno failures\n`);
-    for (const f of failed) process.stdout.write(`  ${f.at ?? ""}  ${f.stage.padEnd(11)} ${f.code.padEnd(16)} ${f.file ?? f.documentId}  ${f.reason ?? ""}\n`);
+    // File names and reasons come from uploads: escaped, so a name cannot forge a line.
+    for (const f of failed) {
+      process.stdout.write(`  ${f.at ?? ""}  ${f.stage.padEnd(11)} ${f.code.padEnd(16)} ${printable(f.file ?? String(f.documentId))}  ${printable(f.reason ?? "")}\n`);
+    }
     return 0;
   } finally {
     await queues.close();

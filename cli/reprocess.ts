@@ -384,13 +384,13 @@ export async function importCommand(config: Config, args: string[]): Promise<num
   let bucket: UploadBucket;
   try {
     // An archive is at rest: a file is complete the first time it is listed.
-    bucket = openBucket(root, { stableChecks: 1 });
+    bucket = openBucket(root, { stableChecks: 1, incompleteGraceMs: 0 });
   } catch (e) {
     return usage(IMPORT_USAGE, (e as Error).message);
   }
   return withStore(config, async (store) => {
     const queues = new StageQueues(config, "producer");
-    const producer = new Producer(queues, store, bucket.root);
+    const producer = new Producer(queues, store, bucket.root, config.QUEUE_PREFIX);
     await queues.ready(config.QUEUE_CONNECT_TIMEOUT_MS).catch(async (e: unknown) => {
       await bucket.close();
       await queues.close();
@@ -411,8 +411,7 @@ export async function importCommand(config: Config, args: string[]): Promise<num
         let next = 0;
         const one = async (object: BucketObject) => {
           try {
-            const bytes = await bucket.read(object);
-            const out = await producer.enqueue(object, bytes, { priority });
+            const out = await producer.enqueue(object, await bucket.hash(object), { priority });
             if (out.status === "enqueued") stats.enqueued++;
             else stats.duplicates++;
           } catch (e) {

@@ -15,6 +15,7 @@ import type { Logger } from "pino";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import { parseFailedReason } from "../src/failures.js";
 import { JOB_STATES, type QueueMetricsSource } from "../queues/metrics-source.js";
+import type { RedisHealth } from "../queues/redis-health.js";
 import { QUEUE_NAMES, STAGES, type Stage } from "../queues/names.js";
 import type { ResultsIndex } from "./results.js";
 import { withTimeout } from "./timeout.js";
@@ -111,6 +112,47 @@ export class PipelineMetrics {
           () => 1,
           () => 0,
         ));
+      },
+    });
+    // A full Redis (maxmemory reached, noeviction) answers PING but refuses every write:
+    // memory against its limit, and whether a write is taken, read once per scrape.
+    let health: Promise<RedisHealth | null> | null = null;
+    const healthOnce = () => {
+      health ??= withTimeout(deps.source.health(), SCRAPE_TIMEOUT_MS).catch(() => null);
+      const h = health;
+      setTimeout(() => (health = null), 1000).unref();
+      return h;
+    };
+    new Gauge({
+      name: "nianbao_redis_writable",
+      help: "1 when Redis takes a write at scrape; 0 when it refuses writes (e.g. OOM: maxmemory reached with noeviction) or does not answer",
+      registers,
+      collect: async function (this: Gauge) {
+        this.set((await healthOnce())?.writable ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: "nianbao_redis_memory_bytes",
+      help: "Redis used_memory and maxmemory (0: no limit), at scrape",
+      labelNames: ["kind"],
+      registers,
+      collect: async function (this: Gauge<"kind">) {
+        this.reset();
+        const h = await healthOnce();
+        if (!h) return;
+        this.set({ kind: "used" }, h.usedMemory);
+        this.set({ kind: "max" }, h.maxMemory);
+      },
+    });
+    new Gauge({
+      name: "nianbao_redis_write_error_info",
+      help: "1, labelled with Redis's message, while Redis refuses writes (absent when it takes them)",
+      labelNames: ["error"],
+      registers,
+      collect: async function (this: Gauge<"error">) {
+        this.reset();
+        const h = await healthOnce();
+        if (h?.writeError) this.set({ error: h.writeError.slice(0, 200) }, 1);
       },
     });
     // The store's figures come from one snapshot; a store that fails leaves them out and says so here.

@@ -11,7 +11,7 @@
  */
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from "express";
 import type { Logger } from "pino";
-import type { AuthMethod } from "./auth.js";
+import type { AuthMethod, Role } from "./auth.js";
 
 const BASE_CSP = [
   "default-src 'self'",
@@ -79,11 +79,19 @@ function refuse(res: Response, message: string): void {
   res.status(403).type("text/plain").send(`${message}\n`);
 }
 
-/** Read-only mode: nothing but reads reaches bull-board (it hides the buttons, this refuses the calls). */
+/**
+ * Read-only mode (the default): nothing but reads reaches bull-board (it hides the buttons,
+ * this refuses the calls). Otherwise a change still needs the admin credential.
+ */
 export function readOnlyGuard(readOnly: boolean): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
-    if (!readOnly || SAFE_METHODS.has(req.method)) return next();
-    res.status(403).type("text/plain").send("the dashboard is read-only (DASHBOARD_READONLY)\n");
+    if (SAFE_METHODS.has(req.method)) return next();
+    if (readOnly) {
+      res.status(403).type("text/plain").send("the dashboard is read-only (DASHBOARD_READONLY)\n");
+      return;
+    }
+    if ((res.locals["role"] as Role | undefined) === "admin") return next();
+    res.status(403).type("text/plain").send("a change needs the admin credential (DASHBOARD_ADMIN_USER and _PASSWORD, or DASHBOARD_ADMIN_TOKEN)\n");
   };
 }
 

@@ -9,7 +9,8 @@
  *   GET /healthz                     the process is up
  *   GET /readyz                      Redis and the store answer (503 otherwise)
  *   GET /metrics                     Prometheus text format
- *   /queues/…                        bull-board (mutations: CSRF same-origin check, refused when read-only)
+ *   /queues/…                        bull-board (mutations: CSRF same-origin check, refused when read-only,
+ *                                    the default, and otherwise refused without the admin credential)
  *   GET /                            overview per year, and the charts
  *   GET /search?q=&year=&status=&format=
  *   GET /reports/:sha256             one document, its tables in the official layout
@@ -29,7 +30,7 @@ import type { OutputStore, SourceRef, StoredReport } from "../src/store/types.js
 import { queueBoard } from "../queues/board.js";
 import { StageQueues } from "../queues/connection.js";
 import { StageMetricsSource } from "../queues/metrics-source.js";
-import { authenticate, checkBinding, DashboardStartError, hasCredentials, type Credentials } from "./auth.js";
+import { authenticate, checkBinding, DashboardStartError, hasAdmin, hasCredentials, type Credentials } from "./auth.js";
 import { PipelineMetrics } from "./metrics.js";
 import { ResultsIndex } from "./results.js";
 import { withTimeout } from "./timeout.js";
@@ -65,6 +66,7 @@ export const credentialsOf = (config: Config): Credentials => ({
   user: config.DASHBOARD_USER,
   password: config.DASHBOARD_PASSWORD,
   token: config.DASHBOARD_TOKEN,
+  admin: { user: config.DASHBOARD_ADMIN_USER, password: config.DASHBOARD_ADMIN_PASSWORD, token: config.DASHBOARD_ADMIN_TOKEN },
 });
 
 /** A query parameter as one trimmed string ("" when absent), bounded in length. */
@@ -123,12 +125,20 @@ export function createDashboard(opts: DashboardOptions): Dashboard {
         return "unreachable";
       }
     };
-    const [redisState, storeState] = await Promise.all([
-      check(() => source.ping()),
-      check(() => store.probe()),
-    ]);
-    const ok = redisState === "ok" && storeState === "ok";
-    res.status(ok ? 200 : 503).json({ status: ok ? "ready" : "not ready", redis: redisState, store: storeState });
+    // Redis must answer and take writes: a full one (maxmemory, noeviction) answers PING but
+    // refuses every write, and uploads would wait unseen.
+    const redisCheck = async () => {
+      try {
+        const h = await withTimeout(source.health(), PROBE_TIMEOUT_MS, "probe");
+        // (memory figures are in /metrics, behind the login)
+        return h.writable ? { redis: "ok" } : { redis: "refuses writes", redisError: h.writeError };
+      } catch {
+        return { redis: "unreachable" };
+      }
+    };
+    const [redis, storeState] = await Promise.all([redisCheck(), check(() => store.probe())]);
+    const ok = redis.redis === "ok" && storeState === "ok";
+    res.status(ok ? 200 : 503).json({ status: ok ? "ready" : "not ready", ...redis, store: storeState });
   });
 
   // ---------------------------------------------------------------- everything else: authenticated
@@ -267,6 +277,11 @@ export async function startDashboard(config: Config, deps: { store: OutputStore;
   if (port === "off") throw new DashboardStartError("dashboard: DASHBOARD_PORT is off");
   const creds = credentialsOf(config);
   checkBinding(host, port, creds);
+  if (!config.DASHBOARD_READONLY && !hasAdmin(creds)) {
+    throw new DashboardStartError(
+      "dashboard: DASHBOARD_READONLY=false needs an admin credential (DASHBOARD_ADMIN_USER and DASHBOARD_ADMIN_PASSWORD, or DASHBOARD_ADMIN_TOKEN): only it may change jobs",
+    );
+  }
   const dashboard = createDashboard({ config, ...deps });
   await dashboard.ready;
   let server: Server;

@@ -28,6 +28,7 @@ import type { OutputStore, ReportSummary, SourceRef } from "../src/store/types.j
 import type { StageQueues } from "./connection.js";
 import { documentIdOf, ExtractJob, extractionKey, jobIdOf, jobName, ReconstructJob } from "./jobs.js";
 import { STAGES } from "./names.js";
+import { bucketsKey } from "./producer.js";
 import type { RunCounts, RunState } from "./runs.js";
 
 // ------------------------------------------------------------------------------ enqueueing
@@ -223,6 +224,10 @@ async function enqueueChunk(o: BackfillOptions, batch: readonly ReportSummary[],
   }
   await run.clearFailed(retried);
   await run.addDocs(docs);
+  // The originals' buckets, from the store's own records: the workers read only from
+  // registered roots (job data is not trusted).
+  const roots = new Set([...jobs.extract, ...jobs.reconstruct].map((j) => (j.data as { bucket: string }).bucket));
+  if (roots.size) await queues.connection.sadd(bucketsKey(queues.prefix), ...roots);
   for (const stage of ["reconstruct", "extract"] as const) if (jobs[stage].length) await queues.queues[stage].addBulk(jobs[stage]);
 }
 

@@ -62,6 +62,8 @@ export class StageQueues {
   readonly queues: Record<Stage, Queue>;
   /** The queues' own connection, also used for the run state of reprocessing (queues/runs.ts). */
   readonly connection: Redis;
+  /** QUEUE_PREFIX: every key of these queues starts with it. */
+  readonly prefix: string;
   /** The last connection error seen, for the message when Redis does not answer. */
   private lastError: Error | null = null;
   private readonly url: string;
@@ -73,6 +75,7 @@ export class StageQueues {
   constructor(config: Config, role: "worker" | "producer" = "producer", onError?: (e: Error) => void) {
     this.connection = redisConnection(config.REDIS_URL, role);
     this.url = config.REDIS_URL;
+    this.prefix = config.QUEUE_PREFIX;
     const connection = this.connection as unknown as ConnectionOptions;
     const opts = { connection, prefix: config.QUEUE_PREFIX, defaultJobOptions: defaultJobOptions(config) };
     this.queues = Object.fromEntries(STAGES.map((s) => [s, new Queue(QUEUE_NAMES[s], opts)])) as Record<Stage, Queue>;

@@ -9,6 +9,7 @@ import { QueueEvents, type ConnectionOptions, type JobState } from "bullmq";
 import type { Config } from "../src/config.js";
 import type { StageQueues } from "./connection.js";
 import { QUEUE_NAMES, STAGES, type Stage } from "./names.js";
+import { redisHealth, type RedisHealth } from "./redis-health.js";
 
 /** BullMQ 6 job states (a paused queue keeps its jobs in waiting). */
 export const JOB_STATES = ["waiting", "prioritized", "active", "delayed", "waiting-children", "completed", "failed"] as const satisfies readonly JobState[];
@@ -24,6 +25,8 @@ export interface QueueMetricsSource {
   settle(ms: number): Promise<void>;
   /** Resolves when Redis answers a PING. */
   ping(): Promise<unknown>;
+  /** Memory against maxmemory, and whether a write is taken (throws when Redis does not answer). */
+  health(): Promise<RedisHealth>;
   /** The jobs in the stage's queue, per state. */
   jobCounts(stage: Stage): Promise<Partial<Record<QueueJobState, number>>>;
   /** processedOn → finishedOn of a job, in ms; null when the job is gone or never ran. */
@@ -58,6 +61,10 @@ export class StageMetricsSource implements QueueMetricsSource {
 
   ping(): Promise<unknown> {
     return this.queues.connection.ping();
+  }
+
+  health(): Promise<RedisHealth> {
+    return redisHealth(this.queues.connection, this.config.QUEUE_PREFIX);
   }
 
   jobCounts(stage: Stage): Promise<Partial<Record<QueueJobState, number>>> {

@@ -4,43 +4,85 @@
  * covers the time after the job is removed.
  */
 import type { BucketObject } from "../src/bucket/types.js";
-import { sha256 } from "../src/process.js";
-import type { OutputStore } from "../src/store/types.js";
+import { failedReasonOf } from "../src/failures.js";
+import type { OutputStore, SourceRef } from "../src/store/types.js";
 import { documentIdOf, ExtractJob, jobName } from "./jobs.js";
 import type { StageQueues } from "./connection.js";
+import { QueueUnavailableError } from "./unavailable.js";
 
-export type EnqueueOutcome = { status: "enqueued" | "duplicate"; documentId: string };
+export type EnqueueOutcome = { status: "enqueued" | "duplicate" | "refused"; documentId: string };
+
+/**
+ * The Redis set of the upload bucket roots producers enqueue from: the workers read only from
+ * INBOX and these (job data is not trusted: a job naming another root is refused,
+ * `outside-bucket`). Only a process with Redis access can add to it, never a job's data.
+ */
+export const bucketsKey = (prefix: string) => `${prefix}:buckets`;
 
 export class Producer {
+  private registered = false;
   constructor(
     private readonly queues: StageQueues,
     private readonly store: OutputStore,
     private readonly bucketRoot: string,
+    private readonly prefix: string,
   ) {}
 
   /**
-   * Enqueues one object whose bytes the caller has read (to hash them). The job is added
-   * before the ingest record is written: a crash in between leaves a job and no record (the
-   * next drop of the same bytes is deduped by the job id), never a record without a job.
+   * Enqueues one object, by the SHA-256 of its bytes (the caller hashed them, streaming). The
+   * job is added before the ingest record is written: a crash in between leaves a job and no
+   * record (the next drop of the same bytes is deduped by the job id), never a record without
+   * a job.
    */
-  async enqueue(object: BucketObject, bytes: Uint8Array, options: { priority?: number } = {}): Promise<EnqueueOutcome> {
-    const sha = sha256(bytes);
+  async enqueue(object: BucketObject, sha: string, options: { priority?: number } = {}): Promise<EnqueueOutcome> {
     const documentId = documentIdOf(sha);
-    const source = {
-      uri: object.uri,
-      key: object.key,
-      size: object.size,
-      versionId: object.versionId ?? null,
-      etag: object.etag ?? null,
-      mtime: object.mtime ?? null,
-    };
+    const source = sourceOf(object);
     if (await this.store.getIngest(sha)) {
       await this.store.recordIngest(sha, source);
       return { status: "duplicate", documentId };
     }
     const data = ExtractJob.parse({ documentId, bucket: this.bucketRoot, source, fileName: object.key.split("/").pop() ?? null });
-    await this.queues.queues.extract.add(jobName("extract", data.fileName), data, { jobId: documentId, ...(options.priority ? { priority: options.priority } : {}) });
+    try {
+      if (!this.registered) {
+        await this.queues.connection.sadd(bucketsKey(this.prefix), this.bucketRoot);
+        this.registered = true;
+      }
+      await this.queues.queues.extract.add(jobName("extract", data.fileName), data, { jobId: documentId, ...(options.priority ? { priority: options.priority } : {}) });
+    } catch (e) {
+      // Redis down, or full (maxmemory with noeviction: "OOM command not allowed"): the queue
+      // is unavailable, whatever the file.
+      throw new QueueUnavailableError(`Redis did not take the job: ${(e as Error).message}`);
+    }
     await this.store.recordIngest(sha, source);
     return { status: "enqueued", documentId };
   }
+
+  /**
+   * Records an object over MAX_FILE_BYTES as a `too-large` failure, once: with its ingest
+   * record, so that seeing it again (another poll, a restart, the same bytes elsewhere) is a
+   * duplicate. No job: the worker would only refuse it.
+   */
+  async refuseTooLarge(object: BucketObject, sha: string, maxBytes: number): Promise<EnqueueOutcome> {
+    const documentId = documentIdOf(sha);
+    const source = sourceOf(object);
+    if (await this.store.getIngest(sha)) {
+      await this.store.recordIngest(sha, source);
+      return { status: "duplicate", documentId };
+    }
+    const message = `${object.key} is ${object.size} bytes, more than MAX_FILE_BYTES (${maxBytes}); not read`;
+    await this.store.recordFailure({ sha256: sha, source, code: "too-large", message: failedReasonOf("too-large", message), at: new Date().toISOString() });
+    await this.store.recordIngest(sha, source);
+    return { status: "refused", documentId };
+  }
+}
+
+function sourceOf(object: BucketObject): SourceRef {
+  return {
+    uri: object.uri,
+    key: object.key,
+    size: object.size,
+    versionId: object.versionId ?? null,
+    etag: object.etag ?? null,
+    mtime: object.mtime ?? null,
+  };
 }

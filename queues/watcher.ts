@@ -1,10 +1,14 @@
 /**
- * The watcher: polls the upload bucket and enqueues every complete new object. An object
- * whose enqueue fails (Redis or the store down) is kept and tried again on the next round,
- * so nothing seen is lost; the same bytes seen again are skipped by the producer.
+ * The watcher: polls the upload bucket and enqueues every complete new object, hashing it as a
+ * stream (memory stays flat whatever its size). An object over MAX_FILE_BYTES (its size from
+ * the listing, before anything is read) is not enqueued: it is recorded once as a `too-large`
+ * failure. An object whose enqueue fails (Redis down or full, the store down) is kept and
+ * tried again, so nothing seen is lost; the rounds back off meanwhile (the interval doubles,
+ * up to MAX_BACKOFF_MS) and each says so in one line, not one per upload. The same bytes seen
+ * again are skipped by the producer.
  */
 import type { Logger } from "pino";
-import { ObjectGoneError } from "../src/bucket/index.js";
+import { ObjectGoneError, ObjectOutsideBucketError, ObjectTooLargeError } from "../src/bucket/index.js";
 import type { BucketObject, UploadBucket } from "../src/bucket/types.js";
 import type { EnqueueOutcome, Producer } from "./producer.js";
 
@@ -12,23 +16,43 @@ export interface WatcherStats {
   enqueued: number;
   duplicates: number;
   failed: number;
+  /** Objects refused for good: over MAX_FILE_BYTES, hard links. */
+  refused: number;
 }
+
+/** The longest wait between two rounds while enqueueing fails. */
+export const MAX_BACKOFF_MS = 30_000;
 
 export class Watcher {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private retry: BucketObject[] = [];
-  readonly stats: WatcherStats = { enqueued: 0, duplicates: 0, failed: 0 };
+  /** Rounds in a row whose enqueueing failed (0: all well). */
+  private failedRounds = 0;
+  /** Keys whose read failed, already logged (one line per file, not one per round). */
+  private readonly unreadable = new Set<string>();
+  readonly stats: WatcherStats = { enqueued: 0, duplicates: 0, failed: 0, refused: 0 };
 
   constructor(
     private readonly bucket: UploadBucket,
     private readonly producer: Producer,
     private readonly log: Logger,
     private readonly intervalMs: number,
-    private readonly options: { priority?: number; onEnqueued?: (o: EnqueueOutcome, object: BucketObject) => void } = {},
+    private readonly options: {
+      priority?: number;
+      /** Objects larger than this are recorded as `too-large` failures, never read. */
+      maxBytes?: number;
+      onEnqueued?: (o: EnqueueOutcome, object: BucketObject) => void;
+    } = {},
   ) {}
 
-  /** One round: poll, read and enqueue. */
+  /** How long until the next round: the interval, doubled for each failed round in a row. */
+  get delayMs(): number {
+    if (this.failedRounds === 0) return this.intervalMs;
+    return Math.min(MAX_BACKOFF_MS, this.intervalMs * 2 ** Math.min(this.failedRounds, 16));
+  }
+
+  /** One round: poll, hash and enqueue. */
   async tick(): Promise<void> {
     let fresh: BucketObject[] = [];
     try {
@@ -36,25 +60,63 @@ export class Watcher {
     } catch (e) {
       this.log.error({ err: (e as Error).message, bucket: this.bucket.root }, "could not list the upload bucket");
     }
+    for (const r of this.bucket.takeRefused?.() ?? []) {
+      this.stats.refused++;
+      this.log.warn({ key: r.key, reason: r.reason }, "not ingested");
+    }
     const batch = [...this.retry, ...fresh];
     this.retry = [];
-    for (const object of batch) {
+    let queueError: Error | null = null;
+    for (const [i, object] of batch.entries()) {
+      let sha: string;
       try {
-        const bytes = await this.bucket.read(object);
-        const outcome = await this.producer.enqueue(object, bytes, this.options.priority ? { priority: this.options.priority } : {});
-        if (outcome.status === "enqueued") this.stats.enqueued++;
-        else this.stats.duplicates++;
-        this.log.info({ documentId: outcome.documentId, key: object.key, outcome: outcome.status }, outcome.status === "enqueued" ? "enqueued" : "already ingested: skipped");
-        this.options.onEnqueued?.(outcome, object);
+        sha = await this.bucket.hash(object);
       } catch (e) {
         if (e instanceof ObjectGoneError) {
           this.log.warn({ key: object.key }, "file vanished before it could be read");
           continue;
         }
+        if (e instanceof ObjectOutsideBucketError || e instanceof ObjectTooLargeError) {
+          this.stats.refused++;
+          this.log.warn({ key: object.key, reason: e.message }, "not ingested");
+          continue;
+        }
         this.stats.failed++;
         this.retry.push(object);
-        this.log.error({ key: object.key, err: (e as Error).message }, "could not enqueue; will retry");
+        if (!this.unreadable.has(object.uri)) this.log.error({ key: object.key, err: (e as Error).message }, "could not read; will retry");
+        this.unreadable.add(object.uri);
+        continue;
       }
+      this.unreadable.delete(object.uri);
+      try {
+        const tooLarge = this.options.maxBytes !== undefined && object.size > this.options.maxBytes;
+        const outcome = tooLarge
+          ? await this.producer.refuseTooLarge(object, sha, this.options.maxBytes as number)
+          : await this.producer.enqueue(object, sha, this.options.priority ? { priority: this.options.priority } : {});
+        if (outcome.status === "enqueued") this.stats.enqueued++;
+        else if (outcome.status === "refused") this.stats.refused++;
+        else this.stats.duplicates++;
+        const message = { enqueued: "enqueued", duplicate: "already ingested: skipped", refused: "too large: recorded as a too-large failure" }[outcome.status];
+        this.log.info({ documentId: outcome.documentId, key: object.key, outcome: outcome.status, bytes: object.size }, message);
+        this.options.onEnqueued?.(outcome, object);
+      } catch (e) {
+        // Redis or the store: the next objects would fail the same way. Keep them all for the
+        // next round, and back off.
+        queueError = e as Error;
+        this.stats.failed += batch.length - i;
+        this.retry.push(...batch.slice(i));
+        break;
+      }
+    }
+    if (queueError) {
+      this.failedRounds++;
+      this.log.error(
+        { err: queueError.message, waiting: this.retry.length, retryInMs: this.delayMs, round: this.failedRounds },
+        "could not enqueue; will retry",
+      );
+    } else if (this.failedRounds > 0) {
+      this.log.info({ afterRounds: this.failedRounds }, "enqueueing again");
+      this.failedRounds = 0;
     }
   }
 
@@ -63,7 +125,7 @@ export class Watcher {
       this.running = this.tick();
       await this.running;
       this.running = null;
-      if (this.timer !== null) this.timer = setTimeout(() => void loop(), this.intervalMs);
+      if (this.timer !== null) this.timer = setTimeout(() => void loop(), this.delayMs);
     };
     this.timer = setTimeout(() => void loop(), 0);
   }

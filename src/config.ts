@@ -39,6 +39,12 @@ export const ConfigSchema = z.object({
   POLL_INTERVAL_MS: int(2000, 50),
   STABLE_CHECKS: int(2, 1),
   /**
+   * How long the watcher waits for a file that holds still but looks cut short (a PDF without
+   * %%EOF, a .docx without its central directory, text ending mid-character) before it takes
+   * it as it is (README "Limits").
+   */
+  INCOMPLETE_GRACE_MS: int(300_000, 0),
+  /**
    * Time limit of each step that reads a file in a parser thread (parsing; reconstructing and
    * validating; both, for `nianbao extract`); past it the thread is stopped.
    */
@@ -71,8 +77,15 @@ export const ConfigSchema = z.object({
   DASHBOARD_USER: z.string().optional(),
   DASHBOARD_PASSWORD: z.string().optional(),
   DASHBOARD_TOKEN: z.string().optional(),
-  /** Hides and refuses bull-board's mutating actions (retry, clean, pause…). */
-  DASHBOARD_READONLY: z.stringbool().default(false),
+  /**
+   * The admin credential: the only one that may change jobs (bull-board's retry, add, clean,
+   * pause…), and only with DASHBOARD_READONLY=false. Must differ from the ordinary one.
+   */
+  DASHBOARD_ADMIN_USER: z.string().optional(),
+  DASHBOARD_ADMIN_PASSWORD: z.string().optional(),
+  DASHBOARD_ADMIN_TOKEN: z.string().optional(),
+  /** Hides and refuses bull-board's mutating actions (retry, add, clean, pause…). On by default. */
+  DASHBOARD_READONLY: z.stringbool().default(true),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

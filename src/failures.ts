@@ -37,6 +37,11 @@ export const FAILURES = {
   crashed: { exit: 12, fileFault: true, meaning: "the parser thread died on the file, e.g. over PARSER_MEMORY_MB" },
   changed: { exit: null, fileFault: true, meaning: "the original changed since it was enqueued (a pipeline job only)" },
   missing: { exit: null, fileFault: true, meaning: "the original is gone from the bucket (a pipeline job only)" },
+  "outside-bucket": {
+    exit: null,
+    fileFault: true,
+    meaning: "the job names a file outside its upload bucket (after symbolic links), or a hard-linked one: nothing is read (a pipeline job only)",
+  },
 } as const satisfies Record<string, FailureDef>;
 
 export type FailureCode = keyof typeof FAILURES;

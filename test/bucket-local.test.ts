@@ -3,13 +3,13 @@
  * in-progress names, write-then-rename, originals left untouched, vanished files, rewrites.
  */
 import { createHash } from "node:crypto";
-import { appendFile, mkdir, mkdtemp, readFile, rename, rm, stat, symlink, utimes, writeFile } from "node:fs/promises";
+import { appendFile, link, mkdir, mkdtemp, readFile, rename, rm, stat, symlink, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { openBucket, parseS3Url } from "../src/bucket/index.js";
-import { LocalInbox, ObjectGoneError, ObjectTooLargeError } from "../src/bucket/local.js";
+import { LocalInbox, ObjectGoneError, ObjectOutsideBucketError, ObjectTooLargeError } from "../src/bucket/local.js";
 import { S3Bucket } from "../src/bucket/s3.js";
 
 let dir: string;
@@ -40,7 +40,7 @@ describe("LocalInbox", () => {
     const abs = await put("report.pdf", "%PDF-1.7 first chunk");
     expect(await inbox.poll()).toEqual([]); // first sight
 
-    await appendFile(abs, " second chunk"); // still being written
+    await appendFile(abs, " second chunk\n%%EOF\n"); // still being written
     expect(await inbox.poll()).toEqual([]); // changed: counting starts again
 
     const [object, ...rest] = await inbox.poll(); // unchanged since the last poll
@@ -179,6 +179,50 @@ describe("LocalInbox", () => {
       /outside the inbox/,
     );
     await expect(inbox.read({ uri: "s3://uploads/x.pdf" })).rejects.toThrow(/file: URI/);
+  });
+
+  it("refuses hard links (told once) and paths that leave the root through a linked folder, without reading them", async () => {
+    await writeFile(path.join(outside, "secret.txt"), "secret");
+    await link(path.join(outside, "secret.txt"), path.join(dir, "hard.txt"));
+    await mkdir(path.join(outside, "sub"));
+    await writeFile(path.join(outside, "sub", "x.txt"), "x");
+    await symlink(path.join(outside, "sub"), path.join(dir, "via"));
+    await put("real.txt", "real");
+    const inbox = new LocalInbox(dir);
+    await inbox.poll();
+    expect(keys(await inbox.poll())).toEqual(["real.txt"]);
+    expect(inbox.takeRefused()).toEqual([{ key: "hard.txt", reason: expect.stringMatching(/2 hard links/) as unknown as string }]);
+    await inbox.poll();
+    expect(inbox.takeRefused()).toEqual([]); // once
+    await expect(inbox.read({ uri: pathToFileURL(path.join(dir, "hard.txt")).href })).rejects.toBeInstanceOf(ObjectOutsideBucketError);
+    await expect(inbox.hash({ uri: pathToFileURL(path.join(dir, "hard.txt")).href })).rejects.toThrow(/2 hard links/);
+    await expect(inbox.read({ uri: pathToFileURL(path.join(dir, "via", "x.txt")).href })).rejects.toThrow(/real path leaves the inbox/);
+    // a path outside that does not exist gets the same answer as one that does: nothing leaks
+    const missing = inbox.read({ uri: pathToFileURL(path.join(outside, "nope.txt")).href });
+    await expect(missing).rejects.toBeInstanceOf(ObjectOutsideBucketError);
+    expect(await inbox.hash({ uri: pathToFileURL(path.join(dir, "real.txt")).href })).toBe(createHash("sha256").update("real").digest("hex"));
+  });
+
+  it("sees a file rewritten in place with the same size and mtime (its ctime moved)", async () => {
+    const inbox = new LocalInbox(dir, { stableChecks: 1 });
+    const abs = await put("same.txt", "version A");
+    const before = await stat(abs);
+    expect(keys(await inbox.poll())).toEqual(["same.txt"]);
+    await new Promise((r) => setTimeout(r, 20));
+    await writeFile(abs, "version B");
+    await utimes(abs, before.atime, before.mtime);
+    expect(keys(await inbox.poll())).toEqual(["same.txt"]);
+  });
+
+  it("holds back a file that holds still but looks cut short, until it changes or the grace time passes", async () => {
+    const inbox = new LocalInbox(dir, { stableChecks: 1, incompleteGraceMs: 300 });
+    const abs = await put("cut.pdf", "%PDF-1.7\n1 0 obj");
+    await put("cut.txt", Buffer.from("年度报告").subarray(0, 7));
+    expect(keys(await inbox.poll())).toEqual([]);
+    await appendFile(abs, "\n%%EOF\n");
+    expect(keys(await inbox.poll())).toEqual(["cut.pdf"]);
+    await new Promise((r) => setTimeout(r, 350));
+    expect(keys(await inbox.poll())).toEqual(["cut.txt"]);
   });
 
   it("enforces maxBytes on read", async () => {

@@ -67,6 +67,19 @@ function request(url: string, opts: { method?: string; headers?: Record<string, 
 
 const basic = (user: string, password: string) => ({ Authorization: `Basic ${Buffer.from(`${user}:${password}`, "utf8").toString("base64")}` });
 const AUTH = basic(USER, PASSWORD);
+const ADMIN_TOKEN = "adm1n-t0ken";
+/** The admin credential: the only one that may change jobs (DASHBOARD_READONLY=false). */
+const ADMIN = basic("boss", "adm1n-passw0rd");
+/** No credentials at all (and so read-only: changes need the admin credential). */
+const NO_CREDENTIALS = {
+  DASHBOARD_USER: "",
+  DASHBOARD_PASSWORD: "",
+  DASHBOARD_TOKEN: "",
+  DASHBOARD_ADMIN_USER: "",
+  DASHBOARD_ADMIN_PASSWORD: "",
+  DASHBOARD_ADMIN_TOKEN: "",
+  DASHBOARD_READONLY: "true",
+};
 
 describe("html escaping", () => {
   it("escapes every interpolated string, keeps SafeHtml, joins arrays", () => {
@@ -117,6 +130,10 @@ describe.sequential("dashboard", () => {
     DASHBOARD_USER: USER,
     DASHBOARD_PASSWORD: PASSWORD,
     DASHBOARD_TOKEN: TOKEN,
+    DASHBOARD_READONLY: "false",
+    DASHBOARD_ADMIN_USER: "boss",
+    DASHBOARD_ADMIN_PASSWORD: "adm1n-passw0rd",
+    DASHBOARD_ADMIN_TOKEN: ADMIN_TOKEN,
   });
   let store: OutputStore;
   let queues: StageQueues;
@@ -136,11 +153,11 @@ describe.sequential("dashboard", () => {
     worker = startCli(`${prefix}-worker`, ["worker"], env);
     queues = new StageQueues(loadConfig(env), "producer");
     mkdirSync(join(inbox, "2023"), { recursive: true });
-    const producer = new Producer(queues, store, pathToFileURL(inbox).href);
+    const producer = new Producer(queues, store, pathToFileURL(inbox).href, prefix);
     const drop = async (key: string, bytes: Buffer) => {
       const path = join(inbox, ...key.split("/"));
       writeFileSync(path, bytes);
-      await producer.enqueue({ uri: pathToFileURL(path).href, key, size: bytes.length }, bytes);
+      await producer.enqueue({ uri: pathToFileURL(path).href, key, size: bytes.length }, sha256(bytes));
     };
     for (const f of FILES) {
       const bytes = readFileSync(join(SYNTHETIC, f));
@@ -179,6 +196,9 @@ describe.sequential("dashboard", () => {
       expect((await request(`${base}${p}`, { headers: basic("someone", PASSWORD) })).status, p).toBe(401);
       expect((await request(`${base}${p}`, { headers: { Authorization: "Bearer wrong" } })).status, p).toBe(401);
       expect((await request(`${base}${p}`, { headers: { Authorization: "Basic !!!" } })).status, p).toBe(401);
+      // the right token followed by anything is not the token
+      expect((await request(`${base}${p}`, { headers: { Authorization: `Bearer ${TOKEN} junk` } })).status, p).toBe(401);
+      expect((await request(`${base}${p}`, { headers: { Authorization: `Bearer ${TOKEN},x` } })).status, p).toBe(401);
     }
     for (const p of ["/", "/queues", "/search?q=x", "/coverage", "/metrics", "/assets/style.css"]) {
       expect((await request(`${base}${p}`, { headers: AUTH })).status, p).toBe(200);
@@ -206,17 +226,23 @@ describe.sequential("dashboard", () => {
     const pause = `${base}/queues/api/queues/reconstruct/pause`;
     const resume = `${base}/queues/api/queues/reconstruct/resume`;
     const json = { "Content-Type": "application/json" };
-    expect((await request(pause, { method: "PUT", headers: { ...AUTH, ...json }, body: "{}" })).status).toBe(403);
-    expect((await request(pause, { method: "PUT", headers: { ...AUTH, ...json, Origin: "http://evil.example" }, body: "{}" })).status).toBe(403);
-    expect((await request(pause, { method: "PUT", headers: { ...AUTH, ...json, Origin: "null" }, body: "{}" })).status).toBe(403);
-    expect((await request(pause, { method: "PUT", headers: { ...AUTH, ...json, Referer: "http://evil.example/x" }, body: "{}" })).status).toBe(403);
-    expect((await request(pause, { method: "PUT", headers: { ...AUTH, ...json, Origin: base, "Sec-Fetch-Site": "cross-site" }, body: "{}" })).status).toBe(403);
-    // same origin: allowed
-    const ok = await request(pause, { method: "PUT", headers: { ...AUTH, ...json, Origin: base }, body: "{}" });
+    expect((await request(pause, { method: "PUT", headers: { ...ADMIN, ...json }, body: "{}" })).status).toBe(403);
+    expect((await request(pause, { method: "PUT", headers: { ...ADMIN, ...json, Origin: "http://evil.example" }, body: "{}" })).status).toBe(403);
+    expect((await request(pause, { method: "PUT", headers: { ...ADMIN, ...json, Origin: "null" }, body: "{}" })).status).toBe(403);
+    expect((await request(pause, { method: "PUT", headers: { ...ADMIN, ...json, Referer: "http://evil.example/x" }, body: "{}" })).status).toBe(403);
+    expect((await request(pause, { method: "PUT", headers: { ...ADMIN, ...json, Origin: base, "Sec-Fetch-Site": "cross-site" }, body: "{}" })).status).toBe(403);
+    // same origin, but the ordinary credential (basic or bearer): refused, only the admin one may change jobs
+    const viewer = await request(pause, { method: "PUT", headers: { ...AUTH, ...json, Origin: base }, body: "{}" });
+    expect([viewer.status, viewer.text]).toEqual([403, "a change needs the admin credential (DASHBOARD_ADMIN_USER and _PASSWORD, or DASHBOARD_ADMIN_TOKEN)\n"]);
+    expect((await request(pause, { method: "PUT", headers: { Authorization: `Bearer ${TOKEN}`, ...json }, body: "{}" })).status).toBe(403);
+    expect((await request(pause, { method: "PUT", headers: { Authorization: `Bearer ${ADMIN_TOKEN} junk`, ...json }, body: "{}" })).status).toBe(401);
+    expect(await queues.queues.reconstruct.isPaused()).toBe(false);
+    // same origin, admin: allowed
+    const ok = await request(pause, { method: "PUT", headers: { ...ADMIN, ...json, Origin: base }, body: "{}" });
     expect(ok.status).toBe(200);
     expect(await queues.queues.reconstruct.isPaused()).toBe(true);
     // the bearer token (never sent by a browser on its own) needs no Origin
-    expect((await request(resume, { method: "PUT", headers: { Authorization: `Bearer ${TOKEN}`, ...json }, body: "{}" })).status).toBe(200);
+    expect((await request(resume, { method: "PUT", headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, ...json }, body: "{}" })).status).toBe(200);
     expect(await queues.queues.reconstruct.isPaused()).toBe(false);
   });
 
@@ -237,8 +263,30 @@ describe.sequential("dashboard", () => {
     expect(rw.queues.every((q) => !q.readOnlyMode)).toBe(true);
   });
 
+  it("is read-only by default, and refuses to start writable without an admin credential", async () => {
+    const plain = { ...env, DASHBOARD_READONLY: "", DASHBOARD_ADMIN_USER: "", DASHBOARD_ADMIN_PASSWORD: "", DASHBOARD_ADMIN_TOKEN: "" };
+    const ro = await startDashboard(loadConfig(plain), { store, log });
+    others.push(ro);
+    const url = ro.url.replace(/\/$/, "");
+    const list = JSON.parse((await request(`${url}/queues/api/queues`, { headers: AUTH })).text) as { queues: { readOnlyMode: boolean }[] };
+    expect(list.queues.map((q) => q.readOnlyMode)).toEqual([true, true, true]);
+    // bull-board's "add job" (how a forged job would get in): refused
+    const add = await request(`${url}/queues/api/queues/extract/add`, {
+      method: "POST",
+      headers: { ...AUTH, Origin: url, "Content-Type": "application/json" },
+      body: JSON.stringify({ name: "forged", data: { bucket: "/" } }),
+    });
+    expect(add.status).toBe(403);
+    const jobs = await queues.queues.extract.getJobs(["waiting", "prioritized", "delayed", "active", "completed", "failed"]);
+    expect(jobs.filter((j) => j.name === "forged")).toEqual([]);
+    await expect(startDashboard(loadConfig({ ...plain, DASHBOARD_READONLY: "false" }), { store, log })).rejects.toThrow(/DASHBOARD_READONLY=false needs an admin credential/);
+    await expect(startDashboard(loadConfig({ ...plain, DASHBOARD_READONLY: "false", DASHBOARD_ADMIN_TOKEN: TOKEN }), { store, log })).rejects.toThrow(
+      /admin credential must differ/,
+    );
+  });
+
   it("refuses to listen on 0.0.0.0 without credentials, and says why", async () => {
-    const open = { ...env, DASHBOARD_HOST: "0.0.0.0", DASHBOARD_USER: "", DASHBOARD_PASSWORD: "", DASHBOARD_TOKEN: "" };
+    const open = { ...env, DASHBOARD_HOST: "0.0.0.0", ...NO_CREDENTIALS };
     await expect(startDashboard(loadConfig(open), { store, log })).rejects.toThrow(/refusing to listen on 0\.0\.0\.0:0 without credentials.*DASHBOARD_USER and DASHBOARD_PASSWORD/);
     await expect(startDashboard(loadConfig({ ...open, DASHBOARD_USER: "x" }), { store, log })).rejects.toThrow(/DASHBOARD_PASSWORD is not/);
     // the command says so on stderr and exits 2 (and `start` does the same, before starting anything)
@@ -250,7 +298,7 @@ describe.sequential("dashboard", () => {
   });
 
   it("answers only loopback Host names when it has no credentials (DNS rebinding)", async () => {
-    const open = await startDashboard(loadConfig({ ...env, DASHBOARD_USER: "", DASHBOARD_PASSWORD: "", DASHBOARD_TOKEN: "" }), { store, log });
+    const open = await startDashboard(loadConfig({ ...env, ...NO_CREDENTIALS }), { store, log });
     others.push(open);
     const url = open.url.replace(/\/$/, "");
     expect((await request(`${url}/`)).status).toBe(200);

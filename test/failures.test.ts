@@ -42,10 +42,11 @@ describe("failure codes", () => {
       crashed: 12,
       changed: null,
       missing: null,
+      "outside-bucket": null,
     });
     expect(exitStatus("timeout")).toBe(11);
     expect(exitStatus("changed")).toBe(1);
-    expect(FAILURE_CODES.filter(isFileFault)).toEqual(["unsupported-type", "corrupt", "encrypted", "no-text-layer", "not-a-report", "too-large", "unreadable", "timeout", "crashed", "changed", "missing"]);
+    expect(FAILURE_CODES.filter(isFileFault)).toEqual(["unsupported-type", "corrupt", "encrypted", "no-text-layer", "not-a-report", "too-large", "unreadable", "timeout", "crashed", "changed", "missing", "outside-bucket"]);
   });
 
   it("are the README's table, row for row", () => {

@@ -28,7 +28,7 @@
  */
 import { UnrecoverableError, type Job, type Queue } from "bullmq";
 import type { Logger } from "pino";
-import { ObjectGoneError, ObjectTooLargeError } from "../src/bucket/index.js";
+import { ObjectGoneError, ObjectOutsideBucketError, ObjectTooLargeError } from "../src/bucket/index.js";
 import type { UploadBucket } from "../src/bucket/types.js";
 import type { Config } from "../src/config.js";
 import { EXTRACTOR_VERSION, readStoredDocument, type IntermediateDocument } from "../src/document.js";
@@ -36,21 +36,28 @@ import { codeOf, failedReasonOf, isFileFault, type FailureCode, type FileFaultCo
 import { Envelope } from "../src/model.js";
 import { PIPELINE_VERSION, sha256 } from "../src/process.js";
 import type { OutputStore } from "../src/store/types.js";
-import { envelopeKey, ExtractJob, extractionKey, jobIdOf, jobName, ReconstructJob, shaOf, StoreJob } from "../queues/jobs.js";
-import type { Stage } from "../queues/names.js";
+import { documentIdOf, envelopeKey, ExtractJob, extractionKey, jobIdOf, jobName, ReconstructJob, shaOf, StoreJob } from "../queues/jobs.js";
+import { STAGES, type Stage } from "../queues/names.js";
 import type { RunState } from "../queues/runs.js";
 import { ExtractFailure, type ExtractPool } from "./extract-pool.js";
 
 export interface Deps {
   config: Config;
   store: OutputStore;
-  bucket: (root: string) => UploadBucket;
+  /**
+   * The upload bucket of a job: only INBOX and the roots producers registered (bucketsKey)
+   * are opened; any other throws ObjectOutsideBucketError (job data is not trusted).
+   */
+  bucket: (root: string) => Promise<UploadBucket>;
   pool: ExtractPool;
   queues: Record<Stage, Queue>;
   /** The state of a reprocessing run, which the store stage marks documents done in. */
   runs: (runId: string) => RunState;
   log: Logger;
 }
+
+/** A job whose original was replaced after it was enqueued: it ends here, completed, with this. */
+type Superseded = { superseded: string };
 
 /** Options of the next stage's job: the same id scheme and the same priority as this one. */
 function nextJobOptions(job: Job, data: { documentId: string; runId?: string | undefined }): { jobId: string; priority?: number } {
@@ -105,17 +112,25 @@ export function processors(deps: Deps): Record<Stage, (job: Job, token?: string)
    * Reads the original from the bucket, checks its hash, parses it in a parser thread and
    * stores the intermediate document as the artifact `extract/<sha256>`.
    */
-  async function extractOriginal(data: ExtractJob, log: Logger): Promise<{ document: IntermediateDocument; artifactKey: string; bytes: number }> {
+  async function extractOriginal(data: ExtractJob, log: Logger): Promise<{ document: IntermediateDocument; artifactKey: string; bytes: number } | Superseded> {
     const sha = shaOf(data.documentId);
     let bytes: Buffer;
     try {
-      bytes = await deps.bucket(data.bucket).read(data.source);
+      bytes = await (await deps.bucket(data.bucket)).read(data.source);
     } catch (e) {
+      if (e instanceof ObjectOutsideBucketError) throw fileFault("outside-bucket", e.message);
       if (e instanceof ObjectGoneError || (e as { name?: string }).name === "NoSuchKey") throw fileFault("missing", `the original is gone: ${data.source.uri}`);
       if (e instanceof ObjectTooLargeError) throw fileFault("too-large", e.message);
       throw e;
     }
-    if (sha256(bytes) !== sha) throw fileFault("changed", `the original changed since it was enqueued: ${data.source.uri}`);
+    if (sha256(bytes) !== sha) {
+      // Replaced since it was enqueued. A live job is superseded: the watcher takes the new
+      // content (a new job, once it is complete), and this one ends without a failure, so no
+      // stale one stays beside the new result. A reprocessing run's job fails: the run counts it.
+      if (data.runId) throw fileFault("changed", `the original changed since it was enqueued: ${data.source.uri}`);
+      log.warn({ key: data.source.key }, "the original was replaced since it was enqueued: superseded by the new content");
+      return { superseded: `the original was replaced since it was enqueued: ${data.source.uri}` };
+    }
     log.info({ bytes: bytes.byteLength, key: data.source.key }, "extracting");
     let document: IntermediateDocument;
     try {
@@ -132,11 +147,31 @@ export function processors(deps: Deps): Record<Stage, (job: Job, token?: string)
     return { document, artifactKey, bytes: bytes.byteLength };
   }
 
+  /**
+   * A result from new content at a source supersedes the failures of the content it held
+   * before (a truncated upload that failed, then completed; a replaced file): their records
+   * in the store, and their failed jobs in the queues, so that `status` shows no stale failure
+   * beside the result. Not for a reprocessing run (the same content, only a newer pipeline).
+   */
+  async function supersedeOldFailures(data: StoreJob, log: Logger): Promise<void> {
+    if (data.runId) return;
+    const stale = await store.supersedeFailures(data.source.uri, shaOf(data.documentId));
+    for (const sha of stale) {
+      for (const stage of STAGES) {
+        const old = await queues[stage].getJob(documentIdOf(sha));
+        if (old && (await old.isFailed())) await old.remove();
+      }
+    }
+    if (stale.length) log.info({ key: data.source.key, superseded: stale.length }, "superseded the failures of the content this file held before");
+  }
+
   return {
     async extract(job, token) {
       const data = ExtractJob.parse(job.data);
       const log = logFor(job, "extract", data.documentId);
-      const { document, artifactKey, bytes } = await extractOriginal(data, log);
+      const extracted = await extractOriginal(data, log);
+      if ("superseded" in extracted) return extracted;
+      const { document, artifactKey, bytes } = extracted;
       await stillOurs(job, token);
       await queues.reconstruct.add(jobName("reconstruct", data.fileName), ReconstructJob.parse({ ...data, artifactKey }), nextJobOptions(job, data));
       log.info({ pages: document.pages, blocks: document.blocks.length }, "extracted");
@@ -159,7 +194,9 @@ export function processors(deps: Deps): Record<Stage, (job: Job, token?: string)
         reextracted = stored.reason;
         log.warn({ reason: stored.reason, extractor: EXTRACTOR_VERSION }, "re-extracting");
         await job.log(`re-extracting from the original: ${stored.reason}`);
-        ({ document } = await extractOriginal(data, log));
+        const extracted = await extractOriginal(data, log);
+        if ("superseded" in extracted) return extracted;
+        ({ document } = extracted);
       }
       let envelope: Envelope;
       try {
@@ -184,6 +221,7 @@ export function processors(deps: Deps): Record<Stage, (job: Job, token?: string)
       const envelope = Envelope.parse(JSON.parse(artifact));
       await stillOurs(job, token);
       const { crossYear } = await store.putResult(envelope, data.source);
+      await supersedeOldFailures(data, log);
       // After the result is stored: a crash in between retries the job, which stores it again.
       if (data.runId) await deps.runs(data.runId).markDone(shaOf(data.documentId), envelope.validation.status);
       log.info({ status: envelope.validation.status, agency: envelope.report.agency, crossYear: crossYear.length }, "stored");

@@ -6,13 +6,14 @@
 import { hostname } from "node:os";
 import { Worker, type ConnectionOptions, type Job } from "bullmq";
 import type { Logger } from "pino";
-import { openBucket } from "../src/bucket/index.js";
+import { bucketRoot, ObjectOutsideBucketError, openBucket } from "../src/bucket/index.js";
 import type { UploadBucket } from "../src/bucket/types.js";
 import type { Config } from "../src/config.js";
 import type { OutputStore } from "../src/store/types.js";
 import { bounded, closeConnection, redisConnection, StageQueues } from "../queues/connection.js";
 import { QUEUE_NAMES, STAGES, type Stage } from "../queues/names.js";
 import { shaOf } from "../queues/jobs.js";
+import { bucketsKey } from "../queues/producer.js";
 import { RunState } from "../queues/runs.js";
 import { ExtractPool } from "./extract-pool.js";
 import { jobErrorCode, processors } from "./processors.js";
@@ -22,16 +23,31 @@ export interface RunningWorkers {
   close(): Promise<void>;
 }
 
-export function startWorkers(config: Config, store: OutputStore, log: Logger): RunningWorkers {
+/**
+ * `roots`: upload buckets these workers read from besides INBOX and the roots producers
+ * registered in Redis (`nianbao start DIR` passes DIR).
+ */
+export function startWorkers(config: Config, store: OutputStore, log: Logger, options: { roots?: string[] } = {}): RunningWorkers {
   const queues = new StageQueues(config, "producer", (e) => log.warn({ err: e.message }, "redis unavailable; retrying"));
   const connection = redisConnection(config.REDIS_URL, "worker");
   // One pool for the extract and the reconstruct stages: CONCURRENCY threads do all the work
   // that grows with a file, so the CPU is not oversubscribed and the event loop stays free.
   const pool = new ExtractPool({ size: config.CONCURRENCY, memoryMb: config.PARSER_MEMORY_MB });
   const buckets = new Map<string, UploadBucket>();
-  const bucket = (root: string) => {
-    let b = buckets.get(root);
-    if (!b) buckets.set(root, (b = openBucket(root, { maxBytes: config.MAX_FILE_BYTES })));
+  const trusted = new TrustedRoots(
+    [config.INBOX, ...(options.roots ?? [])],
+    () => queues.connection.smembers(bucketsKey(config.QUEUE_PREFIX)),
+  );
+  // Job data is not trusted: only a bucket that is INBOX, one of `roots`, or registered by a
+  // producer is opened; the bucket itself then refuses a source outside it.
+  const bucket = async (root: string) => {
+    const canonical = canonicalRoot(root);
+    if (canonical === null || !(await trusted.has(canonical))) {
+      const why = "not an upload bucket of this pipeline (INBOX, or a root a producer registered)";
+      throw new ObjectOutsideBucketError(root, root, why, `the job's bucket ${JSON.stringify(root)} is ${why}; nothing read`);
+    }
+    let b = buckets.get(canonical);
+    if (!b) buckets.set(canonical, (b = openBucket(canonical, { maxBytes: config.MAX_FILE_BYTES })));
     return b;
   };
   const runs = (runId: string) => new RunState(queues.connection, config.QUEUE_PREFIX, runId, config.KEEP_FAILED_S);
@@ -60,6 +76,13 @@ export function startWorkers(config: Config, store: OutputStore, log: Logger): R
         const sha = documentId.startsWith("sha256-") ? shaOf(documentId) : documentId;
         log.warn({ stage, jobId: job.id, documentId, code, attempt: job.attemptsMade, final, err: err.message }, "job failed");
         if (!final) return;
+        if (isRedisError(err)) {
+          // Redis down or full is not the file's fault: never a permanent failure. The job is
+          // put back (its attempts reset) once Redis takes writes again.
+          log.warn({ stage, jobId: job.id, documentId, err: err.message }, "failed for a Redis error: retried once Redis takes writes");
+          retryWhenRedisTakesWrites(job);
+          return;
+        }
         if (typeof data.runId === "string")
           runs(data.runId)
             .markFailed(sha, code)
@@ -79,12 +102,29 @@ export function startWorkers(config: Config, store: OutputStore, log: Logger): R
     }),
   ) as Record<Stage, Worker>;
 
+  let stopped = false;
+  const retrying = new Set<NodeJS.Timeout>();
+  function retryWhenRedisTakesWrites(job: Job, delayMs = config.BACKOFF_MS): void {
+    if (stopped) return;
+    const timer = setTimeout(() => {
+      retrying.delete(timer);
+      job.retry("failed", { resetAttemptsMade: true, resetAttemptsStarted: true }).then(
+        () => log.info({ jobId: job.id }, "put back after a Redis error"),
+        () => retryWhenRedisTakesWrites(job, Math.min(delayMs * 2, 30_000)),
+      );
+    }, delayMs);
+    retrying.add(timer);
+  }
+
   log.info({ concurrency: config.CONCURRENCY, prefix: config.QUEUE_PREFIX }, "workers started");
 
   let closing: Promise<void> | null = null;
   const close = () =>
     (closing ??= (async () => {
       log.info({ timeoutMs: config.SHUTDOWN_TIMEOUT_MS }, "shutting down: finishing running jobs");
+      // (a job still waiting to be put back stays failed, with its Redis error: `nianbao status` shows it)
+      stopped = true;
+      for (const t of retrying) clearTimeout(t);
       const all = Object.values(workers);
       let timer: NodeJS.Timeout | undefined;
       const graceful = Promise.all(all.map((w) => w.close())).then(() => "finished" as const);
@@ -107,4 +147,42 @@ export function startWorkers(config: Config, store: OutputStore, log: Logger): R
       log.info({ how }, "workers stopped");
     })());
   return { workers, close };
+}
+
+/** The root a bucket URL opens as, or null for a URL no bucket opens. */
+function canonicalRoot(url: string): string | null {
+  try {
+    return bucketRoot(url);
+  } catch {
+    return null;
+  }
+}
+
+/** The bucket roots workers read from: fixed ones, and the registered set, read again on a miss. */
+class TrustedRoots {
+  private readonly fixed: Set<string>;
+  private registered = new Set<string>();
+  constructor(
+    roots: readonly string[],
+    private readonly read: () => Promise<string[]>,
+  ) {
+    this.fixed = new Set(roots.map(canonicalRoot).filter((r): r is string => r !== null));
+  }
+  async has(root: string): Promise<boolean> {
+    if (this.fixed.has(root) || this.registered.has(root)) return true;
+    // A miss is a job from a root registered since (read again), or a forged one (refused).
+    this.registered = new Set((await this.read()).map(canonicalRoot).filter((r): r is string => r !== null));
+    return this.registered.has(root);
+  }
+}
+
+/**
+ * An error of Redis itself, not of the job: refused writes (OOM: maxmemory reached with
+ * noeviction; a read-only replica; loading; a failed snapshot) or a lost connection.
+ */
+export function isRedisError(e: Error): boolean {
+  return (
+    /^(OOM|READONLY|LOADING|MISCONF|BUSY|NOREPLICAS|CLUSTERDOWN|MASTERDOWN)\b/.test(e.message) ||
+    /Connection is closed|Stream isn't writeable|ECONNREFUSED|ECONNRESET|ETIMEDOUT|max retries per request|Redis did not take the job/i.test(e.message)
+  );
 }

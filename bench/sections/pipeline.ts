@@ -10,6 +10,7 @@
  *
  * Both need Redis (REDIS_URL, default redis://127.0.0.1:6379) and the compiled CLI.
  */
+import { createHash } from "node:crypto";
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -112,11 +113,11 @@ async function throughQueue(ctx: BenchContext, docs: { name: string; bytes: Uint
   try {
     // let the workers start (pdf.js is loaded in their parser threads on the first job)
     await new Promise((r) => setTimeout(r, 1500));
-    const producer = new Producer(queues, store, pathToFileURL(inbox).href);
+    const producer = new Producer(queues, store, pathToFileURL(inbox).href, config.QUEUE_PREFIX);
     const t0 = performance.now();
     for (const d of docs) {
       const path = join(inbox, d.name);
-      await producer.enqueue({ uri: pathToFileURL(path).href, key: d.name, size: d.bytes.byteLength, mtime: null }, d.bytes);
+      await producer.enqueue({ uri: pathToFileURL(path).href, key: d.name, size: d.bytes.byteLength, mtime: null }, createHash("sha256").update(d.bytes).digest("hex"));
     }
     let done = 0;
     let lastLog = 0;

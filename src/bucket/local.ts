@@ -14,10 +14,12 @@
  *
  * Originals are only ever read: nothing here writes, moves or deletes under the root.
  */
+import { createHash } from "node:crypto";
 import { constants, type BigIntStats } from "node:fs";
-import { lstat, open, opendir, stat } from "node:fs/promises";
+import { lstat, open, opendir, realpath, stat, type FileHandle } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { HEAD_BYTES, TAIL_BYTES, truncation } from "../complete.js";
 import type { BucketObject, UploadBucket } from "./types.js";
 
 export interface LocalInboxOptions {
@@ -29,6 +31,35 @@ export interface LocalInboxOptions {
   stableChecks?: number;
   /** `read()` refuses files larger than this many bytes. Default: no limit. */
   maxBytes?: number;
+  /**
+   * How long a file that holds still but looks cut short (src/complete.ts: a PDF without
+   * `%%EOF`, a ZIP without its central directory, text ending mid-character) is waited for
+   * before it is returned as it is. Default 300,000 ms (INCOMPLETE_GRACE_MS).
+   */
+  incompleteGraceMs?: number;
+}
+
+/**
+ * Thrown by `read()` and `hash()` when the object is not a file of this bucket: a URI outside
+ * the root, a path that leaves it through a symbolic link (after realpath), or a file with
+ * more than one hard link (its other name may be anywhere on the file system).
+ */
+export class ObjectOutsideBucketError extends Error {
+  constructor(
+    readonly uri: string,
+    readonly root: string,
+    why: string,
+    message = `${uri} is not a file of the upload bucket ${root}: ${why}; not read`,
+  ) {
+    super(message);
+    this.name = "ObjectOutsideBucketError";
+  }
+}
+
+/** A file the poll found but will never return, with the reason (the watcher logs it once). */
+export interface RefusedObject {
+  key: string;
+  reason: string;
 }
 
 /** Thrown by `read()` when the object is no longer there (deleted or renamed after `poll()`). */
@@ -70,7 +101,11 @@ export function isInProgressName(name: string): boolean {
 interface Entry {
   size: bigint;
   mtimeNs: bigint;
+  /** ctime too: a file rewritten in place with the same size and its mtime put back is still seen. */
+  ctimeNs: bigint;
   ino: bigint;
+  /** When the file was first found still but looking cut short (src/complete.ts), if it was. */
+  incompleteSince?: number;
   /** Consecutive polls that saw this exact (size, mtime, inode). */
   seenStable: number;
   returned: boolean;
@@ -106,6 +141,19 @@ export class LocalInbox implements UploadBucket {
       throw new Error(`stableChecks must be a positive integer, got ${String(options.stableChecks)}`);
     }
     this.maxBytes = options.maxBytes;
+    this.incompleteGraceMs = options.incompleteGraceMs ?? 300_000;
+  }
+
+  private readonly incompleteGraceMs: number;
+  /** Hard-linked files already reported by takeRefused() (path and inode), so each is told once. */
+  private readonly refusedSeen = new Set<string>();
+  private refused: RefusedObject[] = [];
+
+  /** The files the polls since the last call skipped for good (hard links), each once. */
+  takeRefused(): RefusedObject[] {
+    const out = this.refused;
+    this.refused = [];
+    return out;
   }
 
   poll(): Promise<BucketObject[]> {
@@ -123,8 +171,12 @@ export class LocalInbox implements UploadBucket {
     const pollNo = ++this.pollCount;
     const ready: { entry: Entry; object: BucketObject }[] = [];
     for await (const file of this.walk()) {
+      if (file.stats.nlink > 1n) {
+        this.refuseLink(file.abs, file.stats);
+        continue;
+      }
       const found = this.observe(file.abs, file.stats, pollNo);
-      if (found) ready.push(found);
+      if (found && (await this.looksComplete(file.abs, found.entry))) ready.push(found);
     }
     // Marked returned only now: if the walk failed half-way, the next poll returns them.
     for (const { entry } of ready) entry.returned = true;
@@ -140,12 +192,12 @@ export class LocalInbox implements UploadBucket {
   private observe(abs: string, st: BigIntStats, pollNo: number): { entry: Entry; object: BucketObject } | null {
     const previous = this.entries.get(abs);
     let entry: Entry;
-    if (previous && previous.size === st.size && previous.mtimeNs === st.mtimeNs && previous.ino === st.ino) {
+    if (previous && previous.size === st.size && previous.mtimeNs === st.mtimeNs && previous.ctimeNs === st.ctimeNs && previous.ino === st.ino) {
       entry = previous;
       entry.seenStable += 1;
     } else {
       // New, or changed since the last poll (still being written, or rewritten later).
-      entry = { size: st.size, mtimeNs: st.mtimeNs, ino: st.ino, seenStable: 1, returned: false, lastPoll: pollNo };
+      entry = { size: st.size, mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs, ino: st.ino, seenStable: 1, returned: false, lastPoll: pollNo };
       this.entries.set(abs, entry);
     }
     entry.lastPoll = pollNo;
@@ -159,6 +211,35 @@ export class LocalInbox implements UploadBucket {
       versionId: null,
     };
     return { entry, object };
+  }
+
+  /**
+   * Whether a file that has held still also looks whole (src/complete.ts). One that looks cut
+   * short is held back (not returned, so asked again next poll) until it changes, or until it
+   * has looked so for `incompleteGraceMs`: then it is returned as it is, and the parser decides.
+   */
+  private async looksComplete(abs: string, entry: Entry): Promise<boolean> {
+    let why: string | null;
+    try {
+      why = await readTruncation(abs, Number(entry.size));
+    } catch (e) {
+      if (SKIPPABLE.has(errorCode(e) ?? "")) return false; // gone meanwhile: the next poll forgets it
+      throw e;
+    }
+    if (why === null) return true;
+    const now = Date.now();
+    entry.incompleteSince ??= now;
+    return now - entry.incompleteSince >= this.incompleteGraceMs;
+  }
+
+  private refuseLink(abs: string, st: BigIntStats): void {
+    const id = `${st.ino}:${abs}`;
+    if (this.refusedSeen.has(id)) return;
+    this.refusedSeen.add(id);
+    this.refused.push({
+      key: path.relative(this.dir, abs).split(path.sep).join("/"),
+      reason: `it has ${st.nlink} hard links: its other names may be outside the inbox (move files in, don't link them)`,
+    });
   }
 
   /**
@@ -199,23 +280,8 @@ export class LocalInbox implements UploadBucket {
   }
 
   async read(object: Pick<BucketObject, "uri" | "versionId">): Promise<Buffer> {
-    const abs = this.resolveUri(object.uri);
-    let handle;
+    const handle = await this.openChecked(object.uri);
     try {
-      // O_NOFOLLOW: a file swapped for a symlink after poll() is refused rather than followed.
-      handle = await open(abs, constants.O_RDONLY | constants.O_NOFOLLOW);
-    } catch (e) {
-      const code = errorCode(e);
-      if (code === "ENOENT" || code === "ENOTDIR") throw new ObjectGoneError(object.uri, { cause: e });
-      if (code === "ELOOP") throw new Error(`Upload ${object.uri} is a symbolic link; not read`, { cause: e });
-      throw new Error(`Upload ${object.uri} can't be opened: ${code ?? String(e)}`, { cause: e });
-    }
-    try {
-      const st = await handle.stat();
-      if (!st.isFile()) throw new Error(`Upload ${object.uri} is not a regular file`);
-      if (this.maxBytes !== undefined && st.size > this.maxBytes) {
-        throw new ObjectTooLargeError(object.uri, st.size, this.maxBytes);
-      }
       const bytes = await handle.readFile();
       // The file may have grown after fstat; the limit holds for what was actually read.
       if (this.maxBytes !== undefined && bytes.length > this.maxBytes) {
@@ -227,23 +293,99 @@ export class LocalInbox implements UploadBucket {
     }
   }
 
-  /** Maps a `file:` URI back to a path, refusing anything outside the root. */
+  /** The SHA-256 (hex) of an object, read as a stream: memory stays flat whatever its size. */
+  async hash(object: Pick<BucketObject, "uri" | "versionId">): Promise<string> {
+    const handle = await this.openChecked(object.uri);
+    try {
+      const h = createHash("sha256");
+      for await (const chunk of handle.createReadStream({ autoClose: false, highWaterMark: 256 * 1024 })) h.update(chunk as Buffer);
+      return h.digest("hex");
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /**
+   * Opens an object of this inbox for reading, after checking that it is one: its URI under
+   * the root, its real path (symbolic links resolved) under the root's real path, a regular
+   * file with one link, within maxBytes. Nothing outside the root is opened: the checks that
+   * need no file come first, and the real path is resolved before the open.
+   */
+  private async openChecked(uri: string): Promise<FileHandle> {
+    const abs = this.resolveUri(uri);
+    const outside = (why: string) => new ObjectOutsideBucketError(uri, this.root, why);
+    let real: string;
+    try {
+      real = await realpath(abs);
+    } catch (e) {
+      // Gone, or a path whose folders do not exist: only inside the root (checked above) may
+      // that be told apart from "outside", so nothing about other paths leaks.
+      const code = errorCode(e);
+      if (code === "ENOENT" || code === "ENOTDIR") throw new ObjectGoneError(uri, { cause: e });
+      throw new Error(`Upload ${uri} can't be opened: ${code ?? String(e)}`, { cause: e });
+    }
+    if (!isInside(await this.realDir(), real)) throw outside("its real path leaves the inbox through a symbolic link");
+    let handle: FileHandle;
+    try {
+      // O_NOFOLLOW: a file swapped for a symlink after poll() is refused rather than followed.
+      handle = await open(abs, constants.O_RDONLY | constants.O_NOFOLLOW);
+    } catch (e) {
+      const code = errorCode(e);
+      if (code === "ENOENT" || code === "ENOTDIR") throw new ObjectGoneError(uri, { cause: e });
+      if (code === "ELOOP") throw new Error(`Upload ${uri} is a symbolic link; not read`, { cause: e });
+      throw new Error(`Upload ${uri} can't be opened: ${code ?? String(e)}`, { cause: e });
+    }
+    try {
+      const st = await handle.stat();
+      if (!st.isFile()) throw new Error(`Upload ${uri} is not a regular file`);
+      if (st.nlink > 1) throw outside(`it has ${st.nlink} hard links, and its other names may be anywhere`);
+      if (this.maxBytes !== undefined && st.size > this.maxBytes) throw new ObjectTooLargeError(uri, st.size, this.maxBytes);
+      return handle;
+    } catch (e) {
+      await handle.close();
+      throw e;
+    }
+  }
+
+  private realDirCache: string | null = null;
+  private async realDir(): Promise<string> {
+    return (this.realDirCache ??= await realpath(this.dir));
+  }
+
+  /** Maps a `file:` URI back to a path, refusing anything outside the root (before any file is looked at). */
   private resolveUri(uri: string): string {
     let abs: string;
     try {
       abs = fileURLToPath(uri);
     } catch (e) {
-      throw new Error(`Not a file: URI for the local inbox: ${uri}`, { cause: e });
+      throw new ObjectOutsideBucketError(uri, this.root, `not a file: URI (${(e as Error).message})`);
     }
-    const rel = path.relative(this.dir, abs);
-    if (rel === "" || rel === ".." || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel)) {
-      throw new Error(`${uri} is outside the inbox ${this.root}`);
-    }
+    if (!isInside(this.dir, abs)) throw new ObjectOutsideBucketError(uri, this.root, "its path is outside the inbox");
     return abs;
   }
 
   async close(): Promise<void> {
     await this.polling;
     this.entries.clear();
+  }
+}
+
+/** Whether `abs` is strictly below the folder `dir` (both absolute, compared as paths). */
+function isInside(dir: string, abs: string): boolean {
+  const rel = path.relative(dir, abs);
+  return rel !== "" && rel !== ".." && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel);
+}
+
+/** Reads a file's first and last bytes and asks src/complete.ts whether it looks cut short. */
+async function readTruncation(abs: string, size: number): Promise<string | null> {
+  const handle = await open(abs, constants.O_RDONLY | constants.O_NOFOLLOW);
+  try {
+    const head = Buffer.alloc(Math.min(HEAD_BYTES, size));
+    await handle.read(head, 0, head.length, 0);
+    const tail = Buffer.alloc(Math.min(TAIL_BYTES, size));
+    await handle.read(tail, 0, tail.length, size - tail.length);
+    return truncation(head, tail, size, path.basename(abs));
+  } finally {
+    await handle.close();
   }
 }

@@ -20,14 +20,16 @@
  */
 import {
   GetObjectCommand,
+  type GetObjectCommandOutput,
   ListObjectsV2Command,
   S3Client,
   S3ServiceException,
   type S3ClientConfig,
 } from "@aws-sdk/client-s3";
+import { createHash } from "node:crypto";
 import { Readable } from "node:stream";
 import { z } from "zod";
-import { ObjectGoneError, ObjectTooLargeError } from "./local.js";
+import { ObjectGoneError, ObjectOutsideBucketError, ObjectTooLargeError } from "./local.js";
 import type { BucketObject, UploadBucket } from "./types.js";
 
 export interface S3BucketOptions {
@@ -283,18 +285,7 @@ export class S3Bucket implements UploadBucket {
   }
 
   async read(object: Pick<BucketObject, "uri" | "versionId">): Promise<Buffer> {
-    const key = this.keyOf(object.uri);
-    let response;
-    try {
-      response = await this.client.send(
-        new GetObjectCommand({ Bucket: this.bucket, Key: key, VersionId: object.versionId ?? undefined }),
-      );
-    } catch (e) {
-      if (e instanceof S3ServiceException && ["NoSuchKey", "NoSuchVersion", "NotFound"].includes(e.name)) {
-        throw new ObjectGoneError(object.uri, { cause: e });
-      }
-      throw new Error(`Reading ${object.uri} failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
-    }
+    const response = await this.get(object);
     const body = response.Body;
     if (body === undefined) throw new Error(`Reading ${object.uri} returned no body`);
     const length = response.ContentLength;
@@ -310,12 +301,35 @@ export class S3Bucket implements UploadBucket {
     return bytes;
   }
 
-  /** The full object key of an `s3://bucket/key` URI, refusing other buckets and prefixes. */
+  /** The SHA-256 (hex) of an object, streamed: memory stays flat whatever its size. */
+  async hash(object: Pick<BucketObject, "uri" | "versionId">): Promise<string> {
+    const body = (await this.get(object)).Body;
+    if (!(body instanceof Readable)) throw new Error(`Reading ${object.uri} returned no stream`);
+    const h = createHash("sha256");
+    for await (const chunk of body) h.update(chunk as Buffer);
+    return h.digest("hex");
+  }
+
+  /** GetObject of an object of this bucket (the key checked first); a gone one is ObjectGoneError. */
+  private async get(object: Pick<BucketObject, "uri" | "versionId">): Promise<GetObjectCommandOutput> {
+    const key = this.keyOf(object.uri);
+    try {
+      return await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key, VersionId: object.versionId ?? undefined }));
+    } catch (e) {
+      if (e instanceof S3ServiceException && ["NoSuchKey", "NoSuchVersion", "NotFound"].includes(e.name)) {
+        throw new ObjectGoneError(object.uri, { cause: e });
+      }
+      throw new Error(`Reading ${object.uri} failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    }
+  }
+
+  /** The full object key of an `s3://bucket/key` URI, refusing other buckets and prefixes (nothing is requested). */
   private keyOf(uri: string): string {
     const head = `s3://${this.bucket}/`;
-    if (!uri.startsWith(head)) throw new Error(`${uri} is not in bucket ${this.bucket}`);
+    if (!uri.startsWith(head)) throw new ObjectOutsideBucketError(uri, this.root, `not in bucket ${this.bucket}`);
     const key = uri.slice(head.length);
-    if (!key.startsWith(this.prefix) || key === this.prefix) throw new Error(`${uri} is outside ${this.root}`);
+    if (!key.startsWith(this.prefix) || key === this.prefix) throw new ObjectOutsideBucketError(uri, this.root, "outside the prefix");
+    // (`..` segments are literal in S3: a key is a name, not a path, so they stay inside.)
     return key;
   }
 

@@ -21,5 +21,9 @@ export interface UploadBucket {
   poll(): Promise<BucketObject[]>;
   /** Reads an object's bytes (the whole object, as stored). */
   read(object: Pick<BucketObject, "uri" | "versionId">): Promise<Buffer>;
+  /** The SHA-256 (hex) of an object, read as a stream (memory stays flat whatever its size). */
+  hash(object: Pick<BucketObject, "uri" | "versionId">): Promise<string>;
+  /** Objects the polls since the last call found but skip for good, with the reason (each once). */
+  takeRefused?(): { key: string; reason: string }[];
   close(): Promise<void>;
 }

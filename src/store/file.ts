@@ -22,9 +22,9 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import { constants as fsConstants } from "node:fs";
-import { appendFile, link, mkdir, open, readFile, rename, rm, stat, unlink } from "node:fs/promises";
+import { appendFile, link, mkdir, open, readdir, readFile, rename, rm, stat, unlink } from "node:fs/promises";
 import { hostname } from "node:os";
-import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import type { Envelope, Finding, ValidationStatus } from "../model.js";
 import { AgencyAliases } from "../identity/aliases.js";
 import { normaliseName } from "../identity/index.js";
@@ -138,6 +138,7 @@ export class FileStore implements OutputStore {
       // the next record would be glued onto the broken line and lost with it.
       for (const f of [this.indexFile, this.failuresFile]) await terminateLastLine(f);
       await this.refreshIndex();
+      await removeStaleTemps(this.root);
     });
   }
 
@@ -317,15 +318,47 @@ export class FileStore implements OutputStore {
     await this.serial(() => appendFile(this.failuresFile, `${JSON.stringify(failure)}\n`, "utf8"));
   }
 
-  /** The newest `limit` failures, newest first. */
+  /** The newest `limit` failures, newest first, without the superseded ones. */
   async listFailures(limit: number): Promise<FailureRecord[]> {
-    const text = await readText(this.failuresFile);
-    if (text === null || limit <= 0) return [];
+    if (limit <= 0) return [];
     const out: FailureRecord[] = [];
+    for (const rec of await this.currentFailures()) {
+      if (out.length >= limit) break;
+      out.push(rec);
+    }
+    return out;
+  }
+
+  /**
+   * Appends a `{"superseded": {uri, by, at}}` line to failures.ndjson (append-only): the
+   * failures before it for that source and other content are hidden from then on.
+   */
+  async supersedeFailures(uri: string, sha256: string): Promise<string[]> {
+    const stale = [...new Set((await this.currentFailures()).filter((f) => f.source?.uri === uri && f.sha256 !== sha256).map((f) => f.sha256))];
+    if (!stale.length) return [];
+    const line: SupersededLine = { superseded: { uri, by: sha256, at: new Date().toISOString() } };
+    await this.serial(() => appendFile(this.failuresFile, `${JSON.stringify(line)}\n`, "utf8"));
+    return stale;
+  }
+
+  /** Every failure not superseded, newest first. */
+  private async currentFailures(): Promise<FailureRecord[]> {
+    const text = await readText(this.failuresFile);
+    if (text === null) return [];
+    const out: FailureRecord[] = [];
+    /** uri → the content that superseded the failures before (read newest first). */
+    const superseded = new Map<string, string>();
     const lines = text.split("\n");
-    for (let i = lines.length - 1; i >= 0 && out.length < limit; i--) {
-      const rec = parseLine<FailureRecord>(lines[i] ?? "");
-      if (rec) out.push(rec);
+    for (let i = lines.length - 1; i >= 0; i--) {
+      const rec = parseLine<FailureRecord | SupersededLine>(lines[i] ?? "");
+      if (!rec) continue;
+      if ("superseded" in rec) {
+        if (!superseded.has(rec.superseded.uri)) superseded.set(rec.superseded.uri, rec.superseded.by);
+        continue;
+      }
+      const by = rec.source ? superseded.get(rec.source.uri) : undefined;
+      if (by !== undefined && by !== rec.sha256) continue;
+      out.push(rec);
     }
     return out;
   }
@@ -533,6 +566,52 @@ async function readText(file: string): Promise<string | null> {
 async function readJson<T>(file: string): Promise<T | null> {
   const text = await readText(file);
   return text === null ? null : (JSON.parse(text) as T);
+}
+
+/** A line of failures.ndjson that supersedes the earlier failures of a source (supersedeFailures). */
+interface SupersededLine {
+  superseded: { uri: string; by: string; at: string };
+}
+
+const TEMP = /^\.tmp-(\d+)-[0-9a-f]{12}$/;
+
+/**
+ * Removes the temporary files (`.tmp-<pid>-<random>`, writeTemp) that a writer killed between
+ * writing and renaming left behind: those whose process no longer runs on this host and that
+ * are over a minute old, and any over an hour old (a pid can be reused). A live writer's
+ * temporary file lives for milliseconds.
+ */
+export async function removeStaleTemps(root: string, now = Date.now()): Promise<string[]> {
+  const removed: string[] = [];
+  let names: string[];
+  try {
+    names = await readdir(root, { recursive: true });
+  } catch (e) {
+    if (errorCode(e) === "ENOENT") return removed;
+    throw e;
+  }
+  for (const rel of names) {
+    const m = TEMP.exec(basename(rel));
+    if (!m) continue;
+    const file = join(root, rel);
+    const st = await stat(file).catch(() => null);
+    if (!st?.isFile()) continue;
+    const age = now - st.mtimeMs;
+    if (age > 3_600_000 || (age > 60_000 && !processRuns(Number(m[1])))) {
+      await unlink(file).catch(() => undefined);
+      removed.push(rel);
+    }
+  }
+  return removed;
+}
+
+function processRuns(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return errorCode(e) === "EPERM"; // running, as another user
+  }
 }
 
 /** Writes the whole file to a temporary name beside it, flushed to disk. Returns that name. */

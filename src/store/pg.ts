@@ -361,6 +361,15 @@ export class PgStore implements OutputStore {
     return rows.map((x) => ({ sha256: x.sha256, source: x.source, code: failureCodeOf(x.code), message: x.message, at: iso(x.at) }));
   }
 
+  /** Deletes the failures of that source with other content (a replaced file's old failures). */
+  async supersedeFailures(uri: string, sha256: string): Promise<string[]> {
+    const { rows } = await this.pool.query<{ sha256: string }>(
+      "DELETE FROM failures WHERE source->>'uri' = $1 AND sha256 <> $2 RETURNING sha256",
+      [noNul(uri), noNul(sha256)],
+    );
+    return [...new Set(rows.map((r) => r.sha256))];
+  }
+
   // -------------------------------------------------------------------------------- helpers
   /** Runs `fn` in one transaction on one client; rolls back and rethrows on any error. */
   private async tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {

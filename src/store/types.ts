@@ -119,4 +119,10 @@ export interface OutputStore {
 
   recordFailure(failure: FailureRecord): Promise<void>;
   listFailures(limit: number): Promise<FailureRecord[]>;
+  /**
+   * The file at `uri` now holds the content `sha256` (its result was just stored): the failures
+   * recorded for that source with other content are superseded, and listFailures no longer
+   * returns them. Returns the sha256 of each superseded failure (once each).
+   */
+  supersedeFailures(uri: string, sha256: string): Promise<string[]>;
 }

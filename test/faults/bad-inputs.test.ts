@@ -173,17 +173,8 @@ const CASES: BadCase[] = [
     code: "not-a-report",
     reason: /^not-a-report: no statistics table, and no report title \(or the body.s name and year in the first sentences\) followed by its sections in order: a text about reports, not one$/,
   },
-  {
-    title: "a real report over MAX_FILE_BYTES (12 MiB, the limit 11 MiB)",
-    file: "oversized.txt",
-    make: () => {
-      const report = corpusBytes("s007.txt");
-      return Buffer.concat([report, Buffer.alloc(12 * MiB - report.length, "\n")]);
-    },
-    stage: "extract",
-    code: "too-large",
-    reason: new RegExp(`^too-large: Upload file://.*/oversized\\.txt is ${12 * MiB} bytes, more than the limit of ${MAX_FILE_BYTES} bytes$`),
-  },
+  // (A file over MAX_FILE_BYTES never becomes a job: the watcher records it as a too-large
+  // failure from its size, without reading it; see uploads.test.ts.)
   {
     title: "a PDF with 2,000 pages",
     file: "pages-2000.pdf",

@@ -242,6 +242,9 @@ export class Harness {
       POLL_INTERVAL_MS: "100",
       // Every drop is written to `name.part` and renamed into place, so first sight is safe.
       STABLE_CHECKS: "1",
+      // ...and so is a cut file (some scenarios drop one on purpose): no waiting for it to
+      // complete (uploads.test.ts sets its own, to test the wait).
+      INCOMPLETE_GRACE_MS: "0",
       LOCK_DURATION_MS: "5000",
       STALLED_INTERVAL_MS: "1000",
       BACKOFF_MS: "200",

@@ -98,6 +98,9 @@ export function pipelineEnv(prefix: string, storeUrl: string, more: Record<strin
     BACKOFF_MS: "200",
     SHUTDOWN_TIMEOUT_MS: "5000",
     LOG_LEVEL: "info",
+    // These tests drop cut files on purpose (a truncated PDF must fail `corrupt`): no waiting
+    // for them to complete (test/faults/uploads.test.ts tests the wait).
+    INCOMPLETE_GRACE_MS: "0",
     ...more,
   };
 }

@@ -147,6 +147,28 @@ export function describeStoreContract(name: string, subject: StoreSubject): void
       expect((await store().listFailures(10)).slice(0, 3)).toEqual([f(3), f(2), f(1)]);
       expect(await store().listFailures(0)).toEqual([]);
     });
+
+    it("supersedes the failures of a source's earlier content, and only those", async () => {
+      const f = (content: string, key: string) => ({
+        sha256: sha(`contract-s-${content}`),
+        source: source(key),
+        code: "corrupt" as const,
+        message: `bad ${content}`,
+        at: new Date(Date.UTC(2024, 1, 1)).toISOString(),
+      });
+      const cut = f("cut", "replaced.pdf");
+      const other = f("other", "other.pdf");
+      const current = f("current", "replaced.pdf");
+      for (const x of [cut, other, current]) await store().recordFailure(x);
+      // the file now holds "current": the failure of "cut" goes, its own and other sources' stay
+      expect(await store().supersedeFailures(source("replaced.pdf").uri, current.sha256)).toEqual([cut.sha256]);
+      expect((await store().listFailures(10)).slice(0, 2)).toEqual([current, other]);
+      expect(await store().supersedeFailures(source("replaced.pdf").uri, current.sha256)).toEqual([]);
+      // a failure recorded after the supersession is listed
+      const later = f("later", "replaced.pdf");
+      await store().recordFailure(later);
+      expect((await store().listFailures(10))[0]).toEqual(later);
+    });
   });
 
   describe(`${name}: rule R6 (cross-year)`, () => {
