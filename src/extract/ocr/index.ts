@@ -16,8 +16,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Block, DocumentContent, GridCell, TableBlock } from "../../document.js";
 import { isLabelText, RefusalError } from "../../document.js";
-import { findPixelTables, ruleSkewDegrees, type PixelCell, type PixelTable } from "./grid.js";
-import { crop, inkBox, otsu, pad, parsePnm, rotate, scale, skewDegrees, type Gray } from "./image.js";
+import { findPixelTables, ruleInk, ruleSkewDegrees, type PixelCell, type PixelTable } from "./grid.js";
+import { cellInside, clearEdgeSpecks, crop, inkBox, otsu, pad, parsePnm, rotate, scale, skewDegrees, type Gray } from "./image.js";
 import { ocrBatch, ocrLines, tesseractAvailable, type OcrRead as OcrReadT } from "./tesseract.js";
 
 export { tesseractAvailable } from "./tesseract.js";
@@ -82,9 +82,11 @@ interface CellRead {
 async function readCells(img: Gray, ink: number, tables: readonly PixelTable[]): Promise<Map<PixelCell, CellRead>> {
   const out = new Map<PixelCell, CellRead>();
   const inked: { cell: PixelCell; tight: Gray; box: { x0: number; y0: number; x1: number; y1: number } }[] = [];
+  const lines = ruleInk(img, ink);
   for (const t of tables) {
     for (const cell of t.cells) {
-      const inner = crop(img, cell.x0 + 4, cell.y0 + 4, cell.x1 - 3, cell.y1 - 3);
+      const inside = cellInside(img, lines, cell.x0, cell.y0, cell.x1, cell.y1);
+      const inner = clearEdgeSpecks(crop(img, inside.x0, inside.y0, inside.x1, inside.y1), ink);
       const box = inkBox(inner, ink);
       if (!box) {
         out.set(cell, { text: "", confidence: 1 });
