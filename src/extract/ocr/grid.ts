@@ -264,7 +264,7 @@ function openEnd(img: Gray, ink: number, rule: HLine, dir: -1 | 1, maxLength: nu
 export function findPixelTables(img: Gray, pageInk: number): PixelTable[] {
   const ink = ruleInk(img, pageInk);
   const minLen = Math.round(img.width * 0.08);
-  const rules = horizontalRules(img, ink, minLen).sort((a, b) => a.y - b.y);
+  const rules = horizontalRules(img, pageInk, minLen).sort((a, b) => a.y - b.y);
   // A stack: consecutive rules close enough, overlapping horizontally, joined by vertical rules.
   // (A row can be tall: a label wrapped over many lines in a narrow column.)
   const stacks: HLine[][] = [];
@@ -276,11 +276,17 @@ export function findPixelTables(img: Gray, pageInk: number): PixelTable[] {
     else stacks.push([r]);
   }
   // A table cut by a page break may have no rule at its cut end: close it where its vertical rules stop.
+  // Not past another rule: a table whose stack broke there is not open.
+  const room = (r: HLine, dir: -1 | 1) => {
+    let d = img.height * 0.3;
+    for (const o of rules) if (o !== r && o.x0 < r.x1 && r.x0 < o.x1 && (o.y - r.y) * dir > 0) d = Math.min(d, Math.abs(o.y - r.y) - 4);
+    return d;
+  };
   for (const s of stacks) {
     const first = s[0] as HLine;
     const last = s[s.length - 1] as HLine;
-    const top = openEnd(img, ink, first, -1, img.height * 0.3);
-    const bottom = openEnd(img, ink, last, 1, img.height * 0.3);
+    const top = openEnd(img, ink, first, -1, room(first, -1));
+    const bottom = openEnd(img, ink, last, 1, room(last, 1));
     if (top) s.unshift(top);
     if (bottom) s.push(bottom);
   }
