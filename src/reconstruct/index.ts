@@ -114,6 +114,8 @@ function rowFindings(table: TableId, rows: readonly RowResult[]): Finding[] {
       });
     else if (r.status === "uncertain")
       out.push({ rule: "T3", severity: "error", path, message: `row ${r.row.label}: ${r.detail ?? "cells uncertain"}; its cells are null` });
+    else if (r.status === "ok" && r.placed)
+      out.push({ rule: "T13", severity: "warning", path, message: `row ${r.row.label}, read by OCR: ${r.placed}` });
     else if (r.status === "split")
       out.push({
         rule: "T4",

@@ -232,9 +232,14 @@ const OPEN_END_MIN = 20;
  * on past the last rule drawn and stop together: where they stop is the missing rule. Null
  * when fewer than three rules (and fewer than half of those at the end) run on that far.
  */
-function openEnd(img: Gray, ink: number, rule: HLine, dir: -1 | 1, maxLength: number): HLine | null {
-  // The vertical rules at this end: inked over a short band just past the rule.
-  const probe = dir < 0 ? verticalRules(img, ink, rule.x0, rule.x1, rule.y - OPEN_END_MIN - 4, rule.y) : verticalRules(img, ink, rule.x0, rule.x1, rule.y, rule.y + OPEN_END_MIN + 4);
+function openEnd(img: Gray, ink: number, rule: HLine, dir: -1 | 1, maxLength: number, inner: HLine | undefined): HLine | null {
+  // The vertical rules that could run on: those of the table's end row (the band between this
+  // rule and the next one in), else those inked over a short band just past the rule.
+  const probe = inner
+    ? verticalRules(img, ink, rule.x0, rule.x1, Math.min(rule.y, inner.y), Math.max(rule.y, inner.y))
+    : dir < 0
+      ? verticalRules(img, ink, rule.x0, rule.x1, rule.y - OPEN_END_MIN - 4, rule.y)
+      : verticalRules(img, ink, rule.x0, rule.x1, rule.y, rule.y + OPEN_END_MIN + 4);
   if (probe.length < OPEN_END_RULES) return null;
   const inked = (x: number, y: number) => isInk(img, x, y, ink) || (x > 0 && isInk(img, x - 1, y, ink)) || (x + 1 < img.width && isInk(img, x + 1, y, ink));
   const ends: { x: number; y: number }[] = [];
@@ -285,8 +290,8 @@ export function findPixelTables(img: Gray, pageInk: number): PixelTable[] {
   for (const s of stacks) {
     const first = s[0] as HLine;
     const last = s[s.length - 1] as HLine;
-    const top = openEnd(img, ink, first, -1, room(first, -1));
-    const bottom = openEnd(img, ink, last, 1, room(last, 1));
+    const top = openEnd(img, ink, first, -1, room(first, -1), s[1]);
+    const bottom = openEnd(img, ink, last, 1, room(last, 1), s[s.length - 2]);
     if (top) s.unshift(top);
     if (bottom) s.push(bottom);
   }
