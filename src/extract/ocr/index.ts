@@ -18,6 +18,7 @@ import type { Block, DocumentContent, GridCell, TableBlock } from "../../documen
 import { isLabelText, RefusalError } from "../../document.js";
 import { findPixelTables, ruleInk, ruleSkewDegrees, type PixelCell, type PixelTable } from "./grid.js";
 import { cellInside, clearEdgeSpecks, crop, inkBox, otsu, pad, parsePnm, rotate, scale, skewDegrees, type Gray } from "./image.js";
+import { agreedNumber, cleanNumber, settledNumber } from "./digits.js";
 import { ocrBatch, ocrLines, tesseractAvailable, type OcrRead as OcrReadT } from "./tesseract.js";
 
 export { tesseractAvailable } from "./tesseract.js";
@@ -26,12 +27,10 @@ export { tesseractAvailable } from "./tesseract.js";
 const PAGE_PIXELS = 2400;
 /** Time limit of one page's rendering and of each Tesseract run. */
 const PAGE_TIMEOUT_MS = 60_000;
-/** Digit reads below this confidence (0–100) are not taken. */
-const DIGIT_CONFIDENCE = 60;
-/** Ink width ÷ ink height ÷ digits read: right reads stay below this (a dropped digit leaves it wider). */
-const MAX_WIDTH_PER_DIGIT = 1.0;
-/** Ink heights the two digit reads scale each cell to. */
+/** Ink heights the first digit reads scale each cell to. */
 const DIGIT_HEIGHTS = [22, 30, 40] as const;
+/** …and the second read of a cell left unsure (read as one word). */
+const SECOND_HEIGHTS = [20, 26, 34, 48] as const;
 /** Prose is read at this share of the rendered size (faster, still legible). */
 const PROSE_SCALE = 0.6;
 
@@ -78,6 +77,9 @@ interface CellRead {
   confidence: number;
 }
 
+/** A crop scaled to an ink height of about `height` pixels, framed in white. */
+const scaledTo = (tight: Gray, height: number) => pad(scale(tight, Math.min(3, Math.max(0.4, height / Math.max(1, tight.height)))), 12);
+
 /** Reads every cell of the page's tables. */
 async function readCells(img: Gray, ink: number, tables: readonly PixelTable[]): Promise<Map<PixelCell, CellRead>> {
   const out = new Map<PixelCell, CellRead>();
@@ -102,24 +104,38 @@ async function readCells(img: Gray, ink: number, tables: readonly PixelTable[]):
       inked.push({ cell, tight: crop(inner, box.x0, box.y0, box.x1, box.y1), box });
     }
   }
-  const at = (height: number) => inked.map(({ tight }) => pad(scale(tight, Math.min(3, Math.max(0.4, height / Math.max(1, tight.height)))), 12));
+  const at = (height: number) => inked.map(({ tight }) => scaledTo(tight, height));
   const passes = await Promise.all(
     DIGIT_HEIGHTS.map((h) => ocrBatch(at(h), { lang: "eng", psm: 7, whitelist: "0123456789.-", timeoutMs: PAGE_TIMEOUT_MS })),
   );
   const labels: number[] = [];
   const seen: string[] = [];
-  inked.forEach(({ cell, box }, i) => {
-    // Empty reads do not count (a lone 0, 1 or 7 often comes back empty at one scale); at
-    // least two reads, all the same, clean, confident, and as wide as that many digits.
-    const reads = passes.map((p) => p[i]).filter((r): r is OcrReadT => r !== undefined && r.text !== "");
-    const text = reads[0]?.text ?? "";
-    seen[i] = text;
-    const digits = text.replace(/[.-]/g, "").length;
-    const ratio = digits > 0 ? (box.x1 - box.x0) / (box.y1 - box.y0) / digits : Infinity;
-    const clean = /^-?\d+(?:\.\d+)?$/.test(text) && !/^-?0\d/.test(text) && text !== "-0";
-    const agree = reads.length >= 2 && reads.every((r) => r.text === text);
-    const confidence = Math.min(...reads.map((r) => r.confidence));
-    if (clean && agree && confidence >= DIGIT_CONFIDENCE && ratio <= MAX_WIDTH_PER_DIGIT) out.set(cell, { text, confidence: confidence / 100 });
+  const unsure: number[] = [];
+  const inkOf = (i: number) => {
+    const { box } = inked[i] as (typeof inked)[number];
+    return { width: box.x1 - box.x0, height: box.y1 - box.y0 };
+  };
+  inked.forEach(({ cell }, i) => {
+    const reads = passes.map((p) => p[i]).filter((r): r is OcrReadT => r !== undefined);
+    seen[i] = reads.find((r) => r.text !== "")?.text ?? "";
+    const number = agreedNumber(reads, inkOf(i));
+    if (number) out.set(cell, { text: number.text, confidence: number.confidence / 100 });
+    // Read as a number at least once: read again, more ways, before giving up on it.
+    else if (reads.some((r) => cleanNumber(r.text))) unsure.push(i);
+    else labels.push(i);
+  });
+  // The second read: each unsure cell at more scales, as one word (one Tesseract run).
+  const again = await ocrBatch(
+    unsure.flatMap((i) => SECOND_HEIGHTS.map((h) => scaledTo((inked[i] as (typeof inked)[number]).tight, h))),
+    { lang: "eng", psm: 8, whitelist: "0123456789.-", timeoutMs: PAGE_TIMEOUT_MS },
+  );
+  unsure.forEach((i, k) => {
+    const reads = [
+      ...passes.map((p) => p[i]).filter((r): r is OcrReadT => r !== undefined),
+      ...again.slice(k * SECOND_HEIGHTS.length, (k + 1) * SECOND_HEIGHTS.length),
+    ];
+    const number = settledNumber(reads, inkOf(i));
+    if (number) out.set((inked[i] as (typeof inked)[number]).cell, { text: number.text, confidence: number.confidence / 100 });
     else labels.push(i);
   });
   const chi = await ocrBatch(
