@@ -29,8 +29,8 @@ const PAGE_PIXELS = 2400;
 const PAGE_TIMEOUT_MS = 60_000;
 /** Ink heights the first digit reads scale each cell to. */
 const DIGIT_HEIGHTS = [22, 30, 40] as const;
-/** …and the second read of a cell left unsure (read as one word). */
-const SECOND_HEIGHTS = [20, 26, 34, 48] as const;
+/** …and the second read of a cell left unsure: a lone 0 or 1 often reads best small. */
+const SECOND_HEIGHTS = [16, 20, 26, 34] as const;
 /** Prose is read at this share of the rendered size (faster, still legible). */
 const PROSE_SCALE = 0.6;
 
@@ -124,10 +124,10 @@ async function readCells(img: Gray, ink: number, tables: readonly PixelTable[]):
     else if (reads.some((r) => cleanNumber(r.text))) unsure.push(i);
     else labels.push(i);
   });
-  // The second read: each unsure cell at more scales, as one word (one Tesseract run).
+  // The second read: each unsure cell at more scales (one Tesseract run).
   const again = await ocrBatch(
     unsure.flatMap((i) => SECOND_HEIGHTS.map((h) => scaledTo((inked[i] as (typeof inked)[number]).tight, h))),
-    { lang: "eng", psm: 8, whitelist: "0123456789.-", timeoutMs: PAGE_TIMEOUT_MS },
+    { lang: "eng", psm: 7, whitelist: "0123456789.-", timeoutMs: PAGE_TIMEOUT_MS },
   );
   unsure.forEach((i, k) => {
     const reads = [

@@ -19,8 +19,8 @@ export interface OcrRead {
 
 export interface OcrOptions {
   lang: "chi_sim" | "eng";
-  /** Page segmentation mode: 8 = one word, 7 = one text line, 6 = a block. */
-  psm: 6 | 7 | 8;
+  /** Page segmentation mode: 7 = one text line, 6 = a block. */
+  psm: 6 | 7;
   /** Only these characters are read (e.g. digits for numeric cells). */
   whitelist?: string;
   /** The whole run's time limit. */
