@@ -2,7 +2,8 @@
  * Ruled tables in a page image: the horizontal rules (long ink runs along a row), then, in
  * each band between two rules, the vertical rules (columns inked over almost the whole band:
  * a text stroke never is). Cells are the intervals between vertical rules; a cell whose top
- * rule is missing continues the cell above (a rowspan). Positions are pixels of the
+ * rule is missing continues the cell above (a rowspan). A table that a page break cut with
+ * no rule drawn there is closed where its vertical rules stop. Positions are pixels of the
  * straightened page.
  */
 import type { Gray } from "./image.js";

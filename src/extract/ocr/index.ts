@@ -3,10 +3,11 @@
  *
  * Per page: poppler's `pdftoppm` renders it (the longest side bounded, so the pixels are
  * bounded), the red channel is kept (a red seal fades), the page is straightened and its
- * ruled tables found (grid.ts). Each table cell is read on its own: numbers with a
- * digits-only Tesseract at two scales, kept only when both reads agree, are confident, and
- * the ink is as wide as that many digits (a dropped digit makes it too wide); labels with
- * `chi_sim`. A cell that fails is given with confidence 0 and the text seen, and the
+ * ruled tables found (grid.ts). Each table cell is read on its own, inside its rules: numbers
+ * with a digits-only Tesseract at three scales, kept only when the reads agree, are
+ * confident, and the ink is as wide as that many digits (a dropped digit makes it too wide);
+ * a cell left unsure is read at four more scales and settled only by the rules of digits.ts;
+ * labels with `chi_sim`. A cell that fails is given with confidence 0 and the text seen, and the
  * reconstructor makes it null with a finding. The prose around the tables is read with
  * `chi_sim` as text lines.
  */
