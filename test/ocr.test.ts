@@ -57,6 +57,16 @@ describe("a scanned report, read by OCR", () => {
   }, 120_000);
 });
 
+/** A scan of the test corpus read by OCR, scored; no cell holds another number than the printed one. */
+async function readScan(name: string) {
+  const c = cases("scanned").find((x) => x.name === name);
+  if (!c) throw new Error(`test/fixtures/corpus/scanned/${name} is missing`);
+  const env = await processBytes(readFileSync(c.input), { fileName: `${name}.pdf` });
+  const s = score(c.expected, env);
+  expect(s.wrongValues).toEqual([]);
+  return { c, env, s };
+}
+
 describe("scans whose tables are tilted, cut by page breaks without a rule, and misread", () => {
   ocrSwitchedOn();
 
@@ -65,11 +75,7 @@ describe("scans whose tables are tilted, cut by page breaks without a rule, and 
     // no rule above it); table 二 starts at the foot of page 2 tilted by 0.9° while the text
     // above it is straight; its right-hand rules are one faint pixel; （一）予以公开 reads as
     // 人入以公开 and is placed between the rows named on either side of it (T13).
-    const c = cases("scanned").find((x) => x.name === "c003");
-    if (!c) throw new Error("test/fixtures/corpus/scanned/c003 is missing");
-    const env = await processBytes(readFileSync(c.input), { fileName: "c003.pdf" });
-    const s = score(c.expected, env);
-    expect(s.wrongValues).toEqual([]);
+    const { c, env, s } = await readScan("c003");
     expect(s.exact).toBeGreaterThanOrEqual(196);
     expect(env.report.agency).toBe(c.expected.report["agency"]);
     const apps = env.report.applications as Record<string, Record<string, Record<string, number | null>>> | null;
@@ -78,11 +84,7 @@ describe("scans whose tables are tilted, cut by page breaks without a rule, and 
   }, 120_000);
 
   it("c005: lone digits read a second time, and an agency misread is null, never another name", async () => {
-    const c = cases("scanned").find((x) => x.name === "c005");
-    if (!c) throw new Error("test/fixtures/corpus/scanned/c005 is missing");
-    const env = await processBytes(readFileSync(c.input), { fileName: "c005.pdf" });
-    const s = score(c.expected, env);
-    expect(s.wrongValues).toEqual([]);
+    const { c, env, s } = await readScan("c005");
     expect(s.exact).toBeGreaterThanOrEqual(195);
     // 棠河县水利局: OCR reads the first character differently in its two printings; a wrong
     // name is worse than none.
