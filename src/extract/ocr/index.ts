@@ -19,7 +19,7 @@ import type { Block, DocumentContent, GridCell, TableBlock } from "../../documen
 import { isLabelText, RefusalError } from "../../document.js";
 import { findPixelTables, ruleInk, ruleSkewDegrees, type PixelCell, type PixelTable } from "./grid.js";
 import { cellInside, clearEdgeSpecks, crop, inkBox, otsu, pad, parsePnm, rotate, scale, skewDegrees, type Gray } from "./image.js";
-import { agreedNumber, cleanNumber, settledNumber } from "./digits.js";
+import { agreedNumber, cleanNumber, settledNumber, wideEnough } from "./digits.js";
 import { ocrBatch, ocrLines, tesseractAvailable, type OcrRead as OcrReadT } from "./tesseract.js";
 
 export { tesseractAvailable } from "./tesseract.js";
@@ -105,24 +105,42 @@ async function readCells(img: Gray, ink: number, tables: readonly PixelTable[]):
       inked.push({ cell, tight: crop(inner, box.x0, box.y0, box.x1, box.y1), box });
     }
   }
-  const at = (height: number) => inked.map(({ tight }) => scaledTo(tight, height));
-  const passes = await Promise.all(
-    DIGIT_HEIGHTS.map((h) => ocrBatch(at(h), { lang: "eng", psm: 7, whitelist: "0123456789.-", timeoutMs: PAGE_TIMEOUT_MS })),
-  );
-  const labels: number[] = [];
-  const seen: string[] = [];
-  const unsure: number[] = [];
   const inkOf = (i: number) => {
     const { box } = inked[i] as (typeof inked)[number];
     return { width: box.x1 - box.x0, height: box.y1 - box.y0 };
   };
+  const digitReads = (items: readonly number[], height: number) =>
+    ocrBatch(
+      items.map((i) => scaledTo((inked[i] as (typeof inked)[number]).tight, height)),
+      { lang: "eng", psm: 7, whitelist: "0123456789.-", timeoutMs: PAGE_TIMEOUT_MS },
+    );
+  // One digit read of every cell, at the middle scale; the other two only of the cells it read
+  // as a number the ink is wide enough for, or as nothing (a lone 0, 1 or 7 can come back
+  // empty). The rest (labels: their digit reads are garbage) go to chi_sim.
+  const [first, ...others] = [DIGIT_HEIGHTS[1], DIGIT_HEIGHTS[0], DIGIT_HEIGHTS[2]];
+  const all = inked.map((_, i) => i);
+  const middle = await digitReads(all, first);
+  const numeric = all.filter((i) => {
+    const text = middle[i]?.text ?? "";
+    return text === "" || (cleanNumber(text) && wideEnough(text, inkOf(i)));
+  });
+  const more = await Promise.all(others.map((h) => digitReads(numeric, h)));
+  const passes: (OcrReadT | undefined)[][] = [middle, ...more.map((p) => {
+    const full: (OcrReadT | undefined)[] = [];
+    numeric.forEach((i, k) => (full[i] = p[k]));
+    return full;
+  })];
+  const labels: number[] = [];
+  const seen: string[] = [];
+  const unsure: number[] = [];
   inked.forEach(({ cell }, i) => {
     const reads = passes.map((p) => p[i]).filter((r): r is OcrReadT => r !== undefined);
     seen[i] = reads.find((r) => r.text !== "")?.text ?? "";
     const number = agreedNumber(reads, inkOf(i));
     if (number) out.set(cell, { text: number.text, confidence: number.confidence / 100 });
-    // Read as a number at least once: read again, more ways, before giving up on it.
-    else if (reads.some((r) => cleanNumber(r.text))) unsure.push(i);
+    // Read at least once as a number its ink is wide enough for: read again, more ways,
+    // before giving up on it. (A label's digit reads are far too narrow for its ink.)
+    else if (reads.some((r) => cleanNumber(r.text) && wideEnough(r.text, inkOf(i)))) unsure.push(i);
     else labels.push(i);
   });
   // The second read: each unsure cell at more scales (one Tesseract run).
