@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isRefusal } from "../src/document.js";
 import { findPixelTables, ruleSkewDegrees } from "../src/extract/ocr/grid.js";
 import { otsu, parsePnm, rotate, type Gray } from "../src/extract/ocr/image.js";
+import { agreedNumber, settledNumber } from "../src/extract/ocr/digits.js";
 import { ocrAvailable } from "../src/extract/ocr/index.js";
 import { buildPdf } from "./support/pdf.js";
 import { buildEnvelope, extractBytes, processBytes } from "../src/process.js";
@@ -47,11 +48,76 @@ describe("a scanned report, read by OCR", () => {
     const s = score(scan.expected, env);
     // Every non-null cell is the printed number; the rest are null.
     expect(s.wrongValues).toEqual([]);
-    expect(s.exact).toBeGreaterThanOrEqual(175);
-    expect(env.validation.status).not.toBe("valid");
-    // Cells OCR saw but could not read are named.
-    expect(env.validation.findings.some((f) => f.rule === "T12")).toBe(true);
+    // The rows at the page breaks (二、上年结转 at the foot of a page, 2.申请人逾期未按收费… in a
+    // row taller than an eighth of the page) and table 四 under its two-line header are read.
+    expect(s.exact).toBeGreaterThanOrEqual(198);
+    // The report is invalid on purpose (R1, R2): read right, it says so.
+    expect(env.validation.status).toBe("invalid");
+    expect(s.statusOk).toBe(true);
   }, 120_000);
+});
+
+/** A scan of the test corpus read by OCR, scored; no cell holds another number than the printed one. */
+async function readScan(name: string) {
+  const c = cases("scanned").find((x) => x.name === name);
+  if (!c) throw new Error(`test/fixtures/corpus/scanned/${name} is missing`);
+  const env = await processBytes(readFileSync(c.input), { fileName: `${name}.pdf` });
+  const s = score(c.expected, env);
+  expect(s.wrongValues).toEqual([]);
+  return { c, env, s };
+}
+
+describe("scans whose tables are tilted, cut by page breaks without a rule, and misread", () => {
+  ocrSwitchedOn();
+
+  it("c003: a table tilted against its page, a row cut by a page break, a label misread", async () => {
+    // Chromium drew no rule where the page cut table 三 (6.属于四类过程性信息 opens page 4 with
+    // no rule above it); table 二 starts at the foot of page 2 tilted by 0.9° while the text
+    // above it is straight; its right-hand rules are one faint pixel; （一）予以公开 reads as
+    // 人入以公开 and is placed between the rows named on either side of it (T13).
+    const { c, env, s } = await readScan("c003");
+    expect(s.exact).toBeGreaterThanOrEqual(196);
+    expect(env.report.agency).toBe(c.expected.report["agency"]);
+    const apps = env.report.applications as Record<string, Record<string, Record<string, number | null>>> | null;
+    expect(apps?.["withheld"]?.["processInformation"]?.["total"]).toBe(0);
+    expect(env.validation.findings.some((f) => f.rule === "T13" && f.path === "applications.granted")).toBe(true);
+  }, 120_000);
+
+  it("c005: lone digits read a second time, and an agency misread is null, never another name", async () => {
+    const { c, env, s } = await readScan("c005");
+    expect(s.exact).toBeGreaterThanOrEqual(195);
+    // 棠河县水利局: OCR reads the first character differently in its two printings; a wrong
+    // name is worse than none.
+    expect([null, c.expected.report["agency"]]).toContain(env.report.agency);
+  }, 120_000);
+});
+
+describe("the gate on a numeric cell's reads", () => {
+  const ink = (digits: number) => ({ width: 12 * digits, height: 22 });
+  const r = (text: string, confidence = 90) => ({ text, confidence });
+
+  it("takes a number every read agrees on, confident and as wide as its digits", () => {
+    expect(agreedNumber([r("41"), r(""), r("41")], ink(2))?.text).toBe("41");
+    expect(agreedNumber([r("41"), r("")], ink(2))).toBe(null);
+    expect(agreedNumber([r("41"), r("41", 40)], ink(2))).toBe(null);
+    // A dropped digit: the ink is too wide for the one digit read.
+    expect(agreedNumber([r("4"), r("4")], ink(2))).toBe(null);
+  });
+
+  it("settles a second read only on a number read three times, other reads being it with digits dropped", () => {
+    expect(settledNumber([r("41"), r("41"), r("4", 0), r("41", 70)], ink(2))?.text).toBe("41");
+    expect(settledNumber([r("1"), r(""), r("1", 51), r("1", 83), r("1", 86)], ink(1))?.text).toBe("1");
+    // Not three confident reads.
+    expect(settledNumber([r("41"), r("41"), r("41", 30)], ink(2))).toBe(null);
+    // Another digit, a digit more, or a sign: unsure, whatever the majority.
+    expect(settledNumber([r("41"), r("41"), r("41"), r("47", 20)], ink(2))).toBe(null);
+    expect(settledNumber([r("41"), r("41"), r("41"), r("411", 20)], ink(2))).toBe(null);
+    expect(settledNumber([r("24"), r("24"), r("24"), r("-24")], ink(3))).toBe(null);
+    // A read with a digit dropped that the ink is wide enough for is not explained away.
+    expect(settledNumber([r("41"), r("41"), r("41"), r("4", 20)], { width: 20, height: 22 })).toBe(null);
+    // Never a number no read gave.
+    expect(settledNumber([r("7", 0), r("1", 0), r("")], ink(1))).toBe(null);
+  });
 });
 
 /** Page `n` of the scan as a grey raster the size the OCR reader renders (poppler's pdftoppm). */
@@ -121,7 +187,7 @@ describe("a mixed PDF: typed pages, then scanned table pages", () => {
       expect(s.wrongValues).toEqual([]);
       // Table 二 is on the typed pages: every cell exact.
       expect(s.diffs.filter((d) => d.startsWith("proactive."))).toEqual([]);
-      expect(s.exact).toBeGreaterThanOrEqual(175);
+      expect(s.exact).toBeGreaterThanOrEqual(198);
       expect(env.report.agency).toBe(scan.expected.report["agency"]);
     } finally {
       rmSync(dir, { recursive: true, force: true });

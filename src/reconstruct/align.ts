@@ -63,6 +63,8 @@ export interface RowResult {
   /** Read with others of its run column by column (column-order.ts). */
   columnWise?: boolean;
   detail?: string;
+  /** Read by OCR and placed by its position, not its label (grid-rows.ts): how. */
+  placed?: string;
 }
 
 export interface Alignment {

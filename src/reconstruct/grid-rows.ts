@@ -51,22 +51,64 @@ export function readGridRows(tokens: readonly Token[], def: TableDef): RowResult
       return { row, status: "ok", cells, evidence: 1 };
     });
   }
-  for (const line of ls) {
-    const { label, values } = valueCells(line);
-    if (label === "" || values.length === 0) continue;
-    const scored = def.rows.map((row, i) => ({ i, s: similarity(row, label) })).sort((a, b) => b.s - a.s);
-    const best = scored[0];
-    if (!best || best.s < NAMES_ROW || (scored[1] && scored[1].s > best.s - MARGIN)) continue;
-    const r = results[best.i] as RowResult;
-    if (r.status !== "missing") continue;
-    if (values.length !== r.row.fields.length) {
+  // The grid rows that carry values, in order, each with the table row its label names (if any).
+  const read = ls
+    .map(valueCells)
+    .filter((l) => l.values.some((v) => v.kind !== "empty"))
+    .map((l) => {
+      const scored = def.rows.map((row, i) => ({ i, s: similarity(row, l.label) })).sort((a, b) => b.s - a.s);
+      const best = scored[0];
+      const named = l.label !== "" && best && best.s >= NAMES_ROW && !(scored[1] && scored[1].s > best.s - MARGIN) ? best : null;
+      return { ...l, named, placed: -1 };
+    });
+  for (const l of read) {
+    if (!l.named) continue;
+    const r = results[l.named.i] as RowResult;
+    // A row already read stays; one that did not fit gives way to a later grid row that does.
+    if (r.status === "ok") continue;
+    if (l.values.length !== r.row.fields.length) {
+      if (r.status === "damaged") continue;
       r.status = "damaged";
-      r.detail = `read by OCR: its grid row has ${values.length} value cells, not ${r.row.fields.length}`;
+      r.detail = `read by OCR: its grid row has ${l.values.length} value cells, not ${r.row.fields.length}`;
       continue;
     }
     r.status = "ok";
-    r.cells = values.map(cellOf);
-    r.evidence = best.s;
+    delete r.detail;
+    r.cells = l.values.map(cellOf);
+    r.evidence = l.named.s;
+    l.placed = l.named.i;
   }
+  placeBetween(read, results);
   return results;
+}
+
+/** At most this many grid rows in a row are placed by their position. */
+const MAX_PLACED = 3;
+
+/**
+ * Grid rows whose label OCR misread (人入以公开 for （一）予以公开) between two rows named by
+ * their labels: when the grid rows between them are exactly as many as the table rows not yet
+ * found between those two, each with that row's number of value cells, and none of their
+ * labels names another row, they are those rows, in order. Anything else leaves them missing.
+ */
+function placeBetween(read: readonly { label: string; values: Token[]; named: { i: number; s: number } | null; placed: number }[], results: RowResult[]) {
+  const anchors = read.map((l, k) => ({ k, i: l.placed })).filter((a) => a.i >= 0);
+  for (let a = 0; a + 1 < anchors.length; a++) {
+    const from = anchors[a] as { k: number; i: number };
+    const to = anchors[a + 1] as { k: number; i: number };
+    const lines = read.slice(from.k + 1, to.k);
+    const rows = results.slice(from.i + 1, to.i);
+    if (lines.length === 0 || lines.length > MAX_PLACED || lines.length !== rows.length) continue;
+    if (!rows.every((r) => r.status === "missing")) continue;
+    if (!lines.every((l, n) => l.named === null && l.values.length === (rows[n] as RowResult).row.fields.length)) continue;
+    const before = (results[from.i] as RowResult).row.label;
+    const after = (results[to.i] as RowResult).row.label;
+    lines.forEach((l, n) => {
+      const r = rows[n] as RowResult;
+      r.status = "ok";
+      r.cells = l.values.map(cellOf);
+      r.evidence = 0;
+      r.placed = `its label was read as «${l.label}»; placed by its position between rows ${before} and ${after}`;
+    });
+  }
 }

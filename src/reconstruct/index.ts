@@ -114,6 +114,8 @@ function rowFindings(table: TableId, rows: readonly RowResult[]): Finding[] {
       });
     else if (r.status === "uncertain")
       out.push({ rule: "T3", severity: "error", path, message: `row ${r.row.label}: ${r.detail ?? "cells uncertain"}; its cells are null` });
+    else if (r.status === "ok" && r.placed)
+      out.push({ rule: "T13", severity: "warning", path, message: `row ${r.row.label}, read by OCR: ${r.placed}` });
     else if (r.status === "split")
       out.push({
         rule: "T4",
@@ -164,7 +166,11 @@ function gridAlignment(stream: TokenStream, region: Region, def: TableDef): Alig
   return { rows, score: rows.filter((r) => r.status === "ok").length - rows.filter((r) => r.status === "missing").length };
 }
 
-/** Cells that OCR saw but could not read: null, each with a T12 finding naming what was seen. */
+/**
+ * Cells that OCR saw but could not read: null, each with a T12 finding naming what was seen.
+ * An error: the value is unknown, not blank, so the report is incomplete even where no sum
+ * rule needs the cell (table 二).
+ */
 function unreadCells(table: TableId, rows: readonly RowResult[]): Finding[] {
   const out: Finding[] = [];
   for (const r of rows) {
@@ -173,7 +179,7 @@ function unreadCells(table: TableId, rows: readonly RowResult[]): Finding[] {
       const field = r.row.fields[i];
       out.push({
         rule: "T12",
-        severity: "warning",
+        severity: "error",
         path: `${table}.${r.row.path}.${field?.key ?? i}`,
         message: `row ${r.row.label}, column ${field?.label ?? i}: OCR could not read this cell with confidence (seen «${t.unread}»); it is null`,
       });

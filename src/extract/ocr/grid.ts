@@ -2,7 +2,8 @@
  * Ruled tables in a page image: the horizontal rules (long ink runs along a row), then, in
  * each band between two rules, the vertical rules (columns inked over almost the whole band:
  * a text stroke never is). Cells are the intervals between vertical rules; a cell whose top
- * rule is missing continues the cell above (a rowspan). Positions are pixels of the
+ * rule is missing continues the cell above (a rowspan). A table that a page break cut with
+ * no rule drawn there is closed where its vertical rules stop. Positions are pixels of the
  * straightened page.
  */
 import type { Gray } from "./image.js";
@@ -37,6 +38,20 @@ export interface PixelTable {
 const isInk = (img: Gray, x: number, y: number, ink: number) => (img.data[y * img.width + x] as number) <= ink;
 
 /**
+ * The grey level at or below which a pixel counts as part of a rule: halfway between the ink
+ * (Otsu's threshold) and the paper (the commonest grey lighter than it). A one-pixel rule
+ * drawn by an anti-aliasing renderer and scanned comes out lighter than text strokes, often
+ * lighter than Otsu's threshold; paper noise does not reach halfway.
+ */
+export function ruleInk(img: Gray, ink: number): number {
+  const hist = new Uint32Array(256);
+  for (const v of img.data) hist[v] = (hist[v] as number) + 1;
+  let paper = Math.min(255, ink + 1);
+  for (let v = paper; v < 256; v++) if ((hist[v] as number) > (hist[paper] as number)) paper = v;
+  return Math.max(ink, Math.round((ink + paper) / 2));
+}
+
+/**
  * Horizontal rules: ink runs at least `minLen` long (gaps up to 4 px bridged), rows merged.
  * A pixel counts when the row above or below is inked there too, so a rule left a little
  * tilted by the straightening still runs on.
@@ -61,7 +76,7 @@ export function horizontalRules(img: Gray, ink: number, minLen: number): HLine[]
     }
   }
   // Runs on adjacent rows with overlapping extents are one rule.
-  const lines: (HLine & { rows: number; ySum: number; last: number })[] = [];
+  const lines: (HLine & { rows: number; ySum: number; first: number; last: number })[] = [];
   for (const r of raw) {
     const l = lines.find((x) => r.y - x.last <= 2 && r.x0 < x.x1 && x.x0 < r.x1);
     if (l) {
@@ -70,9 +85,18 @@ export function horizontalRules(img: Gray, ink: number, minLen: number): HLine[]
       l.rows++;
       l.ySum += r.y;
       l.last = r.y;
-    } else lines.push({ ...r, rows: 1, ySum: r.y, last: r.y });
+    } else lines.push({ ...r, rows: 1, ySum: r.y, first: r.y, last: r.y });
   }
-  const found = lines.filter((l) => l.rows <= 12).map((l) => ({ y: Math.round(l.ySum / l.rows), x0: l.x0, x1: l.x1 }));
+  // A rule is thin: clear of ink a few pixels above and below over most of its length. A run
+  // of text strokes joined along a line of characters is not (the glyphs' other strokes are there).
+  const thin = (l: HLine & { first: number; last: number }) => {
+    const above = l.first - 5;
+    const below = l.last + 5;
+    let n = 0;
+    for (let x = l.x0; x < l.x1; x++) if ((above >= 0 && isInk(img, x, above, ink)) || (below < img.height && isInk(img, x, below, ink))) n++;
+    return n <= 0.45 * (l.x1 - l.x0);
+  };
+  const found = lines.filter((l) => l.rows <= 12 && thin(l)).map((l) => ({ y: Math.round(l.ySum / l.rows), x0: l.x0, x1: l.x1 }));
   // Pieces of one rule a few pixels apart (a rule not quite straight): one rule.
   let out = found.sort((a, b) => a.y - b.y);
   for (let before = Infinity; out.length < before; ) {
@@ -98,34 +122,58 @@ function mergeNear(rules: readonly HLine[]): HLine[] {
 }
 
 /**
- * The page's skew in degrees, from its long rules (a third of the page wide or more): the
- * median slope between the ink centre of each rule's left and right ends. Null without rules.
+ * The page's skew in degrees (within ±2°) from its rules, however short their straight runs:
+ * the angle at which the pixels of long horizontal ink runs (rules, and the pieces a tilted
+ * rule breaks into; not text) line up best, found coarse then fine. Null when the page has
+ * too little of them (no table).
  */
-export function ruleSkewDegrees(img: Gray, ink: number): number | null {
-  const centre = (x0: number, x1: number, y: number) => {
-    let s = 0;
-    let n = 0;
-    for (let x = x0; x < x1; x++) {
-      for (let dy = -8; dy <= 8; dy++) {
-        const yy = y + dy;
-        if (yy >= 0 && yy < img.height && isInk(img, x, yy, ink)) {
-          s += yy;
-          n++;
-        }
+export function ruleSkewDegrees(img: Gray, pageInk: number): number | null {
+  const ink = ruleInk(img, pageInk);
+  const minRun = 40;
+  const xs: number[] = [];
+  const ys: number[] = [];
+  for (let y = 0; y < img.height; y++) {
+    let start = -1;
+    for (let x = 0; x <= img.width; x++) {
+      const on = x < img.width && isInk(img, x, y, ink);
+      if (on && start < 0) start = x;
+      else if (!on && start >= 0) {
+        // Every 4th pixel of the run is enough.
+        if (x - start >= minRun)
+          for (let i = start; i < x; i += 4) {
+            xs.push(i);
+            ys.push(y);
+          }
+        start = -1;
       }
     }
-    return n ? s / n : NaN;
-  };
-  const slopes: number[] = [];
-  for (const r of horizontalRules(img, ink, Math.round(img.width / 3))) {
-    const end = Math.round((r.x1 - r.x0) * 0.15);
-    const a = centre(r.x0, r.x0 + end, r.y);
-    const b = centre(r.x1 - end, r.x1, r.y);
-    if (Number.isFinite(a) && Number.isFinite(b)) slopes.push((b - a) / (r.x1 - r.x0 - end));
   }
-  if (slopes.length === 0) return null;
-  slopes.sort((x, y) => x - y);
-  return (Math.atan(slopes[Math.floor(slopes.length / 2)] as number) * 180) / Math.PI;
+  if (xs.length < img.width / 4) return null;
+  const bins = new Float64Array(img.height + 2 * img.width + 2);
+  const sharpness = (deg: number) => {
+    const t = Math.tan((deg * Math.PI) / 180);
+    bins.fill(0);
+    for (let i = 0; i < xs.length; i++) {
+      const b = Math.round((ys[i] as number) - (xs[i] as number) * t) + img.width;
+      bins[b] = (bins[b] as number) + 1;
+    }
+    let score = 0;
+    for (const v of bins) score += v * v;
+    return score;
+  };
+  let best = 0;
+  let bestScore = -1;
+  for (const [from, to, step] of [[-2, 2, 0.1], [-0.1, 0.1, 0.02]] as const) {
+    const centre = best;
+    for (let deg = centre + from; deg <= centre + to + 1e-9; deg += step) {
+      const score = sharpness(deg);
+      if (score > bestScore) {
+        bestScore = score;
+        best = deg;
+      }
+    }
+  }
+  return Math.round(best * 100) / 100;
 }
 
 /** x positions inked over at least `share` of the band (y0, y1), adjacent columns merged. */
@@ -135,8 +183,9 @@ function verticalRules(img: Gray, ink: number, x0: number, x1: number, y0: numbe
   if (bottom - top < 4) return [];
   const xs: number[] = [];
   for (let x = Math.max(0, x0 - 4); x <= Math.min(img.width - 1, x1 + 4); x++) {
+    // A rule left a pixel off vertical by the straightening still counts: its neighbours are looked at too.
     let n = 0;
-    for (let y = top; y < bottom; y++) if (isInk(img, x, y, ink)) n++;
+    for (let y = top; y < bottom; y++) if (isInk(img, x, y, ink) || (x > 0 && isInk(img, x - 1, y, ink)) || (x + 1 < img.width && isInk(img, x + 1, y, ink))) n++;
     if (n >= share * (bottom - top)) xs.push(x);
   }
   const out: number[] = [];
@@ -155,6 +204,7 @@ function verticalRules(img: Gray, ink: number, x0: number, x1: number, y0: numbe
 /** Whether the rule at row `y` is inked over most of (x0, x1). */
 function ruled(img: Gray, ink: number, y: number, x0: number, x1: number): boolean {
   let n = 0;
+  let thick = 0;
   let total = 0;
   for (let x = x0 + 3; x < x1 - 3; x++) {
     total++;
@@ -165,22 +215,86 @@ function ruled(img: Gray, ink: number, y: number, x0: number, x1: number): boole
         break;
       }
     }
+    // Ink well above and below too: a stroke of a glyph crossing the line, not a rule.
+    if (y >= 7 && y + 7 < img.height && isInk(img, x, y - 7, ink) && isInk(img, x, y + 7, ink)) thick++;
   }
-  return total > 0 && n >= 0.6 * total;
+  return total > 0 && n >= 0.6 * total && thick <= 0.3 * total;
+}
+
+/** Vertical rules running on past a table's first or last rule: at least this many, ending together. */
+const OPEN_END_RULES = 3;
+/** …and reaching at least this far (pixels) past it: a row, not the stub of a rule's crossing. */
+const OPEN_END_MIN = 20;
+
+/**
+ * The rule that closes a table whose end was drawn without one: a renderer breaking a table
+ * over two pages (Chromium) draws no border where it cuts, so the last row of a page has no
+ * rule below it, or the first row of the next page none above. Its vertical rules still run
+ * on past the last rule drawn and stop together: where they stop is the missing rule. Null
+ * when fewer than three rules (and fewer than half of those at the end) run on that far.
+ */
+function openEnd(img: Gray, ink: number, rule: HLine, dir: -1 | 1, maxLength: number, inner: HLine | undefined): HLine | null {
+  // The vertical rules that could run on: those of the table's end row (the band between this
+  // rule and the next one in), else those inked over a short band just past the rule.
+  const probe = inner
+    ? verticalRules(img, ink, rule.x0, rule.x1, Math.min(rule.y, inner.y), Math.max(rule.y, inner.y))
+    : dir < 0
+      ? verticalRules(img, ink, rule.x0, rule.x1, rule.y - OPEN_END_MIN - 4, rule.y)
+      : verticalRules(img, ink, rule.x0, rule.x1, rule.y, rule.y + OPEN_END_MIN + 4);
+  if (probe.length < OPEN_END_RULES) return null;
+  const inked = (x: number, y: number) => isInk(img, x, y, ink) || (x > 0 && isInk(img, x - 1, y, ink)) || (x + 1 < img.width && isInk(img, x + 1, y, ink));
+  const ends: { x: number; y: number }[] = [];
+  for (const x of probe) {
+    let end = rule.y;
+    for (let y = rule.y + dir * 3, gap = 0; y >= 0 && y < img.height && Math.abs(y - rule.y) <= maxLength; y += dir) {
+      if (inked(x, y)) {
+        end = y;
+        gap = 0;
+      } else if (++gap > 3) break;
+    }
+    if (Math.abs(end - rule.y) >= OPEN_END_MIN) ends.push({ x, y: end });
+  }
+  if (ends.length < OPEN_END_RULES || ends.length * 2 < probe.length) return null;
+  const ys = ends.map((e) => e.y).sort((a, b) => a - b);
+  const median = ys[Math.floor(ys.length / 2)] as number;
+  const together = ends.filter((e) => Math.abs(e.y - median) <= 8);
+  if (together.length < OPEN_END_RULES) return null;
+  // The table's own borders, left and right, run on too (strokes of a line of text above or below do not).
+  const x0 = Math.min(...together.map((e) => e.x));
+  const x1 = Math.max(...together.map((e) => e.x));
+  if (x0 - rule.x0 > 8 || rule.x1 - x1 > 8) return null;
+  return { y: median, x0, x1 };
 }
 
 /** Tables of the page: rules grouped into stacks, cut into cells. */
-export function findPixelTables(img: Gray, ink: number): PixelTable[] {
+export function findPixelTables(img: Gray, pageInk: number): PixelTable[] {
+  const ink = ruleInk(img, pageInk);
   const minLen = Math.round(img.width * 0.08);
-  const rules = horizontalRules(img, ink, minLen).sort((a, b) => a.y - b.y);
+  const rules = horizontalRules(img, pageInk, minLen).sort((a, b) => a.y - b.y);
   // A stack: consecutive rules close enough, overlapping horizontally, joined by vertical rules.
+  // (A row can be tall: a label wrapped over many lines in a narrow column.)
   const stacks: HLine[][] = [];
   for (const r of rules) {
     const s = stacks[stacks.length - 1];
     const prev = s?.[s.length - 1];
-    if (s && prev && r.y - prev.y < img.height * 0.12 && r.x0 < prev.x1 && prev.x0 < r.x1 && verticalRules(img, ink, Math.max(r.x0, prev.x0), Math.min(r.x1, prev.x1), prev.y, r.y).length >= 2)
+    if (s && prev && r.y - prev.y < img.height * 0.3 && r.x0 < prev.x1 && prev.x0 < r.x1 && verticalRules(img, ink, Math.max(r.x0, prev.x0), Math.min(r.x1, prev.x1), prev.y, r.y).length >= 2)
       s.push(r);
     else stacks.push([r]);
+  }
+  // A table cut by a page break may have no rule at its cut end: close it where its vertical rules stop.
+  // Not past another rule: a table whose stack broke there is not open.
+  const room = (r: HLine, dir: -1 | 1) => {
+    let d = img.height * 0.3;
+    for (const o of rules) if (o !== r && o.x0 < r.x1 && r.x0 < o.x1 && (o.y - r.y) * dir > 0) d = Math.min(d, Math.abs(o.y - r.y) - 4);
+    return d;
+  };
+  for (const s of stacks) {
+    const first = s[0] as HLine;
+    const last = s[s.length - 1] as HLine;
+    const top = openEnd(img, ink, first, -1, room(first, -1), s[1]);
+    const bottom = openEnd(img, ink, last, 1, room(last, 1), s[s.length - 2]);
+    if (top) s.unshift(top);
+    if (bottom) s.push(bottom);
   }
   const tables: PixelTable[] = [];
   for (const s of stacks) {

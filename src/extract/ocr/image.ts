@@ -138,6 +138,87 @@ export function crop(img: Gray, x0: number, y0: number, x1: number, y1: number):
   return { width: w, height: h, data };
 }
 
+/**
+ * The inside of a cell of a ruled table: the box (x0, y0, x1, y1) within its rules, trimmed
+ * of the rules themselves. A rule's position is known to a pixel or two, and a rule a little
+ * tilted runs in and out of a cell's edge, so each edge is looked at: from just outside the
+ * cell inwards, the rows (columns) that are mostly ink (at or below `ink`) are rule, and the
+ * inside starts at the first clear one after them.
+ */
+export function cellInside(img: Gray, ink: number, x0: number, y0: number, x1: number, y1: number): { x0: number; y0: number; x1: number; y1: number } {
+  const dark = (x: number, y: number) => x >= 0 && y >= 0 && x < img.width && y < img.height && (img.data[y * img.width + x] as number) <= ink;
+  const rowShare = (y: number, a: number, b: number) => {
+    let n = 0;
+    for (let x = a; x < b; x++) if (dark(x, y)) n++;
+    return b > a ? n / (b - a) : 0;
+  };
+  const colShare = (x: number, a: number, b: number) => {
+    let n = 0;
+    for (let y = a; y < b; y++) if (dark(x, y)) n++;
+    return b > a ? n / (b - a) : 0;
+  };
+  // Walks from `from` towards the inside by `dir` over the rule's band (rows or columns inked
+  // over at least `share`); returns the first position past it, at most `reach` away.
+  const past = (from: number, dir: 1 | -1, share: (p: number) => number, min: number, reach: number) => {
+    let p = from;
+    let seenRule = false;
+    for (let k = 0; k <= reach; k++, p += dir) {
+      const rule = share(p) >= min;
+      if (rule) seenRule = true;
+      else if (seenRule || k >= 4) break;
+    }
+    return p;
+  };
+  const ix0 = Math.round(x0) + 4;
+  const ix1 = Math.round(x1) - 4;
+  const top = past(Math.round(y0) - 3, 1, (y) => rowShare(y, ix0, ix1), 0.3, 9) + 1;
+  const bottom = past(Math.round(y1) + 3, -1, (y) => rowShare(y, ix0, ix1), 0.3, 9);
+  const left = past(Math.round(x0) - 3, 1, (x) => colShare(x, top, bottom), 0.5, 9) + 1;
+  const right = past(Math.round(x1) + 3, -1, (x) => colShare(x, top, bottom), 0.5, 9);
+  return { x0: left, y0: top, x1: Math.max(left, right), y1: Math.max(top, bottom) };
+}
+
+/** The raster with ink blots (at or below `ink`) of fewer than `pixels` pixels that touch its edge whitened: specks left of a rule. */
+export function clearEdgeSpecks(img: Gray, ink: number, pixels = 10): Gray {
+  const { width: w, height: h } = img;
+  const out = { width: w, height: h, data: img.data.slice() };
+  const seen = new Uint8Array(w * h);
+  const stack: number[] = [];
+  const start = (i: number) => {
+    if (seen[i] || (img.data[i] as number) > ink) return;
+    const blot: number[] = [];
+    seen[i] = 1;
+    stack.push(i);
+    while (stack.length) {
+      const j = stack.pop() as number;
+      blot.push(j);
+      const x = j % w;
+      const y = (j - x) / w;
+      for (let dy = -1; dy <= 1; dy++)
+        for (let dx = -1; dx <= 1; dx++) {
+          const xx = x + dx;
+          const yy = y + dy;
+          if (xx < 0 || yy < 0 || xx >= w || yy >= h) continue;
+          const k = yy * w + xx;
+          if (!seen[k] && (img.data[k] as number) <= ink) {
+            seen[k] = 1;
+            stack.push(k);
+          }
+        }
+    }
+    if (blot.length <= pixels) for (const j of blot) out.data[j] = 255;
+  };
+  for (let x = 0; x < w; x++) {
+    start(x);
+    start((h - 1) * w + x);
+  }
+  for (let y = 0; y < h; y++) {
+    start(y * w);
+    start(y * w + w - 1);
+  }
+  return out;
+}
+
 /** The bounding box of the ink in a raster, or null when it holds fewer than `minPixels`. */
 export function inkBox(img: Gray, ink: number, minPixels = 12): { x0: number; y0: number; x1: number; y1: number; pixels: number } | null {
   let x0 = img.width;

@@ -3,10 +3,11 @@
  *
  * Per page: poppler's `pdftoppm` renders it (the longest side bounded, so the pixels are
  * bounded), the red channel is kept (a red seal fades), the page is straightened and its
- * ruled tables found (grid.ts). Each table cell is read on its own: numbers with a
- * digits-only Tesseract at two scales, kept only when both reads agree, are confident, and
- * the ink is as wide as that many digits (a dropped digit makes it too wide); labels with
- * `chi_sim`. A cell that fails is given with confidence 0 and the text seen, and the
+ * ruled tables found (grid.ts). Each table cell is read on its own, inside its rules: numbers
+ * with a digits-only Tesseract at three scales, kept only when the reads agree, are
+ * confident, and the ink is as wide as that many digits (a dropped digit makes it too wide);
+ * a cell left unsure is read at four more scales and settled only by the rules of digits.ts;
+ * labels with `chi_sim`. A cell that fails is given with confidence 0 and the text seen, and the
  * reconstructor makes it null with a finding. The prose around the tables is read with
  * `chi_sim` as text lines.
  */
@@ -16,8 +17,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Block, DocumentContent, GridCell, TableBlock } from "../../document.js";
 import { isLabelText, RefusalError } from "../../document.js";
-import { findPixelTables, ruleSkewDegrees, type PixelCell, type PixelTable } from "./grid.js";
-import { crop, inkBox, otsu, pad, parsePnm, rotate, scale, skewDegrees, type Gray } from "./image.js";
+import { findPixelTables, ruleInk, ruleSkewDegrees, type PixelCell, type PixelTable } from "./grid.js";
+import { cellInside, clearEdgeSpecks, crop, inkBox, otsu, pad, parsePnm, rotate, scale, skewDegrees, type Gray } from "./image.js";
+import { agreedNumber, cleanNumber, settledNumber, wideEnough } from "./digits.js";
 import { ocrBatch, ocrLines, tesseractAvailable, type OcrRead as OcrReadT } from "./tesseract.js";
 
 export { tesseractAvailable } from "./tesseract.js";
@@ -26,12 +28,10 @@ export { tesseractAvailable } from "./tesseract.js";
 const PAGE_PIXELS = 2400;
 /** Time limit of one page's rendering and of each Tesseract run. */
 const PAGE_TIMEOUT_MS = 60_000;
-/** Digit reads below this confidence (0–100) are not taken. */
-const DIGIT_CONFIDENCE = 60;
-/** Ink width ÷ ink height ÷ digits read: right reads stay below this (a dropped digit leaves it wider). */
-const MAX_WIDTH_PER_DIGIT = 1.0;
-/** Ink heights the two digit reads scale each cell to. */
+/** Ink heights the first digit reads scale each cell to. */
 const DIGIT_HEIGHTS = [22, 30, 40] as const;
+/** …and the second read of a cell left unsure: a lone 0 or 1 often reads best small. */
+const SECOND_HEIGHTS = [16, 20, 26, 34] as const;
 /** Prose is read at this share of the rendered size (faster, still legible). */
 const PROSE_SCALE = 0.6;
 
@@ -78,13 +78,18 @@ interface CellRead {
   confidence: number;
 }
 
+/** A crop scaled to an ink height of about `height` pixels, framed in white. */
+const scaledTo = (tight: Gray, height: number) => pad(scale(tight, Math.min(3, Math.max(0.4, height / Math.max(1, tight.height)))), 12);
+
 /** Reads every cell of the page's tables. */
 async function readCells(img: Gray, ink: number, tables: readonly PixelTable[]): Promise<Map<PixelCell, CellRead>> {
   const out = new Map<PixelCell, CellRead>();
   const inked: { cell: PixelCell; tight: Gray; box: { x0: number; y0: number; x1: number; y1: number } }[] = [];
+  const lines = ruleInk(img, ink);
   for (const t of tables) {
     for (const cell of t.cells) {
-      const inner = crop(img, cell.x0 + 4, cell.y0 + 4, cell.x1 - 3, cell.y1 - 3);
+      const inside = cellInside(img, lines, cell.x0, cell.y0, cell.x1, cell.y1);
+      const inner = clearEdgeSpecks(crop(img, inside.x0, inside.y0, inside.x1, inside.y1), ink);
       const box = inkBox(inner, ink);
       if (!box) {
         out.set(cell, { text: "", confidence: 1 });
@@ -100,24 +105,56 @@ async function readCells(img: Gray, ink: number, tables: readonly PixelTable[]):
       inked.push({ cell, tight: crop(inner, box.x0, box.y0, box.x1, box.y1), box });
     }
   }
-  const at = (height: number) => inked.map(({ tight }) => pad(scale(tight, Math.min(3, Math.max(0.4, height / Math.max(1, tight.height)))), 12));
-  const passes = await Promise.all(
-    DIGIT_HEIGHTS.map((h) => ocrBatch(at(h), { lang: "eng", psm: 7, whitelist: "0123456789.-", timeoutMs: PAGE_TIMEOUT_MS })),
-  );
+  const inkOf = (i: number) => {
+    const { box } = inked[i] as (typeof inked)[number];
+    return { width: box.x1 - box.x0, height: box.y1 - box.y0 };
+  };
+  const digitReads = (items: readonly number[], height: number) =>
+    ocrBatch(
+      items.map((i) => scaledTo((inked[i] as (typeof inked)[number]).tight, height)),
+      { lang: "eng", psm: 7, whitelist: "0123456789.-", timeoutMs: PAGE_TIMEOUT_MS },
+    );
+  // One digit read of every cell, at the middle scale; the other two only of the cells it read
+  // as a number the ink is wide enough for, or as nothing (a lone 0, 1 or 7 can come back
+  // empty). The rest (labels: their digit reads are garbage) go to chi_sim.
+  const [first, ...others] = [DIGIT_HEIGHTS[1], DIGIT_HEIGHTS[0], DIGIT_HEIGHTS[2]];
+  const all = inked.map((_, i) => i);
+  const middle = await digitReads(all, first);
+  const numeric = all.filter((i) => {
+    const text = middle[i]?.text ?? "";
+    return text === "" || (cleanNumber(text) && wideEnough(text, inkOf(i)));
+  });
+  const more = await Promise.all(others.map((h) => digitReads(numeric, h)));
+  const passes: (OcrReadT | undefined)[][] = [middle, ...more.map((p) => {
+    const full: (OcrReadT | undefined)[] = [];
+    numeric.forEach((i, k) => (full[i] = p[k]));
+    return full;
+  })];
   const labels: number[] = [];
   const seen: string[] = [];
-  inked.forEach(({ cell, box }, i) => {
-    // Empty reads do not count (a lone 0, 1 or 7 often comes back empty at one scale); at
-    // least two reads, all the same, clean, confident, and as wide as that many digits.
-    const reads = passes.map((p) => p[i]).filter((r): r is OcrReadT => r !== undefined && r.text !== "");
-    const text = reads[0]?.text ?? "";
-    seen[i] = text;
-    const digits = text.replace(/[.-]/g, "").length;
-    const ratio = digits > 0 ? (box.x1 - box.x0) / (box.y1 - box.y0) / digits : Infinity;
-    const clean = /^-?\d+(?:\.\d+)?$/.test(text) && !/^-?0\d/.test(text) && text !== "-0";
-    const agree = reads.length >= 2 && reads.every((r) => r.text === text);
-    const confidence = Math.min(...reads.map((r) => r.confidence));
-    if (clean && agree && confidence >= DIGIT_CONFIDENCE && ratio <= MAX_WIDTH_PER_DIGIT) out.set(cell, { text, confidence: confidence / 100 });
+  const unsure: number[] = [];
+  inked.forEach(({ cell }, i) => {
+    const reads = passes.map((p) => p[i]).filter((r): r is OcrReadT => r !== undefined);
+    seen[i] = reads.find((r) => r.text !== "")?.text ?? "";
+    const number = agreedNumber(reads, inkOf(i));
+    if (number) out.set(cell, { text: number.text, confidence: number.confidence / 100 });
+    // Read at least once as a number its ink is wide enough for: read again, more ways,
+    // before giving up on it. (A label's digit reads are far too narrow for its ink.)
+    else if (reads.some((r) => cleanNumber(r.text) && wideEnough(r.text, inkOf(i)))) unsure.push(i);
+    else labels.push(i);
+  });
+  // The second read: each unsure cell at more scales (one Tesseract run).
+  const again = await ocrBatch(
+    unsure.flatMap((i) => SECOND_HEIGHTS.map((h) => scaledTo((inked[i] as (typeof inked)[number]).tight, h))),
+    { lang: "eng", psm: 7, whitelist: "0123456789.-", timeoutMs: PAGE_TIMEOUT_MS },
+  );
+  unsure.forEach((i, k) => {
+    const reads = [
+      ...passes.map((p) => p[i]).filter((r): r is OcrReadT => r !== undefined),
+      ...again.slice(k * SECOND_HEIGHTS.length, (k + 1) * SECOND_HEIGHTS.length),
+    ];
+    const number = settledNumber(reads, inkOf(i));
+    if (number) out.set((inked[i] as (typeof inked)[number]).cell, { text: number.text, confidence: number.confidence / 100 });
     else labels.push(i);
   });
   const chi = await ocrBatch(
