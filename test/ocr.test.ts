@@ -1,7 +1,7 @@
 /**
  * The OCR reader (src/extract/ocr/) on a scanned copy of a synthetic report: JPEG pages, no
- * text layer. It is a first slice, switched on by NIANBAO_OCR=1: what it reads must be right
- * or null, never another number. Needs Debian's tesseract-ocr, tesseract-ocr-chi-sim and
+ * text layer. It runs by default where its packages are installed (NIANBAO_OCR=0 switches it
+ * off): what it reads must be right or null, never another number. Needs Debian's tesseract-ocr, tesseract-ocr-chi-sim and
  * poppler-utils (.ci/services.sh installs them).
  */
 import { execFileSync } from "node:child_process";
@@ -21,11 +21,11 @@ import { CORPUS, cases, score } from "./support/corpus.js";
 const scan = cases("scanned").find((c) => c.name === "c001");
 if (!scan) throw new Error("test/fixtures/corpus/scanned/c001 is missing");
 
-/** NIANBAO_OCR=1 for the tests of the enclosing describe block. */
-function ocrSwitchedOn() {
+/** The default for the tests of the enclosing describe block: NIANBAO_OCR not set, OCR on. */
+function ocrByDefault() {
   const before = process.env["NIANBAO_OCR"];
   beforeAll(() => {
-    process.env["NIANBAO_OCR"] = "1";
+    delete process.env["NIANBAO_OCR"];
   });
   afterAll(() => {
     if (before === undefined) delete process.env["NIANBAO_OCR"];
@@ -34,7 +34,7 @@ function ocrSwitchedOn() {
 }
 
 describe("a scanned report, read by OCR", () => {
-  ocrSwitchedOn();
+  ocrByDefault();
 
   it("has Tesseract with chi_sim and pdftoppm installed", () => {
     expect(ocrAvailable()).toBe(true);
@@ -68,7 +68,7 @@ async function readScan(name: string) {
 }
 
 describe("scans whose tables are tilted, cut by page breaks without a rule, and misread", () => {
-  ocrSwitchedOn();
+  ocrByDefault();
 
   it("c003: a table tilted against its page, a row cut by a page break, a label misread", async () => {
     // Chromium drew no rule where the page cut table 三 (6.属于四类过程性信息 opens page 4 with
@@ -141,7 +141,7 @@ function stamp(img: Gray, cx: number, cy: number, radius: number, thick: number)
 }
 
 describe("a scan with a stamp over a numeric cell", () => {
-  ocrSwitchedOn();
+  ocrByDefault();
 
   it("reads the stamped cells right or not at all, and no other cell wrong", async () => {
     // Page 1 (title) and page 5 (table 三), with a black disc stamped over every cell of the
@@ -169,7 +169,7 @@ describe("a scan with a stamp over a numeric cell", () => {
 });
 
 describe("a mixed PDF: typed pages, then scanned table pages", () => {
-  ocrSwitchedOn();
+  ocrByDefault();
 
   it("reads the text layer where it exists and OCR where it does not", async () => {
     // Pages 1–3 of the typed report s003 (title, table 二), pages 4–7 of its scan c001 (table 三, 四).
@@ -195,19 +195,21 @@ describe("a mixed PDF: typed pages, then scanned table pages", () => {
   }, 120_000);
 });
 
-describe("a scanned report without OCR switched on", () => {
-  it("is refused as no-text-layer, naming the setting and the packages", async () => {
+describe("a scanned report with OCR switched off (NIANBAO_OCR=0)", () => {
+  it("is refused as no-text-layer, naming the setting", async () => {
     const before = process.env["NIANBAO_OCR"];
-    delete process.env["NIANBAO_OCR"];
+    process.env["NIANBAO_OCR"] = "0";
     try {
+      expect(ocrAvailable()).toBe(false);
       const e = await processBytes(readFileSync(scan.input)).then(
         () => null,
         (x: unknown) => x,
       );
       expect(isRefusal(e) && e.code).toBe("no-text-layer");
-      expect(String((e as Error).message)).toMatch(/NIANBAO_OCR=1.*tesseract-ocr-chi-sim/);
+      expect(String((e as Error).message)).toMatch(/needs OCR, which NIANBAO_OCR=0 switches off/);
     } finally {
-      if (before !== undefined) process.env["NIANBAO_OCR"] = before;
+      if (before === undefined) delete process.env["NIANBAO_OCR"];
+      else process.env["NIANBAO_OCR"] = before;
     }
   });
 });

@@ -13,7 +13,7 @@
  * Before pdf.js sees the file, its compressed streams are measured (pdf/streams.ts): a file
  * whose streams inflate past `maxExpandedBytes` (a flate bomb) is refused as `too-large`.
  */
-import { extractScanned, ocrAvailable, readScannedPages } from "./ocr/index.js";
+import { extractScanned, ocrAvailable, ocrSwitchedOff, readScannedPages } from "./ocr/index.js";
 import { RefusalError, type Block, type DocumentContent, type TextBlock } from "../document.js";
 import { compose, toBBox, type Rect } from "./pdf/geometry.js";
 import { findTables, type TableFragment } from "./pdf/grid.js";
@@ -76,7 +76,9 @@ export async function extractPdf(bytes: Uint8Array, opts: PdfExtractOptions): Pr
       if (ocrAvailable()) return await extractScanned(bytes, doc.numPages);
       throw new RefusalError(
         "no-text-layer",
-        `PDF has no text layer on any of its ${doc.numPages} page(s): a scan or image-only PDF needs OCR (experimental: set NIANBAO_OCR=1, with the Debian packages tesseract-ocr, tesseract-ocr-chi-sim and poppler-utils installed)`,
+        ocrSwitchedOff()
+          ? `PDF has no text layer on any of its ${doc.numPages} page(s): a scan or image-only PDF needs OCR, which NIANBAO_OCR=0 switches off`
+          : `PDF has no text layer on any of its ${doc.numPages} page(s): a scan or image-only PDF needs OCR, with the Debian packages tesseract-ocr, tesseract-ocr-chi-sim and poppler-utils installed`,
       );
     }
     const warnings: string[] = [];

@@ -36,13 +36,17 @@ const SECOND_HEIGHTS = [16, 20, 26, 34] as const;
 const PROSE_SCALE = 0.6;
 
 /**
- * Whether the OCR reader runs: it is switched on (`NIANBAO_OCR=1`) and can run here
- * (Tesseract with chi_sim, and pdftoppm). It is off by default while it is a first slice:
- * on skewed or stamped scans its grids can still lose a cell, and the aligner may then place
- * numbers in the wrong row (see README, "Scanned reports").
+ * Whether the OCR reader runs: it can run here (Tesseract with chi_sim, and pdftoppm), and it
+ * is not switched off (`NIANBAO_OCR=0`). What it reads is right or null with a finding (see
+ * README, "Scanned reports").
  */
 export function ocrAvailable(): boolean {
-  return process.env["NIANBAO_OCR"] === "1" && tesseractAvailable() && popplerAvailable();
+  return !ocrSwitchedOff() && tesseractAvailable() && popplerAvailable();
+}
+
+/** `NIANBAO_OCR=0`: scans are refused as no-text-layer even where the OCR reader could run. */
+export function ocrSwitchedOff(): boolean {
+  return process.env["NIANBAO_OCR"] === "0";
 }
 
 let poppler: boolean | null = null;
@@ -196,7 +200,7 @@ function tableBlock(t: PixelTable, reads: Map<PixelCell, CellRead>, page: number
 export async function extractScanned(bytes: Uint8Array, pages: number): Promise<DocumentContent> {
   const { blocks, cells } = await readScannedPages(bytes, Array.from({ length: pages }, (_, i) => i + 1));
   const hasText = blocks.some((b) => (b.kind === "text" ? b.text.trim() !== "" : true));
-  if (!hasText) throw new RefusalError("no-text-layer", `PDF has no text layer, and OCR read no text on any of its ${pages} page(s)`);
+  if (!hasText) throw new RefusalError("no-text-layer", `PDF has no text layer on any of its ${pages} page(s), and OCR read no text on them`);
   return { mediaType: "application/pdf", pages, blocks, warnings: [`read by OCR (Tesseract chi_sim): ${pages} page(s), ${cells} table cells`] };
 }
 
