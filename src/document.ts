@@ -22,8 +22,10 @@ import { z } from "zod";
  * (nor by any reconstruct job); the reconstruct stage extracts the original again instead.
  * It is independent of the package version, which covers the whole pipeline's output.
  * 2: scanned PDFs and scanned pages of mixed PDFs are read by OCR (with NIANBAO_OCR=1).
+ * 3: OCR grids: skew from the rules' pixels, tables cut by a page break closed, cells read a
+ *    second time (src/extract/ocr).
  */
-export const EXTRACTOR_VERSION = 2;
+export const EXTRACTOR_VERSION = 3;
 
 /**
  * Whether a cell's text is a label rather than a number: two or more Han characters. The OCR
