@@ -5,7 +5,7 @@
 # these files (as git has them, .dockerignore applied) into an empty folder and runs the
 # install line there.
 FROM node:20.18.1-bookworm-slim
-# The OCR reader (NIANBAO_OCR=1): Tesseract with its Simplified-Chinese model, and poppler's
+# The OCR reader (on where these are installed; NIANBAO_OCR=0 switches it off): Tesseract with its Simplified-Chinese model, and poppler's
 # pdftoppm, all Debian packages.
 RUN apt-get update \
   && apt-get install -y --no-install-recommends tesseract-ocr tesseract-ocr-chi-sim poppler-utils \
