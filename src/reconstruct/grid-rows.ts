@@ -7,14 +7,13 @@
  */
 import type { RowDef, TableDef } from "../catalogue.js";
 import type { RowResult } from "./align.js";
-import { labelSimilarity } from "./normalize.js";
 import type { Token } from "./tokens.js";
+import { rowSimilarity } from "./runs.js";
 
 /** A label must carry the row's label this well, and better than any other row's. */
 const NAMES_ROW = 0.6;
 const MARGIN = 0.1;
 
-const similarity = (row: RowDef, text: string) => Math.max(...[row.label, ...(row.aliases ?? [])].map((l) => labelSimilarity(l, text)));
 
 function lines(tokens: readonly Token[]): Token[][] {
   const out: Token[][] = [];
@@ -56,7 +55,7 @@ export function readGridRows(tokens: readonly Token[], def: TableDef): RowResult
     .map(valueCells)
     .filter((l) => l.values.some((v) => v.kind !== "empty"))
     .map((l) => {
-      const scored = def.rows.map((row, i) => ({ i, s: similarity(row, l.label) })).sort((a, b) => b.s - a.s);
+      const scored = def.rows.map((row, i) => ({ i, s: rowSimilarity(l.label, row) })).sort((a, b) => b.s - a.s);
       const best = scored[0];
       const named = l.label !== "" && best && best.s >= NAMES_ROW && !(scored[1] && scored[1].s > best.s - MARGIN) ? best : null;
       return { ...l, named, placed: -1 };

@@ -59,12 +59,7 @@ export function bigrams(key: string): string[] {
  * different label is weak evidence). 1 for an exact match; 0 for nothing in common.
  */
 export function labelSimilarity(label: string, text: string): number {
-  return similarityToBigrams(label, textBigrams(text));
-}
-
-/** The bigram set labelSimilarity compares a label against, for a caller that keeps it. */
-export function bigramSet(text: string): ReadonlySet<string> {
-  return new Set(bigrams(labelKey(text)));
+  return similarityToBigrams(label, bigramSet(text));
 }
 
 /** labelSimilarity against a text's bigram set (bigramSet). */
@@ -99,7 +94,8 @@ function memo<V>(table: Map<string, V>, key: string, make: () => V): V {
 }
 
 const labelBigrams = (label: string) => memo(labelMemo, label, () => bigrams(labelKey(stripEnumerator(label))));
-const textBigrams = (text: string) => memo(textMemo, text, () => bigramSet(text));
+/** The bigram set labelSimilarity compares a label against (memoised), for a caller that keeps it. */
+export const bigramSet = (text: string): ReadonlySet<string> => memo(textMemo, text, () => new Set(bigrams(labelKey(text))));
 
 // ------------------------------------------------------------------------------- numbers
 

@@ -7,7 +7,7 @@
  * (align.ts) score a run against a catalogue row by how well that evidence names the row.
  */
 import type { RowDef } from "../catalogue.js";
-import { bigramSet, enumeratorOf, labelKey, labelSimilarity, similarityToBigrams } from "./normalize.js";
+import { bigramSet, enumeratorOf, labelKey, similarityToBigrams } from "./normalize.js";
 import type { Token } from "./tokens.js";
 import { AFTER_DISCOUNT, AFTER_WINDOW, EVIDENCE_WINDOW, JOINED_LABEL_DISCOUNT, NAMES_ROW } from "./weights.js";
 
@@ -73,9 +73,14 @@ export function namesRow(text: string, row: RowDef): boolean {
   return rowSimilarity(text, row) >= NAMES_ROW;
 }
 
+/** How well a text names a row: its label or any alias, whichever is most similar. */
 export function rowSimilarity(text: string, row: RowDef): number {
-  let best = labelSimilarity(row.label, text);
-  for (const a of row.aliases ?? []) best = Math.max(best, labelSimilarity(a, text));
+  return similarityToRow(bigramSet(text), row);
+}
+
+function similarityToRow(tb: ReadonlySet<string>, row: RowDef): number {
+  let best = similarityToBigrams(row.label, tb);
+  for (const a of row.aliases ?? []) best = Math.max(best, similarityToBigrams(a, tb));
   return best;
 }
 
@@ -106,9 +111,7 @@ function scoreEvidence(run: Run, row: RowDef): number {
   let best = 0;
   for (const c of candidatesOf(run)) {
     if (c.factor <= best) continue;
-    let s = similarityToBigrams(row.label, c.bigrams);
-    for (const a of row.aliases ?? []) s = Math.max(s, similarityToBigrams(a, c.bigrams));
-    best = Math.max(best, s * c.factor);
+    best = Math.max(best, similarityToRow(c.bigrams, row) * c.factor);
   }
   return best;
 }
