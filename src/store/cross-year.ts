@@ -47,6 +47,21 @@ export interface CrossYearSlot {
   year: number;
 }
 
+/** A slot as a map key. */
+export const slotKey = (s: CrossYearSlot) => `${s.agencyKey}\u0000${s.year}`;
+
+/** A stored result, (sha256, pipeline version), as a map key. */
+export const resultKey = (sha256: string, version: string) => `${sha256}\u0000${version}`;
+
+/**
+ * Whether a put changes the next year's R6 of a slot, from the result standing for the slot
+ * (resultKey, pickNeighbour) before and after it: the standing report changed, or it is the
+ * report just put, whose numbers may have.
+ */
+export function standingChanged(before: string | null, after: string | null, put: string): boolean {
+  return after !== before || after === put || before === put;
+}
+
 export function crossYearSlot(envelope: Envelope, aliases: AgencyAliases = AgencyAliases.none): CrossYearSlot | null {
   const r = envelope.report;
   if (r.format === "legacy" || r.year === null) return null;

@@ -28,7 +28,7 @@ import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "nod
 import type { Envelope, Finding, ValidationStatus } from "../model.js";
 import { AgencyAliases } from "../identity/aliases.js";
 import { normaliseName } from "../identity/index.js";
-import { compareVersions, crossYearSlot, lookupKeys, pickNeighbour, r6Findings, storedKey, type CrossYearSlot } from "./cross-year.js";
+import { compareVersions, crossYearSlot, lookupKeys, pickNeighbour, r6Findings, resultKey, slotKey, standingChanged, storedKey, type CrossYearSlot } from "./cross-year.js";
 import type { FailureRecord, IngestRecord, OutputStore, ReportSummary, SourceRef, StoreOptions, StoredReport } from "./types.js";
 
 /** Lock files of the root: one serialises putResult, the other additions to ingest records. */
@@ -93,7 +93,6 @@ export interface IndexEntry {
   storedAt?: string;
 }
 
-const entryKey = (sha256: string, version: string) => `${sha256}\u0000${version}`;
 const sameEntry = (a: IndexEntry, b: IndexEntry) =>
   a.path === b.path &&
   a.format === b.format &&
@@ -104,7 +103,6 @@ const sameEntry = (a: IndexEntry, b: IndexEntry) =>
   a.sourceKey === b.sourceKey &&
   a.sourceUri === b.sourceUri &&
   a.storedAt === b.storedAt;
-const slotKey = (s: CrossYearSlot) => `${s.agencyKey}\u0000${s.year}`;
 const sameSource = (a: SourceRef, b: SourceRef) => a.uri === b.uri && (a.versionId ?? null) === (b.versionId ?? null);
 
 function errorCode(e: unknown): string | undefined {
@@ -194,7 +192,7 @@ export class FileStore implements OutputStore {
       await this.refreshIndex();
       const slot = crossYearSlot(envelope, this.aliases);
       const previous = slot ? await this.neighbour({ agencyKey: slot.agencyKey, year: slot.year - 1 }, sha256) : null;
-      const old = this.index.get(entryKey(sha256, version));
+      const old = this.index.get(resultKey(sha256, version));
       const oldSlot = old ? this.slotOf(old) : null;
       // Which report stands for the slots this put touches, before it: the next year's R6 is
       // checked again only where that changes (or where it is this report, whose numbers may have).
@@ -221,8 +219,8 @@ export class FileStore implements OutputStore {
       };
       // An unchanged result stored again keeps its storedAt: the index gains no line, and the
       // report does not become the newer copy of its agency-year by being written again.
-      entry.storedAt = old?.storedAt !== undefined && sameEntry(old, { ...entry, storedAt: old.storedAt }) ? old.storedAt : new Date().toISOString();
-      const storedAt = entry.storedAt;
+      const storedAt = old?.storedAt !== undefined && sameEntry(old, { ...entry, storedAt: old.storedAt }) ? old.storedAt : new Date().toISOString();
+      entry.storedAt = storedAt;
       const stored: StoredReport = { envelope, crossYear, source, storedAt };
       await writeAtomic(this.abs(entry.path), json(stored));
 
@@ -231,10 +229,8 @@ export class FileStore implements OutputStore {
       // goes (the index now points at the new one), and its old next year is checked again.
       if (old && old.path !== entry.path) await rm(this.abs(old.path), { force: true });
 
-      const self = entryKey(sha256, version);
       for (const { slot: s, before } of touched.values()) {
-        const after = this.standing(s, "");
-        if (after !== before || after === self || before === self) await this.recheckNextYear(s);
+        if (standingChanged(before, this.standing(s, ""), resultKey(sha256, version))) await this.recheckNextYear(s);
       }
       return { crossYear };
     }));
@@ -244,7 +240,7 @@ export class FileStore implements OutputStore {
     assertSha(sha256);
     await this.serial(() => this.refreshIndex());
     let entry: IndexEntry | undefined;
-    if (pipelineVersion !== undefined) entry = this.index.get(entryKey(sha256, pipelineVersion));
+    if (pipelineVersion !== undefined) entry = this.index.get(resultKey(sha256, pipelineVersion));
     else
       for (const e of this.index.values())
         if (e.sha256 === sha256 && (!entry || compareVersions(e.pipelineVersion, entry.pipelineVersion) > 0)) entry = e;
@@ -259,7 +255,7 @@ export class FileStore implements OutputStore {
   async hasResult(sha256: string, pipelineVersion: string): Promise<boolean> {
     assertSha(sha256);
     await this.serial(() => this.refreshIndex());
-    const entry = this.index.get(entryKey(sha256, pipelineVersion));
+    const entry = this.index.get(resultKey(sha256, pipelineVersion));
     return entry !== undefined && (await exists(this.abs(entry.path)));
   }
 
@@ -500,7 +496,7 @@ export class FileStore implements OutputStore {
 
   /** Folds one index line in: the current entry of its (sha256, version), and its slot. */
   private fold(e: IndexEntry): void {
-    const key = entryKey(e.sha256, e.pipelineVersion);
+    const key = resultKey(e.sha256, e.pipelineVersion);
     const old = this.index.get(key);
     const oldSlot = old ? this.slotOf(old) : null;
     if (oldSlot) this.slots.get(slotKey(oldSlot))?.delete(key);

@@ -21,7 +21,7 @@ import { CATALOGUE, TABLE_IDS } from "../catalogue.js";
 import { failureCodeOf } from "../failures.js";
 import type { Envelope, Finding, ValidationStatus } from "../model.js";
 import { AgencyAliases } from "../identity/aliases.js";
-import { compareVersions, crossYearSlot, lookupKeys, pickNeighbour, r6Findings, storedKey, type CrossYearSlot } from "./cross-year.js";
+import { compareVersions, crossYearSlot, lookupKeys, pickNeighbour, r6Findings, resultKey, slotKey, standingChanged, storedKey, type CrossYearSlot } from "./cross-year.js";
 import type { FailureRecord, IngestRecord, OutputStore, ReportSummary, SourceRef, StoreOptions, StoredReport } from "./types.js";
 
 /** Advisory lock ids (first key of the two-key form): one for migrations, one class for agencies. */
@@ -225,7 +225,7 @@ export class PgStore implements OutputStore {
       // Which report stands for each slot before this put: the next year's R6 is checked again
       // only where that changes (or where it is this report, whose numbers may have).
       const before = new Map<string, string | null>();
-      for (const s of slots) before.set(slotId(s), await this.standingId(c, s, ""));
+      for (const s of slots) before.set(slotKey(s), await this.standingId(c, s, ""));
 
       await c.query(
         `INSERT INTO reports (sha256, pipeline_version, format, year, agency, agency_key, status, envelope, cross_year, source, stored_at)
@@ -259,14 +259,12 @@ export class PgStore implements OutputStore {
       await replaceFindings(c, sha256, version, "cross-year", crossYear);
 
       // This report is the previous year of its next year (and, if it moved, no longer of the old one).
-      const self = `${sha256}\u0000${version}`;
       const seen = new Set<string>();
       for (const s of slots) {
-        const k = slotId(s);
+        const k = slotKey(s);
         if (seen.has(k)) continue;
         seen.add(k);
-        const after = await this.standingId(c, s, "");
-        if (after !== before.get(k) || after === self || before.get(k) === self) await this.recheckNextYear(c, s);
+        if (standingChanged(before.get(k) ?? null, await this.standingId(c, s, ""), resultKey(sha256, version))) await this.recheckNextYear(c, s);
       }
       return { crossYear };
     });
@@ -436,7 +434,7 @@ export class PgStore implements OutputStore {
 
   private async standingId(c: pg.PoolClient, slot: CrossYearSlot, exclude: string): Promise<string | null> {
     const best = await this.standing(c, slot, exclude);
-    return best && `${best.sha256}\u0000${best.pipelineVersion}`;
+    return best && resultKey(best.sha256, best.pipelineVersion);
   }
 
   /** Recomputes R6 of every report in the year after `slot`, against what `slot` now holds. */
@@ -463,8 +461,6 @@ export class PgStore implements OutputStore {
     }
   }
 }
-
-const slotId = (s: CrossYearSlot) => `${s.agencyKey}\u0000${s.year}`;
 
 /**
  * libpq connects as the OS user when the URL names none; node-postgres only reads $PGUSER and
