@@ -12,7 +12,7 @@ import { CSV_HEADER, csvLine, csvRows } from "../src/csv.js";
 import { EXIT_OK, exitStatus, FailureError, FAILURE_CODES, FAILURES } from "../src/failures.js";
 import type { Envelope } from "../src/model.js";
 import { PIPELINE_VERSION } from "../src/version.js";
-import { ExtractPool } from "../workers/extract-pool.js";
+import { ExtractPool, fileLimits } from "../workers/extract-pool.js";
 import { QueueUnavailableError } from "../queues/unavailable.js";
 import { COMMAND_USAGE, UsageError, wantsHelp } from "./usage.js";
 
@@ -145,7 +145,7 @@ async function extractFile(pool: ExtractPool, limits: Limits, file: string, prin
   }
   try {
     const env = await pool.process(
-      { bytes, fileName: basename(file), maxBytes: limits.MAX_FILE_BYTES, maxPages: limits.MAX_PAGES, maxExpandedBytes: limits.MAX_EXPANDED_BYTES },
+      { bytes, fileName: basename(file), ...fileLimits(limits) },
       limits.JOB_TIMEOUT_MS,
     );
     print(env);

@@ -11,6 +11,7 @@
  *   fails with code "crashed"; the other tasks in flight are not touched.
  */
 import { Worker } from "node:worker_threads";
+import type { Limits } from "../src/config.js";
 import { FailureError, type FailureCode } from "../src/failures.js";
 import type { Envelope } from "../src/model.js";
 import type { Extraction } from "../src/process.js";
@@ -20,6 +21,11 @@ export interface FileLimits {
   maxBytes: number;
   maxPages: number;
   maxExpandedBytes: number;
+}
+
+/** A file's limits from the configuration (a worker's Config, or `nianbao extract`'s Limits). */
+export function fileLimits(c: Pick<Limits, "MAX_FILE_BYTES" | "MAX_PAGES" | "MAX_EXPANDED_BYTES">): FileLimits {
+  return { maxBytes: c.MAX_FILE_BYTES, maxPages: c.MAX_PAGES, maxExpandedBytes: c.MAX_EXPANDED_BYTES };
 }
 
 /** What a thread is asked to do; each kind names the core function it runs. */

@@ -39,7 +39,7 @@ import type { OutputStore } from "../src/store/types.js";
 import { documentIdOf, envelopeKey, ExtractJob, extractionKey, jobIdOf, jobName, ReconstructJob, shaOf, StoreJob } from "../queues/jobs.js";
 import { STAGES, type Stage } from "../queues/names.js";
 import type { RunState } from "../queues/runs.js";
-import { ExtractFailure, type ExtractPool } from "./extract-pool.js";
+import { ExtractFailure, fileLimits, type ExtractPool } from "./extract-pool.js";
 
 export interface Deps {
   config: Config;
@@ -135,7 +135,7 @@ export function processors(deps: Deps): Record<Stage, (job: Job, token?: string)
     let document: IntermediateDocument;
     try {
       const extraction = await pool.run(
-        { bytes, fileName: data.fileName, maxBytes: config.MAX_FILE_BYTES, maxPages: config.MAX_PAGES, maxExpandedBytes: config.MAX_EXPANDED_BYTES },
+        { bytes, fileName: data.fileName, ...fileLimits(config) },
         config.JOB_TIMEOUT_MS,
       );
       document = extraction.document;
