@@ -7,7 +7,7 @@ import { once } from "node:events";
 import type { Config } from "../src/config.js";
 import { CSV_HEADER, csvLine, csvRows } from "../src/csv.js";
 import { withStore } from "../src/store/index.js";
-import type { OutputStore } from "../src/store/types.js";
+import type { ResultStore } from "../src/store/types.js";
 import { parseCommandArgs, UsageError, COMMAND_USAGE } from "./usage.js";
 
 /** Writes to stdout, waiting when its buffer is full (a slow pipe). */
@@ -16,7 +16,7 @@ async function write(text: string): Promise<void> {
 }
 
 /** Every CSV line (header first) of the store's newest results; the file column is the source key. */
-export async function* exportCsv(store: OutputStore): AsyncGenerator<string> {
+export async function* exportCsv(store: ResultStore): AsyncGenerator<string> {
   yield csvLine(CSV_HEADER);
   for await (const s of store.listReports()) {
     const stored = await store.getResult(s.sha256, s.pipelineVersion);

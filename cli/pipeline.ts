@@ -11,7 +11,7 @@ import { LocalInbox, openBucket } from "../src/bucket/index.js";
 import type { Config } from "../src/config.js";
 import { exitStatus, parseFailedReason } from "../src/failures.js";
 import { withStore } from "../src/store/index.js";
-import type { OutputStore } from "../src/store/types.js";
+import type { FailureLog, IngestLedger } from "../src/store/types.js";
 import { StageQueues } from "../queues/connection.js";
 import { STAGES } from "../queues/names.js";
 import { Producer } from "../queues/producer.js";
@@ -71,7 +71,7 @@ async function queueReachable(config: Config): Promise<void> {
   }
 }
 
-function watcherFor(config: Config, store: OutputStore, queues: StageQueues, root: string, log: Logger): Watcher {
+function watcherFor(config: Config, store: IngestLedger & FailureLog, queues: StageQueues, root: string, log: Logger): Watcher {
   // The default local inbox is created on first use.
   if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(root) || root.startsWith("file:")) mkdirSync(root.startsWith("file:") ? fileURLToPath(root) : root, { recursive: true });
   // No maxBytes on the bucket: the watcher checks each object's listed size against

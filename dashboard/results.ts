@@ -8,7 +8,7 @@
 import { APPLICATIONS_GROUP_LABELS, CATALOGUE } from "../src/catalogue.js";
 import type { Envelope, ValidationStatus } from "../src/model.js";
 import { comparisonKey, pickNeighbour } from "../src/store/cross-year.js";
-import type { FailureRecord, OutputStore, ReportSummary } from "../src/store/types.js";
+import type { FailureLog, FailureRecord, ReportSummary, ResultStore } from "../src/store/types.js";
 
 /** The outcome groups of table 三 that the outcome-mix chart shows, in printed order. */
 export const OUTCOMES = ["granted", "partiallyGranted", "withheld", "unableToProvide", "notProcessed", "otherHandling"] as const;
@@ -109,7 +109,7 @@ export class ResultsIndex {
   private readonly figures = new Map<string, { figures: ReportFigures; storedAt: string | null; at: number }>();
 
   constructor(
-    private readonly store: OutputStore,
+    private readonly store: ResultStore & FailureLog,
     private readonly maxAgeMs = 5000,
   ) {}
 

@@ -26,7 +26,7 @@ import { openBucket } from "../src/bucket/index.js";
 import type { UploadBucket } from "../src/bucket/types.js";
 import type { Config } from "../src/config.js";
 import { sha256 } from "../src/process.js";
-import type { OutputStore, SourceRef, StoredReport } from "../src/store/types.js";
+import type { FailureLog, IngestLedger, ResultStore, SourceRef, StoreLifecycle, StoredReport } from "../src/store/types.js";
 import { queueBoard } from "../queues/board.js";
 import { StageQueues } from "../queues/connection.js";
 import { StageMetricsSource } from "../queues/metrics-source.js";
@@ -43,9 +43,15 @@ import { searchPage } from "./views/search.js";
 
 export { DashboardStartError } from "./auth.js";
 
+/**
+ * The parts of the output store the dashboard reads: results and failures (the pages), the
+ * ingest records (a document's sources), and whether it answers (/readyz).
+ */
+export type DashboardStore = Pick<StoreLifecycle, "probe"> & ResultStore & IngestLedger & FailureLog;
+
 export interface DashboardOptions {
   config: Config;
-  store: OutputStore;
+  store: DashboardStore;
   log: Logger;
   /** How long a snapshot of the store is reused by the pages and /metrics. Default 5 s. */
   cacheMs?: number;
@@ -271,7 +277,7 @@ export interface RunningDashboard {
  * Starts the dashboard on DASHBOARD_HOST:DASHBOARD_PORT. Refuses (DashboardStartError, saying
  * why) a non-loopback address without credentials, half a basic-auth pair, or a busy port.
  */
-export async function startDashboard(config: Config, deps: { store: OutputStore; log: Logger; cacheMs?: number }): Promise<RunningDashboard> {
+export async function startDashboard(config: Config, deps: { store: DashboardStore; log: Logger; cacheMs?: number }): Promise<RunningDashboard> {
   const host = config.DASHBOARD_HOST;
   const port = config.DASHBOARD_PORT;
   if (port === "off") throw new DashboardStartError("dashboard: DASHBOARD_PORT is off");

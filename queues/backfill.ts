@@ -24,7 +24,7 @@ import { mapLimit } from "../src/backfill/concurrency.js";
 import { selects, type From, type Selection } from "../src/backfill/selection.js";
 import { parseFailedReason, type FailureCode } from "../src/failures.js";
 import { compareVersions } from "../src/store/cross-year.js";
-import type { OutputStore, ReportSummary, SourceRef } from "../src/store/types.js";
+import type { ArtifactStore, IngestLedger, ReportSummary, ResultStore, SourceRef } from "../src/store/types.js";
 import type { StageQueues } from "./connection.js";
 import { documentIdOf, ExtractJob, extractionKey, jobIdOf, jobName, ReconstructJob } from "./jobs.js";
 import { STAGES } from "./names.js";
@@ -76,7 +76,8 @@ const emptyTally = (): BackfillTally => ({
 });
 
 export interface BackfillOptions {
-  store: OutputStore;
+  /** The listing to select from, the ingest records that tell each original, the artifacts to start from. */
+  store: ResultStore & IngestLedger & ArtifactStore;
   selection: Selection;
   from: From;
   pipelineVersion: string;
@@ -113,16 +114,13 @@ export function bucketRootOf(source: SourceRef): string {
 }
 
 /** The source a result was stored from, as full as the ingest record has it. */
-async function sourceOf(store: OutputStore, s: ReportSummary): Promise<SourceRef | null> {
+async function sourceOf(store: IngestLedger, s: ReportSummary): Promise<SourceRef | null> {
   const ingest = await store.getIngest(s.sha256);
   const sources = ingest?.sources ?? [];
   const found = sources.find((x) => x.uri === s.sourceUri) ?? sources[0];
   if (found) return found;
   return s.sourceUri === null ? null : { uri: s.sourceUri, key: s.sourceKey ?? "", size: 0 };
 }
-
-const artifactExists = async (store: OutputStore, key: string) =>
-  store.hasArtifact ? store.hasArtifact(key) : (await store.getArtifact(key)) !== null;
 
 /**
  * Streams the selection into the run, chunk by chunk. Memory holds one chunk, whatever the
@@ -182,7 +180,7 @@ async function enqueueChunk(o: BackfillOptions, batch: readonly ReportSummary[],
   type Planned = { t: Todo; skip: "noArtifact" | "noSource" } | { t: Todo; skip: null; stage: "extract" | "reconstruct"; source: SourceRef };
   const planned = await mapLimit(todo, 16, async (t): Promise<Planned> => {
     const s = t.summary;
-    const hasArtifact = o.from === "extract" ? false : await artifactExists(store, extractionKey(s.sha256));
+    const hasArtifact = o.from === "extract" ? false : await store.hasArtifact(extractionKey(s.sha256));
     if (o.from === "reconstruct" && !hasArtifact) return { t, skip: "noArtifact" };
     const source = await sourceOf(store, s);
     if (!source) return { t, skip: "noSource" };

@@ -5,7 +5,7 @@
  */
 import type { BucketObject } from "../src/bucket/types.js";
 import { failedReasonOf } from "../src/failures.js";
-import type { OutputStore, SourceRef } from "../src/store/types.js";
+import type { FailureLog, IngestLedger, SourceRef } from "../src/store/types.js";
 import { documentIdOf, ExtractJob, jobName } from "./jobs.js";
 import type { StageQueues } from "./connection.js";
 import { QueueUnavailableError } from "./unavailable.js";
@@ -23,7 +23,7 @@ export class Producer {
   private registered = false;
   constructor(
     private readonly queues: StageQueues,
-    private readonly store: OutputStore,
+    private readonly store: IngestLedger & FailureLog,
     private readonly bucketRoot: string,
     private readonly prefix: string,
   ) {}

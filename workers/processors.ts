@@ -35,15 +35,18 @@ import { EXTRACTOR_VERSION, readStoredDocument, type IntermediateDocument } from
 import { codeOf, failedReasonOf, isFileFault, type FailureCode, type FileFaultCode } from "../src/failures.js";
 import { Envelope } from "../src/model.js";
 import { PIPELINE_VERSION, sha256 } from "../src/process.js";
-import type { OutputStore } from "../src/store/types.js";
+import type { ArtifactStore, FailureLog, ResultStore } from "../src/store/types.js";
 import { documentIdOf, envelopeKey, ExtractJob, extractionKey, jobIdOf, jobName, ReconstructJob, shaOf, StoreJob } from "../queues/jobs.js";
 import { STAGES, type Stage } from "../queues/names.js";
 import type { RunState } from "../queues/runs.js";
 import { ExtractFailure, fileLimits, type ExtractPool } from "./extract-pool.js";
 
+/** The parts of the output store the stages use: artifacts between stages, results, and the failures a result supersedes. */
+export type WorkerStore = ArtifactStore & ResultStore & FailureLog;
+
 export interface Deps {
   config: Config;
-  store: OutputStore;
+  store: WorkerStore;
   /**
    * The upload bucket of a job: only INBOX and the roots producers registered (bucketsKey)
    * are opened; any other throws ObjectOutsideBucketError (job data is not trusted).

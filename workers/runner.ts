@@ -9,14 +9,13 @@ import type { Logger } from "pino";
 import { bucketRoot, ObjectOutsideBucketError, openBucket } from "../src/bucket/index.js";
 import type { UploadBucket } from "../src/bucket/types.js";
 import type { Config } from "../src/config.js";
-import type { OutputStore } from "../src/store/types.js";
 import { bounded, closeConnection, redisConnection, StageQueues } from "../queues/connection.js";
 import { QUEUE_NAMES, STAGES, type Stage } from "../queues/names.js";
 import { shaOf } from "../queues/jobs.js";
 import { bucketsKey } from "../queues/producer.js";
 import { RunState } from "../queues/runs.js";
 import { ExtractPool } from "./extract-pool.js";
-import { jobErrorCode, processors } from "./processors.js";
+import { jobErrorCode, processors, type WorkerStore } from "./processors.js";
 
 export interface RunningWorkers {
   workers: Record<Stage, Worker>;
@@ -27,7 +26,7 @@ export interface RunningWorkers {
  * `roots`: upload buckets these workers read from besides INBOX and the roots producers
  * registered in Redis (`nianbao start DIR` passes DIR).
  */
-export function startWorkers(config: Config, store: OutputStore, log: Logger, options: { roots?: string[] } = {}): RunningWorkers {
+export function startWorkers(config: Config, store: WorkerStore, log: Logger, options: { roots?: string[] } = {}): RunningWorkers {
   const queues = new StageQueues(config, "producer", (e) => log.warn({ err: e.message }, "redis unavailable; retrying"));
   const connection = redisConnection(config.REDIS_URL, "worker");
   // One pool for the extract and the reconstruct stages: CONCURRENCY threads do all the work

@@ -10,7 +10,7 @@ import { csvLine } from "../csv.js";
 import { diffEnvelopes, hasChanges, type FieldChange } from "../diff.js";
 import type { ValidationStatus } from "../model.js";
 import { documentIdOf } from "../document.js";
-import type { OutputStore } from "../store/types.js";
+import type { ResultStore } from "../store/types.js";
 import { mapLimit } from "./concurrency.js";
 import { STATUSES } from "./selection.js";
 
@@ -70,7 +70,7 @@ const closeStream = (stream: WriteStream) => new Promise<void>((r, reject) => st
  * (HSCAN may return a document twice).
  */
 export async function summarizeRun(
-  store: OutputStore,
+  store: ResultStore,
   run: RunRecord,
   o: { pipelineVersion: string; selection: string; from: string; outDir: string },
 ): Promise<RunSummary> {

@@ -12,7 +12,7 @@
  */
 import type { Finding } from "../model.js";
 import { comparisonKey, pickNeighbour } from "./cross-year.js";
-import type { OutputStore } from "./types.js";
+import type { ResultStore } from "./types.js";
 
 export interface CrossYearDocument {
   /** The name the document shown prints. */
@@ -58,7 +58,7 @@ interface Candidate {
 const documentIdOf = (sha256: string) => `sha256-${sha256}`;
 const byAgency = <T extends { agency: string }>(a: T, b: T) => (a.agency < b.agency ? -1 : a.agency > b.agency ? 1 : 0);
 
-export async function crossYearReport(store: OutputStore, year: number): Promise<CrossYearReport> {
+export async function crossYearReport(store: ResultStore, year: number): Promise<CrossYearReport> {
   const previousYear = year - 1;
   const current = new Map<string, Candidate[]>();
   const previous = new Map<string, Candidate>();

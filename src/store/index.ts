@@ -45,4 +45,16 @@ export async function withStore<T>(config: Pick<Config, "STORE_URL" | "AGENCY_AL
 
 export { FileStore } from "./file.js";
 export { PgStore } from "./pg.js";
-export type { FailureRecord, IngestRecord, OutputStore, SourceRef, StoreOptions, StoredReport } from "./types.js";
+export type {
+  ArtifactStore,
+  FailureLog,
+  FailureRecord,
+  IngestLedger,
+  IngestRecord,
+  OutputStore,
+  ResultStore,
+  SourceRef,
+  StoreLifecycle,
+  StoreOptions,
+  StoredReport,
+} from "./types.js";

@@ -1,0 +1,96 @@
+/**
+ * An append-only NDJSON file of the file store (index.ndjson, failures.ndjson). Each record is
+ * one line written with one O_APPEND write, so writers in several processes never interleave
+ * within a line. A reader folds the file in as it grows: readNew() returns only the complete
+ * lines appended since its last call (by this process or another), so keeping an in-memory
+ * view up to date costs a stat when nothing changed.
+ */
+import { appendFile, open } from "node:fs/promises";
+import { errorCode, readText } from "./fs.js";
+
+/** The records of NDJSON text, leaving out blank lines and lines torn by a crash. */
+function parseLines<T>(text: string): T[] {
+  const out: T[] = [];
+  for (const line of text.split("\n")) {
+    if (line.trim() === "") continue;
+    try {
+      out.push(JSON.parse(line) as T);
+    } catch {
+      // a line torn by a crash
+    }
+  }
+  return out;
+}
+
+export class AppendLog<T> {
+  /** Bytes of the file already returned by readNew. */
+  private offset = 0;
+
+  constructor(readonly file: string) {}
+
+  async append(record: T): Promise<void> {
+    await appendFile(this.file, `${JSON.stringify(record)}\n`, "utf8");
+  }
+
+  /**
+   * Appends a newline if the file's last byte is not one (at start): a crash in the middle of
+   * an append leaves a line without its end, and the next record would be glued onto the
+   * broken line and lost with it.
+   */
+  async terminateLastLine(): Promise<void> {
+    let fh;
+    try {
+      fh = await open(this.file, "r");
+    } catch (e) {
+      if (errorCode(e) === "ENOENT") return;
+      throw e;
+    }
+    try {
+      const { size } = await fh.stat();
+      if (size === 0) return;
+      const last = Buffer.alloc(1);
+      await fh.read(last, 0, 1, size - 1);
+      if (last[0] === 0x0a) return;
+    } finally {
+      await fh.close();
+    }
+    await appendFile(this.file, "\n", "utf8");
+  }
+
+  /**
+   * The records of the complete lines appended since the last call. `restarted`: the file was
+   * replaced by a shorter one (compacted or restored), and these are its records from the
+   * start, so the caller folds them into an empty view.
+   */
+  async readNew(): Promise<{ restarted: boolean; records: T[] }> {
+    let fh;
+    try {
+      fh = await open(this.file, "r");
+    } catch (e) {
+      if (errorCode(e) === "ENOENT") return { restarted: false, records: [] };
+      throw e;
+    }
+    try {
+      const { size } = await fh.stat();
+      const restarted = size < this.offset;
+      if (restarted) this.offset = 0;
+      if (size === this.offset) return { restarted, records: [] };
+      const buf = Buffer.alloc(size - this.offset);
+      await fh.read(buf, 0, buf.length, this.offset);
+      // Only complete lines: a line still being appended is read next time.
+      const end = buf.lastIndexOf(0x0a);
+      if (end < 0) return { restarted, records: [] };
+      const records = parseLines<T>(buf.subarray(0, end).toString("utf8"));
+      this.offset += end + 1;
+      return { restarted, records };
+    } finally {
+      await fh.close();
+    }
+  }
+
+  /** Every record of the file, from the start (torn lines left out). */
+  async readAll(): Promise<T[]> {
+    const text = await readText(this.file);
+    return text === null ? [] : parseLines<T>(text);
+  }
+}
