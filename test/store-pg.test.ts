@@ -93,7 +93,7 @@ describe("PgStore migrations", () => {
       await check.connect();
       const { rows } = await check.query<{ version: string }>("SELECT version FROM schema_migrations ORDER BY version");
       await check.end();
-      expect(rows.map((r) => r.version)).toEqual(["001_init.sql"]);
+      expect(rows.map((r) => r.version)).toEqual(["001_init.sql", "002_failures_source_uri.sql"]);
     } finally {
       await a.close();
       await b.close();
