@@ -3,7 +3,7 @@
  * test/support/store-contract.ts, run here too; this file adds what is the FileStore's own:
  * the layout on disk, the index and its repair, and path safety with hostile names.
  */
-import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve, sep } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -17,7 +17,7 @@ import { FileStore, MAX_SEGMENT_BYTES, safeSegment } from "../src/store/file.js"
 import { openStore } from "../src/store/index.js";
 import { PgStore } from "../src/store/pg.js";
 import type { SourceRef } from "../src/store/types.js";
-import { describeStoreContract } from "./support/store-contract.js";
+import { describeStoreContract } from "./support/store-contract/index.js";
 
 // ------------------------------------------------------------------------------- fixtures
 const source = (name: string, versionId: string | null = null): SourceRef => ({
@@ -156,6 +156,70 @@ describe("FileStore ingest records", () => {
   it("refuses a sha256 that is not 64 hex digits", async () => {
     await expect(store.recordIngest("../../etc/passwd", source("x"))).rejects.toThrow(/sha256/);
     await expect(store.getIngest("ABC")).rejects.toThrow(/sha256/);
+  });
+});
+
+describe("FileStore failure log", () => {
+  const failure = (content: string, key: string) => ({
+    sha256: sha(content),
+    source: source(key),
+    code: "corrupt" as const,
+    message: `bad ${content}`,
+    at: new Date(Date.UTC(2024, 1, 1)).toISOString(),
+  });
+  const log = () => join(root, "failures.ndjson");
+
+  it("leaves failures.ndjson untouched when a put's source has no failure, and still supersedes one that has", async () => {
+    const old = failure("old-content", "2021/replaced.pdf");
+    await store.recordFailure(old);
+    await store.recordFailure(failure("elsewhere", "2021/other.pdf"));
+    const before = statSync(log());
+    await new Promise((r) => setTimeout(r, 20)); // a write now would move the mtime
+
+    // What the store stage does for a document whose source never failed: put, then supersede.
+    for (const [i, agency] of ["甲", "乙", "丙"].entries()) {
+      const env = envelope(yearReport(`${agency}县人民政府`, 2021), `fresh-${i}`);
+      await store.putResult(env, source(`2021/fresh-${i}.pdf`));
+      expect(await store.supersedeFailures(source(`2021/fresh-${i}.pdf`).uri, env.source.sha256)).toEqual([]);
+    }
+    const after = statSync(log());
+    expect([after.size, after.mtimeMs]).toEqual([before.size, before.mtimeMs]);
+
+    // The replaced file's new content is stored: the old content's failure goes.
+    const now = envelope(yearReport("丁县人民政府", 2021), "new-content");
+    await store.putResult(now, source("2021/replaced.pdf"));
+    expect(await store.supersedeFailures(source("2021/replaced.pdf").uri, now.source.sha256)).toEqual([old.sha256]);
+    expect((await store.listFailures(10)).map((f) => f.sha256)).toEqual([sha("elsewhere")]);
+    expect(statSync(log()).size).toBeGreaterThan(after.size);
+    // and a fresh store over the folder reads the same from the file
+    const again = new FileStore(root);
+    await again.init();
+    expect((await again.listFailures(10)).map((f) => f.sha256)).toEqual([sha("elsewhere")]);
+    expect(await again.supersedeFailures(source("2021/replaced.pdf").uri, now.source.sha256)).toEqual([]);
+  });
+
+  it("supersedes as listFailures hides: the newest superseded line of a source decides", async () => {
+    // The file held A (failed), then B (failed), then A again.
+    const a = failure("content-a", "x.pdf");
+    const b = failure("content-b", "x.pdf");
+    await store.recordFailure(a);
+    expect(await store.supersedeFailures(source("x.pdf").uri, sha("content-b"))).toEqual([a.sha256]);
+    await store.recordFailure(b);
+    expect(await store.supersedeFailures(source("x.pdf").uri, sha("content-a"))).toEqual([b.sha256]);
+    // A's failure is the file's again
+    expect(await store.listFailures(10)).toEqual([a]);
+    const again = new FileStore(root);
+    await again.init();
+    expect(await again.supersedeFailures(source("x.pdf").uri, sha("content-a"))).toEqual([]);
+    expect(await again.supersedeFailures(source("x.pdf").uri, sha("content-c"))).toEqual([a.sha256]);
+  });
+
+  it("reads failures.ndjson again from the start when it was replaced by a shorter file", async () => {
+    await store.recordFailure(failure("long-gone", "y.pdf"));
+    await store.recordFailure(failure("gone-too", "y.pdf"));
+    expect(await store.supersedeFailures(source("z.pdf").uri, sha("any"))).toEqual([]); // the view is read
+    writeFileSync(log(), `${JSON.stringify(failure("kept", "y.pdf"))}\n`); // restored from a backup
+    expect(await store.supersedeFailures(source("y.pdf").uri, sha("new"))).toEqual([sha("kept")]);
   });
 });
 

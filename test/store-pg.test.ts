@@ -14,7 +14,7 @@ import { processBytes } from "../src/process.js";
 import { openStore } from "../src/store/index.js";
 import { cellRows, PgStore, withDefaultUser } from "../src/store/pg.js";
 import type { SourceRef } from "../src/store/types.js";
-import { describeStoreContract } from "./support/store-contract.js";
+import { describeStoreContract } from "./support/store-contract/index.js";
 import { TcpProxy } from "./support/tcp-proxy.js";
 
 // ------------------------------------------------------------------------------- fixtures
@@ -169,6 +169,21 @@ describe("PgStore rule R6 (cross-year) in SQL", () => {
     expect(await crossYearRows(y2022.source.sha256)).toBe(2);
     await store.putResult(envelope(yearReport(AG, 2021, { carriedForward: row7({ naturalPerson: 2, total: 2 }) }), "pg-r6-2021", "0.2.0"), null);
     expect(await crossYearRows(y2022.source.sha256)).toBe(0);
+  });
+});
+
+describe("PgStore failure log", () => {
+  it("supersedes a source's failures through the expression index on source->>'uri'", async () => {
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    try {
+      // The table is small here: forbid the sequential scan to see that the index can serve.
+      await c.query("SET enable_seqscan = off");
+      const plan = await c.query<{ "QUERY PLAN": string }>("EXPLAIN DELETE FROM failures WHERE source->>'uri' = 's3://inbox/x.pdf' AND sha256 <> 'y'");
+      expect(plan.rows.map((r) => r["QUERY PLAN"]).join("\n")).toContain("failures_source_uri");
+    } finally {
+      await c.end();
+    }
   });
 });
 
