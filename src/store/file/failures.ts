@@ -75,14 +75,12 @@ export class FileFailureLog implements FailureLog {
   }
 
   async supersedeFailures(uri: string, sha256: string): Promise<string[]> {
-    const stale = await this.queue.run(async () => {
+    return this.queue.run(async () => {
       await this.refresh();
-      return this.visible(uri).filter((s) => s !== sha256);
+      const stale = this.visible(uri).filter((s) => s !== sha256);
+      if (stale.length) await this.log.append({ superseded: { uri, by: sha256, at: new Date().toISOString() } });
+      return stale;
     });
-    if (!stale.length) return [];
-    const line: SupersededLine = { superseded: { uri, by: sha256, at: new Date().toISOString() } };
-    await this.queue.run(() => this.log.append(line));
-    return stale;
   }
 
   /** The contents whose failures at `uri` listFailures shows, newest failure first. */
