@@ -5,7 +5,7 @@
  *   <root>/ingest/<sha256>.json          the ingest ledger                  file/ledger.ts
  *   <root>/artifacts/<safe key>.json     artifacts                          file/artifacts.ts
  *   <root>/reports/<year>/<agency>/…     results, with R6                   file/results.ts
- *   <root>/index.ndjson                  where each result's file is        file/index.ts
+ *   <root>/index.ndjson                  where each result's file is        file/result-index.ts
  *   <root>/failures.ndjson               the failure log                    file/failures.ts
  *
  * What the parts share lives once: paths kept under the root (file/paths.ts), atomic writes
@@ -20,7 +20,7 @@ import { ComposedStore } from "./composed.js";
 import { FileArtifactStore } from "./file/artifacts.js";
 import { FileFailureLog } from "./file/failures.js";
 import { removeStaleTemps } from "./file/fs.js";
-import type { IndexEntry } from "./file/index.js";
+import type { IndexEntry } from "./file/result-index.js";
 import { FileIngestLedger } from "./file/ledger.js";
 import { WriteQueue } from "./file/lock.js";
 import { StoreRoot } from "./file/paths.js";
@@ -29,7 +29,7 @@ import type { StoreOptions } from "./types.js";
 
 export { MAX_SEGMENT_BYTES, safeSegment } from "./file/paths.js";
 export { removeStaleTemps } from "./file/fs.js";
-export type { IndexEntry } from "./file/index.js";
+export type { IndexEntry } from "./file/result-index.js";
 
 interface FileParts {
   ledger: FileIngestLedger;

@@ -2,7 +2,7 @@
  * The file store's results, with rule R6:
  *
  *   <root>/reports/<year|unknown-year>/<agency|unknown-agency>/<sha256>.<version>.json   StoredReport
- *   <root>/index.ndjson   append-only; the last line for a (sha256, version) is the current one (index.ts)
+ *   <root>/index.ndjson   append-only; the last line for a (sha256, version) is the current one (result-index.ts)
  *
  * putResult holds the lock file `<root>/.results.lock`, so that two workers storing an
  * agency's year N and year N+1 at the same time (a backfill does) each see the other's result
@@ -15,7 +15,7 @@ import type { Envelope, Finding } from "../../model.js";
 import { compareVersions, crossYearSlot, lookupKeys, r6Findings, resultKey, slotKey, standingChanged, storedKey, type CrossYearSlot } from "../cross-year.js";
 import type { ReportSummary, ResultStore, SourceRef, StoredReport } from "../types.js";
 import { exists, json, readJson, writeAtomic } from "./fs.js";
-import { ResultIndex, sameEntry, type IndexEntry } from "./index.js";
+import { ResultIndex, sameEntry, type IndexEntry } from "./result-index.js";
 import { LockFile, WriteQueue } from "./lock.js";
 import { assertSha, safeSegment, type StoreRoot } from "./paths.js";
 
