@@ -43,12 +43,12 @@ interface Place {
 
 /** Every reading of the start of `name` as a chain of divisions, as long as it goes. */
 function places(name: string): Place[] {
-  const { byName, longestName } = divisions();
+  const table = divisions();
   const out: Place[] = [];
   const walk = (at: number, within: Division | null) => {
     let longer = false;
-    for (let len = 2; len <= longestName && at + len <= name.length; len++) {
-      for (const d of byName.get(name.slice(at, at + len)) ?? []) {
+    for (let len = 2; len <= table.longestName && at + len <= name.length; len++) {
+      for (const d of table.named(name.slice(at, at + len))) {
         if (within !== null && !isWithin(d, within)) continue;
         longer = true;
         walk(at + len, d);

@@ -144,7 +144,8 @@ export function alignRuns(runs: readonly Run[], rows: readonly RowDef[], options
       const noiseCost = j === J ? 0 : NOISE_COST + NOISE_COST_PER_VALUE * run.values.length;
       relax(k + 1, j, here - noiseCost, () => ({ from: [k, j], kind: "noise", run: k }));
       if (j === J) continue;
-      const firstEv = evidenceFor(run, rows[j] as RowDef);
+      const evidence = evidenceFor(run, rows);
+      const firstEv = evidence[j] as number;
       // A blank row is only believed when its own label is printed right before the blanks.
       const last = run.evidence[run.evidence.length - 1];
       // Asked for only by blank fits: most runs have values.
@@ -167,7 +168,7 @@ export function alignRuns(runs: readonly Run[], rows: readonly RowDef[], options
           if (fit.kind === "blank" && (!options.blankRows || adjacent() < NAMES_ROW)) break;
           // Rows read column by column had their labels printed apart from their numbers, in
           // no fixed place: a label of any row of the block places it.
-          const ev = fit.columnWise ? Math.max(...rows.slice(j, j + m).map((r) => evidenceFor(run, r))) : firstEv;
+          const ev = fit.columnWise ? Math.max(...evidence.subarray(j, j + m)) : firstEv;
           // A run whose count fills several rows exactly, read column by column or unreadable,
           // counts its evidence for each of them: their labels, printed after the numbers, must
           // not win those rows as blank rows.
@@ -242,8 +243,9 @@ export function alignByLabel(runs: readonly Run[], rows: readonly RowDef[]): Ali
     let best = -1;
     let bestSim = 0;
     let second = 0;
-    rows.forEach((row, j) => {
-      const sim = evidenceFor(run, row);
+    const evidence = evidenceFor(run, rows);
+    rows.forEach((_, j) => {
+      const sim = evidence[j] as number;
       if (sim > bestSim) {
         second = bestSim;
         bestSim = sim;

@@ -44,14 +44,27 @@ export function enumeratorOf(s: string): string | null {
   return e.replace(/[、.．,，)）]$/, "");
 }
 
-/** Character bigrams of a key (a one-character key is its own "bigram"). */
-export function bigrams(key: string): string[] {
-  const chars = [...key];
-  if (chars.length < 2) return chars.length ? [chars[0] as string] : [];
-  const out: string[] = [];
-  for (let i = 0; i + 1 < chars.length; i++) out.push((chars[i] as string) + (chars[i + 1] as string));
+/**
+ * The character bigrams of a key (a one-character key is its own "bigram"), as numbers, one per
+ * distinct bigram: two characters of the Basic Multilingual Plane packed in 32 bits (a small
+ * integer, which a Set looks up faster than a string), others (and a lone character) in a range
+ * of their own above 2^32.
+ */
+function bigramCodes(key: string): number[] {
+  const cps = Array.from(key, (c) => c.codePointAt(0) as number);
+  if (cps.length < 2) return cps.length ? [ABOVE_32_BITS + (cps[0] as number)] : [];
+  const out: number[] = [];
+  for (let i = 0; i + 1 < cps.length; i++) {
+    const a = cps[i] as number;
+    const b = cps[i + 1] as number;
+    out.push(a <= 0xffff && b <= 0xffff ? (a << 16) | b : ABOVE_32_BITS + 0x110000 + a * 0x110000 + b);
+  }
   return out;
 }
+const ABOVE_32_BITS = 2 ** 32;
+
+/** The bigrams of a text, as similarityToBigrams compares them (bigramSet). */
+export type BigramSet = ReadonlySet<number>;
 
 /**
  * How well `text` carries `label`: the share of the label's bigrams found in the text,
@@ -63,7 +76,7 @@ export function labelSimilarity(label: string, text: string): number {
 }
 
 /** labelSimilarity against a text's bigram set (bigramSet). */
-export function similarityToBigrams(label: string, tb: ReadonlySet<string>): number {
+export function similarityToBigrams(label: string, tb: BigramSet): number {
   const lb = labelBigrams(label);
   if (lb.length === 0 || tb.size === 0) return 0;
   let hit = 0;
@@ -75,13 +88,66 @@ export function similarityToBigrams(label: string, tb: ReadonlySet<string>): num
 }
 
 /**
+ * The labels of several rows (each row: its label and its aliases), indexed by bigram, so that
+ * one text is scored against all of them in one pass over the text's bigrams (bestSimilarities)
+ * instead of one pass over every label's.
+ */
+export interface LabelIndex {
+  /** bigram → the labels holding it, once per occurrence. */
+  postings: Map<number, number[]>;
+  /** label → its row. */
+  rowOf: number[];
+  /** label → how many bigrams it has. */
+  lengths: number[];
+  rows: number;
+}
+
+export function labelIndex(rows: readonly (readonly string[])[]): LabelIndex {
+  const index: LabelIndex = { postings: new Map(), rowOf: [], lengths: [], rows: rows.length };
+  rows.forEach((labels, row) => {
+    for (const label of labels) {
+      const id = index.rowOf.length;
+      const lb = labelBigrams(label);
+      index.rowOf.push(row);
+      index.lengths.push(lb.length);
+      for (const b of lb) {
+        const ids = index.postings.get(b);
+        if (ids) ids.push(id);
+        else index.postings.set(b, [id]);
+      }
+    }
+  });
+  return index;
+}
+
+/** Per row of the index, the best similarityToBigrams of its labels to the text: the same numbers. */
+export function bestSimilarities(index: LabelIndex, tb: BigramSet): Float64Array {
+  const best = new Float64Array(index.rows);
+  if (tb.size === 0) return best;
+  const hits = new Int32Array(index.rowOf.length);
+  for (const b of tb) {
+    const ids = index.postings.get(b);
+    if (ids) for (const id of ids) hits[id] = (hits[id] as number) + 1;
+  }
+  for (let id = 0; id < hits.length; id++) {
+    const hit = hits[id] as number;
+    if (hit === 0) continue;
+    const n = index.lengths[id] as number;
+    const row = index.rowOf[id] as number;
+    const sim = (hit / n) * (SIMILARITY_BASE + SIMILARITY_LENGTH_SHARE * Math.min(1, n / Math.max(1, tb.size)));
+    if (sim > (best[row] as number)) best[row] = sim;
+  }
+  return best;
+}
+
+/**
  * Memo tables: the same catalogue labels and the same cell texts are compared many times in
  * one alignment. Bounded, so a long batch run does not grow them without end.
  */
 const MEMO_LIMIT = 20_000;
-const labelMemo = new Map<string, string[]>();
+const labelMemo = new Map<string, number[]>();
 const keyMemo = new Map<string, string>();
-const textMemo = new Map<string, ReadonlySet<string>>();
+const textMemo = new Map<string, BigramSet>();
 
 function memo<V>(table: Map<string, V>, key: string, make: () => V): V {
   let v = table.get(key);
@@ -93,9 +159,9 @@ function memo<V>(table: Map<string, V>, key: string, make: () => V): V {
   return v;
 }
 
-const labelBigrams = (label: string) => memo(labelMemo, label, () => bigrams(labelKey(stripEnumerator(label))));
+const labelBigrams = (label: string) => memo(labelMemo, label, () => bigramCodes(labelKey(stripEnumerator(label))));
 /** The bigram set labelSimilarity compares a label against (memoised), for a caller that keeps it. */
-export const bigramSet = (text: string): ReadonlySet<string> => memo(textMemo, text, () => new Set(bigrams(labelKey(text))));
+export const bigramSet = (text: string): BigramSet => memo(textMemo, text, () => new Set(bigramCodes(labelKey(text))));
 
 // ------------------------------------------------------------------------------- numbers
 

@@ -121,6 +121,20 @@ function cellsAt(run: string, p: number, kind: CellKind): [number, number | null
   return out;
 }
 
+const KIND_KEY: Record<CellKind, number> = { count: 0, signed: 1, amount: 2 };
+const KIND_KEYS = 3;
+
+/** The sum of values[parts] (rounded to the decimals a cell may print), or undefined while one is null. */
+function sumOf(values: Reading, parts: readonly number[]): number | undefined {
+  let total = 0;
+  for (const i of parts) {
+    const v = values[i];
+    if (typeof v !== "number") return undefined;
+    total += v;
+  }
+  return Math.round(total * 1e8) / 1e8;
+}
+
 export interface ReadOptions {
   budget: Budget;
   /** Keep at most this many readings (default 64). */
@@ -158,12 +172,14 @@ export function readRun(segments: readonly string[], kinds: readonly CellKind[],
     else found.set(key, values.slice());
   };
 
-  // The cells that can start at a position do not depend on the path there: computed once.
-  const memo = new Map<string, [number, number | null][]>();
+  // The cells that can start at a position do not depend on the path there: computed once,
+  // per segment, keyed by position and kind.
+  const memo = segments.map(() => new Map<number, [number, number | null][]>());
   const cellsFrom = (s: number, p: number, kind: CellKind) => {
-    const key = `${s}:${p}:${kind}`;
-    let o = memo.get(key);
-    if (!o) memo.set(key, (o = cellsAt(segments[s] as string, p, kind)));
+    const key = p * KIND_KEYS + KIND_KEY[kind];
+    const bySegment = memo[s] as Map<number, [number, number | null][]>;
+    let o = bySegment.get(key);
+    if (!o) bySegment.set(key, (o = cellsAt(segments[s] as string, p, kind)));
     return o;
   };
   const cellsLeft = (j: number) => k - j;
@@ -186,10 +202,7 @@ export function readRun(segments: readonly string[], kinds: readonly CellKind[],
     if (cellsLeft(j) < segments.length - s) return;
     const check = totalAt.get(j);
     let forced: number | null | undefined;
-    if (requireSums && check) {
-      const parts = check.parts.map((i) => values[i]);
-      if (parts.every((v) => typeof v === "number")) forced = Math.round((parts as number[]).reduce((a, b) => a + b, 0) * 1e8) / 1e8;
-    }
+    if (requireSums && check) forced = sumOf(values, check.parts);
     for (const [end, value] of cellsFrom(s, p, kinds[j] as CellKind)) {
       if (forced !== undefined && value !== forced) continue;
       values[j] = value;

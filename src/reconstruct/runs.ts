@@ -7,7 +7,7 @@
  * (align.ts) score a run against a catalogue row by how well that evidence names the row.
  */
 import type { RowDef } from "../catalogue.js";
-import { bigramSet, enumeratorOf, labelKey, similarityToBigrams } from "./normalize.js";
+import { bestSimilarities, bigramSet, enumeratorOf, labelIndex, labelKey, similarityToBigrams, type BigramSet, type LabelIndex } from "./normalize.js";
 import type { Token } from "./tokens.js";
 import { AFTER_DISCOUNT, AFTER_WINDOW, EVIDENCE_WINDOW, JOINED_LABEL_DISCOUNT, NAMES_ROW } from "./weights.js";
 
@@ -78,7 +78,7 @@ export function rowSimilarity(text: string, row: RowDef): number {
   return similarityToRow(bigramSet(text), row);
 }
 
-function similarityToRow(tb: ReadonlySet<string>, row: RowDef): number {
+function similarityToRow(tb: BigramSet, row: RowDef): number {
   let best = similarityToBigrams(row.label, tb);
   for (const a of row.aliases ?? []) best = Math.max(best, similarityToBigrams(a, tb));
   return best;
@@ -94,24 +94,36 @@ function startsAnotherRow(text: string, next: string, rows: readonly RowDef[]): 
 }
 
 /**
- * Similarity of a run's evidence to a row: the best single label cell, or the joined tail, of
- * the text before it; or, a little less, of the text right after it.
+ * Similarity of a run's evidence to each of `rows`: per row, the best single label cell, or the
+ * joined tail, of the text before the run; or, a little less, of the text right after it.
+ * The aligners ask for the same run many times (the ordered pass, the label pass): made once
+ * per run and rows.
  */
-const evidenceMemo = new WeakMap<Run, Map<RowDef, number>>();
-export function evidenceFor(run: Run, row: RowDef): number {
-  // The aligners ask for the same run and row many times (the ordered pass, the label pass).
+const evidenceMemo = new WeakMap<Run, Map<readonly RowDef[], Float64Array>>();
+const indexMemo = new WeakMap<readonly RowDef[], LabelIndex>();
+export function evidenceFor(run: Run, rows: readonly RowDef[]): Float64Array {
   let memo = evidenceMemo.get(run);
   if (!memo) evidenceMemo.set(run, (memo = new Map()));
-  let known = memo.get(row);
-  if (known === undefined) memo.set(row, (known = scoreEvidence(run, row)));
+  let known = memo.get(rows);
+  if (known === undefined) memo.set(rows, (known = scoreEvidence(run, rows)));
   return known;
 }
 
-function scoreEvidence(run: Run, row: RowDef): number {
-  let best = 0;
+function scoreEvidence(run: Run, rows: readonly RowDef[]): Float64Array {
+  let index = indexMemo.get(rows);
+  if (!index) indexMemo.set(rows, (index = labelIndex(rows.map((r) => [r.label, ...(r.aliases ?? [])]))));
+  const best = new Float64Array(rows.length);
+  let floor = 0;
   for (const c of candidatesOf(run)) {
-    if (c.factor <= best) continue;
-    best = Math.max(best, similarityToRow(c.bigrams, row) * c.factor);
+    // Strongest first: once every row has evidence worth this candidate's factor, none is better.
+    if (c.factor <= floor) break;
+    const sims = bestSimilarities(index, c.bigrams);
+    floor = Infinity;
+    for (let r = 0; r < best.length; r++) {
+      const v = (sims[r] as number) * c.factor;
+      if (c.factor > (best[r] as number) && v > (best[r] as number)) best[r] = v;
+      floor = Math.min(floor, best[r] as number);
+    }
   }
   return best;
 }
@@ -126,7 +138,7 @@ function scoreEvidence(run: Run, row: RowDef): number {
  *  - a little less, each label cell right after them and their joined head.
  */
 interface Candidate {
-  bigrams: ReadonlySet<string>;
+  bigrams: BigramSet;
   factor: number;
 }
 const candidateMemo = new WeakMap<Run, Candidate[]>();

@@ -33,6 +33,20 @@ export interface RuleDef {
 
 type Cell = number | null | undefined;
 
+/**
+ * The path of a cell, `row.key` (`newReceived.natural`), as one string per row and key: the
+ * rules ask for the same few hundred cells in every report, and a path built anew each time
+ * would be hashed anew by every lookup.
+ */
+const cellPaths = new Map<string, Map<string, string>>();
+function at(row: string, key: string): string {
+  let byKey = cellPaths.get(row);
+  if (!byKey) cellPaths.set(row, (byKey = new Map()));
+  let path = byKey.get(key);
+  if (path === undefined) byKey.set(key, (path = `${row}.${key}`));
+  return path;
+}
+
 const splitPaths = new Map<string, string[]>();
 function get(table: TableData | null, path: string): Cell {
   let parts = splitPaths.get(path);
@@ -58,7 +72,9 @@ function equation(
   describe: (l: number[], r: number[]) => string,
   path: string,
 ): RuleOutcome {
-  const nulls = [...lhs, ...rhs].filter((p) => get(data, p) === null || get(data, p) === undefined);
+  const paths = [...lhs, ...rhs];
+  const cells = paths.map((p) => get(data, p));
+  const nulls = paths.filter((_, i) => typeof cells[i] !== "number");
   if (nulls.length) {
     return {
       findings: [
@@ -72,8 +88,8 @@ function equation(
       blocked: true,
     };
   }
-  const l = lhs.map((p) => get(data, p) as number);
-  const r = rhs.map((p) => get(data, p) as number);
+  const l = cells.slice(0, lhs.length) as number[];
+  const r = cells.slice(lhs.length) as number[];
   if (Math.abs(sum(l) - sum(r)) < 1e-9) return { findings: [], blocked: false };
   return {
     findings: [{ rule, severity: "error", path: `${table}.${path}`, message: describe(l, r), expected: sum(l), actual: sum(r) }],
@@ -127,10 +143,10 @@ export const RULES: readonly RuleDef[] = [
             "R1",
             "applications",
             apps,
-            [`newReceived.${c.key}`, `carriedOver.${c.key}`],
-            [`totalProcessed.${c.key}`, `carriedForward.${c.key}`],
+            [at("newReceived", c.key), at("carriedOver", c.key)],
+            [at("totalProcessed", c.key), at("carriedForward", c.key)],
             (l, r) => `一+二 (${fmt(l)}) ≠ (七)总计+四 (${fmt(r)}) in column ${c.label}`,
-            `totalProcessed.${c.key}`,
+            at("totalProcessed", c.key),
           ),
         ),
       );
@@ -152,10 +168,10 @@ export const RULES: readonly RuleDef[] = [
             "R2",
             "applications",
             apps,
-            rows.map((r) => `${r}.${c.key}`),
-            [`totalProcessed.${c.key}`],
+            rows.map((r) => at(r, c.key)),
+            [at("totalProcessed", c.key)],
             (l, r) => `（一）至（六） add up to ${sum(l)}, but （七）总计 is ${r[0]} in column ${c.label}`,
-            `totalProcessed.${c.key}`,
+            at("totalProcessed", c.key),
           ),
         ),
       );
@@ -180,10 +196,10 @@ export const RULES: readonly RuleDef[] = [
             "R3",
             "applications",
             apps,
-            parts.map((p) => `${r}.${p}`),
-            [`${r}.${total}`],
+            parts.map((p) => at(r, p)),
+            [at(r, total)],
             (l, t) => `row ${r}: the applicant columns add up to ${sum(l)} (${fmt(l)}), but 总计 is ${t[0]}`,
-            `${r}.${total}`,
+            at(r, total),
           ),
         ),
       );
@@ -206,10 +222,10 @@ export const RULES: readonly RuleDef[] = [
             "R4",
             "reviewLitigation",
             rl,
-            parts.map((p) => `${g.path}.${p}`),
-            [`${g.path}.${total}`],
+            parts.map((p) => at(g.path, p)),
+            [at(g.path, total)],
             (l, t) => `${g.label}: ${fmt(l)} = ${sum(l)}, but 总计 is ${t[0]}`,
-            `${g.path}.${total}`,
+            at(g.path, total),
           ),
         ),
       );
@@ -228,7 +244,7 @@ export const RULES: readonly RuleDef[] = [
         if (!data) continue;
         for (const row of CATALOGUE[report.format][table].rows) {
           for (const f of row.fields) {
-            const v = get(data, `${row.path}.${f.key}`);
+            const v = get(data, at(row.path, f.key));
             if (typeof v !== "number") continue;
             const ok = f.kind === "amount" ? v >= 0 : f.kind === "signed" ? Number.isInteger(v) : Number.isInteger(v) && v >= 0;
             if (!ok)
@@ -322,7 +338,7 @@ export const RULES: readonly RuleDef[] = [
       const agency = report.agency ?? "";
       const local = /(镇|乡|街道|街道办事处)(人民政府)?$/.test(agency) || /[县区].{1,12}(局|委员会|委|办公室|中心)$/.test(agency);
       const field = report.format === "2021" ? "issued" : "newlyMade";
-      const regs = get(report.proactive, `regulations.${field}`);
+      const regs = get(report.proactive, at("regulations", field));
       if (local && typeof regs === "number" && regs > 0)
         findings.push({
           rule: "R9",
@@ -336,7 +352,7 @@ export const RULES: readonly RuleDef[] = [
         const data = report[table];
         if (!data) continue;
         for (const row of CATALOGUE[report.format][table].rows)
-          for (const f of row.fields) if (get(data, `${row.path}.${f.key}`) === null) blanks.push(`${table}.${row.path}.${f.key}`);
+          for (const f of row.fields) if (get(data, at(row.path, f.key)) === null) blanks.push(`${table}.${row.path}.${f.key}`);
       }
       if (blanks.length)
         findings.push({
