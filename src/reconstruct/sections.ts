@@ -20,6 +20,7 @@ const MAX_HEADING_KEY = 26;
 
 /** The section a line heads, or null. Only a one-cell line outside any grid can be a heading. */
 export function headingOf(text: string): SectionId | null {
+  if (keepsMoreThan(text, MAX_HEADING_KEY)) return null;
   const key = labelKey(text);
   if (key.length === 0 || key.length > MAX_HEADING_KEY) return null;
   const en = enumeratorOf(text);
@@ -28,6 +29,24 @@ export function headingOf(text: string): SectionId | null {
     if (alternatives.some((phrases) => phrases.every((p) => key.includes(p)))) return section;
   }
   return null;
+}
+
+/**
+ * Whether labelKey(text) is longer than `n` for sure, without making it: a CJK ideograph
+ * (U+4E00–U+9FFF), an ASCII letter or a digit stays one character of the key (NFKC leaves it,
+ * and the key drops only spaces, quotes, punctuation and brackets). Most lines of a report are
+ * prose, far longer than any heading, and the key of each would be made for nothing.
+ */
+function keepsMoreThan(text: string, n: number): boolean {
+  if (text.length <= n) return false;
+  let kept = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if ((c >= 0x4e00 && c <= 0x9fff) || (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a)) {
+      if (++kept > n) return true;
+    }
+  }
+  return false;
 }
 
 const HEADING_KEYS = (Object.entries(SECTION_HEADINGS) as [SectionId, readonly (readonly string[])[]][]).map(
