@@ -5,4 +5,4 @@
  */
 import { backfillSuite } from "./support/backfill-suite.js";
 
-backfillSuite("postgres", 130, false);
+backfillSuite("postgres", 80, false);

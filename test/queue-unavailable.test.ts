@@ -52,7 +52,9 @@ async function terminate(p: { child: ChildProcess; exited: Promise<{ code: numbe
   return { code, ms: at - t0, killed: p.child.signalCode === "SIGKILL" };
 }
 
-describe("Redis unreachable at start", () => {
+// The cases wait on timeouts, not the CPU, and share nothing (each its own port, store and queue
+// prefix): they run at the same time.
+describe.concurrent("Redis unreachable at start", () => {
   it("status, enqueue and worker exit 10 within 15 s with one line", async () => {
     const port = await freePort(); // nothing listens there
     const env = { REDIS_URL: `redis://127.0.0.1:${port}`, STORE_URL: join(dir, "closed-port") };
@@ -81,7 +83,7 @@ describe("Redis unreachable at start", () => {
   });
 });
 
-describe.sequential("a running worker", () => {
+describe.concurrent("a running worker", () => {
   it("whose Redis went away stops on the first SIGTERM within SHUTDOWN_TIMEOUT_MS and a margin", async () => {
     const port = await freePort();
     const redisDir = mkdtempSync(join(dir, "redis-"));
