@@ -37,17 +37,26 @@ export interface PixelTable {
 
 const isInk = (img: Gray, x: number, y: number, ink: number) => (img.data[y * img.width + x] as number) <= ink;
 
-/**
- * The grey level at or below which a pixel counts as part of a rule: halfway between the ink
- * (Otsu's threshold) and the paper (the commonest grey lighter than it). A one-pixel rule
- * drawn by an anti-aliasing renderer and scanned comes out lighter than text strokes, often
- * lighter than Otsu's threshold; paper noise does not reach halfway.
- */
-export function ruleInk(img: Gray, ink: number): number {
+/** The paper's grey: the commonest grey lighter than the ink (Otsu's threshold `ink`). */
+export function paperGrey(img: Gray, ink: number): number {
   const hist = new Uint32Array(256);
-  for (const v of img.data) hist[v] = (hist[v] as number) + 1;
+  const { data } = img;
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i] as number;
+    hist[v] = (hist[v] as number) + 1;
+  }
   let paper = Math.min(255, ink + 1);
   for (let v = paper; v < 256; v++) if ((hist[v] as number) > (hist[paper] as number)) paper = v;
+  return paper;
+}
+
+/**
+ * The grey level at or below which a pixel counts as part of a rule: halfway between the ink
+ * (Otsu's threshold) and the paper. A one-pixel rule drawn by an anti-aliasing renderer and
+ * scanned comes out lighter than text strokes, often lighter than Otsu's threshold; paper
+ * noise does not reach halfway.
+ */
+export function ruleInk(img: Gray, ink: number, paper = paperGrey(img, ink)): number {
   return Math.max(ink, Math.round((ink + paper) / 2));
 }
 

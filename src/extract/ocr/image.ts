@@ -272,8 +272,48 @@ export function pad(img: Gray, m: number): Gray {
   return { width: w, height: h, data: out };
 }
 
-/** A binary PGM (P5) file of the raster. */
-export function toPgm(img: Gray): Buffer {
-  const header = Buffer.from(`P5\n${img.width} ${img.height}\n255\n`, "latin1");
-  return Buffer.concat([header, Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength)]);
+/**
+ * A multi-page TIFF of the rasters (8-bit grey, uncompressed, one strip a page, no
+ * resolution: as a PGM file gives none): one file for a Tesseract run over many crops, where
+ * a file each costs a file system its metadata work.
+ */
+export function toTiff(images: readonly Gray[]): Buffer {
+  // Each page: its pixels, then its directory of ENTRIES 12-byte entries.
+  const ENTRIES = 8;
+  const dirBytes = 2 + ENTRIES * 12 + 4;
+  const size = 8 + images.reduce((s, img) => s + img.width * img.height + (img.width * img.height) % 2 + dirBytes, 0);
+  const out = Buffer.alloc(size);
+  out.write("II", 0, "latin1");
+  out.writeUInt16LE(42, 2);
+  let pos = 8;
+  let link = 4; // where the offset of the next directory goes
+  for (const img of images) {
+    const pixels = pos;
+    out.set(img.data, pos);
+    pos += img.data.length + (img.data.length % 2); // directories start on a word boundary
+    out.writeUInt32LE(pos, link);
+    out.writeUInt16LE(ENTRIES, pos);
+    const tags: [tag: number, type: number, value: number][] = [
+      [256, 4, img.width], // ImageWidth (LONG)
+      [257, 4, img.height], // ImageLength
+      [258, 3, 8], // BitsPerSample (SHORT)
+      [259, 3, 1], // Compression: none
+      [262, 3, 1], // PhotometricInterpretation: black is zero
+      [273, 4, pixels], // StripOffsets
+      [278, 4, img.height], // RowsPerStrip
+      [279, 4, img.data.length], // StripByteCounts
+    ];
+    tags.forEach(([tag, type, value], i) => {
+      const e = pos + 2 + i * 12;
+      out.writeUInt16LE(tag, e);
+      out.writeUInt16LE(type, e + 2);
+      out.writeUInt32LE(1, e + 4);
+      if (type === 3) out.writeUInt16LE(value, e + 8);
+      else out.writeUInt32LE(value, e + 8);
+    });
+    link = pos + 2 + ENTRIES * 12;
+    out.writeUInt32LE(0, link);
+    pos += dirBytes;
+  }
+  return out;
 }
