@@ -18,7 +18,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Block, DocumentContent, GridCell, TableBlock } from "../../document.js";
 import { isLabelText, RefusalError } from "../../document.js";
-import { findPixelTables, ruleInk, ruleSkewDegrees, type PixelCell, type PixelTable } from "./grid.js";
+import { findPixelTables, paperGrey, ruleInk, ruleSkewDegrees, type PixelCell, type PixelTable } from "./grid.js";
 import { cellInside, clearEdgeSpecks, crop, inkBox, otsu, pad, parsePnm, rotate, scale, skewDegrees, type Gray } from "./image.js";
 import { agreedNumber, cleanNumber, settledNumber, wideEnough } from "./digits.js";
 import { ocrBatch, ocrLines, tesseractAvailable, type OcrRead as OcrReadT } from "./tesseract.js";
@@ -35,6 +35,12 @@ const DIGIT_HEIGHTS = [22, 30, 40] as const;
 const SECOND_HEIGHTS = [16, 20, 26, 34] as const;
 /** Prose is read at this share of the rendered size (faster, still legible). */
 const PROSE_SCALE = 0.6;
+/**
+ * Grey levels darker than the paper that are still paper (its grain), for the prose: the
+ * sample scans' grain stays within about 12 of the paper's grey; text strokes' edges reach
+ * it (whitening up to halfway to the ink misread a title's first character).
+ */
+const PAPER_GRAIN = 16;
 /**
  * Pages read together: each Tesseract pass runs once over all their cells (and once over
  * their prose), so a start-up (about 0.1 s of CPU, more for chi_sim) is paid per pass, not per
@@ -189,12 +195,20 @@ async function readCells(inked: readonly InkedCell[], out: Map<PixelCell, CellRe
   });
 }
 
-/** The page with its tables whitened and scaled for reading its prose (at PROSE_SCALE). */
-function proseImage(img: Gray, tables: readonly PixelTable[]): Gray {
+/**
+ * The page for reading its prose: its tables whitened, and its paper's grain too (every pixel
+ * within PAPER_GRAIN of the paper's grey). Left grey, a scan's grain is read by Tesseract as
+ * lines of made-up characters around a table (a page that is all table came back with 30 such
+ * lines), which cost more than the page's real text. Scaled to PROSE_SCALE.
+ */
+function proseImage(img: Gray, tables: readonly PixelTable[], paper: number): Gray {
   const page = { width: img.width, height: img.height, data: img.data.slice() };
   for (const t of tables) {
     for (let y = Math.max(0, t.y0 - 6); y < Math.min(page.height, t.y1 + 6); y++) page.data.fill(255, y * page.width + Math.max(0, t.x0 - 6), y * page.width + Math.min(page.width, t.x1 + 6));
   }
+  const { data } = page;
+  const grain = paper - PAPER_GRAIN;
+  for (let i = 0; i < data.length; i++) if ((data[i] as number) > grain) data[i] = 255;
   return scale(page, PROSE_SCALE);
 }
 
@@ -237,8 +251,9 @@ export async function readScannedPages(bytes: Uint8Array, pageNumbers: readonly 
         // skew best; a page without them is measured by its text lines.
         const img = rotate(raw, ruleSkewDegrees(raw, ink) ?? skewDegrees(raw, ink));
         const tables = findPixelTables(img, ink);
-        inked.push(...inkedCells(img, ink, ruleInk(img, ink), tables, reads));
-        prose.push(proseImage(img, tables));
+        const paper = paperGrey(img, ink);
+        inked.push(...inkedCells(img, ink, ruleInk(img, ink, paper), tables, reads));
+        prose.push(proseImage(img, tables, paper));
         pages.push({ n, tables });
       }
       // The group's cells and its prose, each in a few Tesseract runs (a run costs a start-up).
