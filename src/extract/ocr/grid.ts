@@ -6,7 +6,7 @@
  * no rule drawn there is closed where its vertical rules stop. Positions are pixels of the
  * straightened page.
  */
-import type { Gray } from "./image.js";
+import { sharpestAngle, type Gray } from "./image.js";
 
 export interface HLine {
   y: number;
@@ -158,31 +158,7 @@ export function ruleSkewDegrees(img: Gray, pageInk: number): number | null {
     }
   }
   if (xs.length < img.width / 4) return null;
-  const bins = new Float64Array(img.height + 2 * img.width + 2);
-  const sharpness = (deg: number) => {
-    const t = Math.tan((deg * Math.PI) / 180);
-    bins.fill(0);
-    for (let i = 0; i < xs.length; i++) {
-      const b = Math.round((ys[i] as number) - (xs[i] as number) * t) + img.width;
-      bins[b] = (bins[b] as number) + 1;
-    }
-    let score = 0;
-    for (const v of bins) score += v * v;
-    return score;
-  };
-  let best = 0;
-  let bestScore = -1;
-  for (const [from, to, step] of [[-2, 2, 0.1], [-0.1, 0.1, 0.02]] as const) {
-    const centre = best;
-    for (let deg = centre + from; deg <= centre + to + 1e-9; deg += step) {
-      const score = sharpness(deg);
-      if (score > bestScore) {
-        bestScore = score;
-        best = deg;
-      }
-    }
-  }
-  return Math.round(best * 100) / 100;
+  return sharpestAngle(xs, ys, img.width, img.height);
 }
 
 /** x positions inked over at least `share` of the band (y0, y1), adjacent columns merged. */
