@@ -140,7 +140,9 @@ function inkedCells(img: Gray, ink: number, lines: number, tables: readonly Pixe
  */
 async function readCells(inked: readonly InkedCell[], out: Map<PixelCell, CellRead>, timeoutMs: number): Promise<void> {
   const item = (i: number) => inked[i] as InkedCell;
-  const digitOptions = { lang: "eng", psm: 7, whitelist: "0123456789.-", timeoutMs } as const;
+  // Numbers are printed dark on light (a label on a dark fill is read by chi_sim, which does
+  // try it inverted).
+  const digitOptions = { lang: "eng", psm: 7, whitelist: "0123456789.-", darkOnLight: true, timeoutMs } as const;
   // One digit read of every cell, at the middle scale; the other two only of the cells it read
   // as a number the ink is wide enough for, or as nothing (a lone 0, 1 or 7 can come back
   // empty). The rest (labels: their digit reads are garbage) go to chi_sim.

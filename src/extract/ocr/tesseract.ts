@@ -23,6 +23,12 @@ export interface OcrOptions {
   psm: 6 | 7;
   /** Only these characters are read (e.g. digits for numeric cells). */
   whitelist?: string;
+  /**
+   * The text is dark on light: Tesseract does not read a line again inverted when its
+   * confidence is low (it does by default, for light text on a dark fill; a digit read of a
+   * label is always low, so that costs a second read of most of them).
+   */
+  darkOnLight?: boolean;
   /** The whole run's time limit. */
   timeoutMs: number;
 }
@@ -72,6 +78,7 @@ async function recognise(images: readonly Gray[], options: OcrOptions): Promise<
     writeFileSync(file, toTiff(images));
     const args = [file, "stdout", "-l", options.lang, "--psm", String(options.psm), "-c", "tessedit_create_tsv=1"];
     if (options.whitelist) args.push("-c", `tessedit_char_whitelist=${options.whitelist}`);
+    if (options.darkOnLight) args.push("-c", "tessedit_do_invert=0");
     const tsv = await new Promise<string>((resolve, reject) => {
       execFile(
         "tesseract",
