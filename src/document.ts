@@ -24,8 +24,10 @@ import { z } from "zod";
  * 2: scanned PDFs and scanned pages of mixed PDFs are read by OCR (with NIANBAO_OCR=1).
  * 3: OCR grids: skew from the rules' pixels, tables cut by a page break closed, cells read a
  *    second time (src/extract/ocr).
+ * 4: OCR prose read with the paper's grain whitened (no lines of made-up characters), and a
+ *    page without rules straightened by its text lines (the fallback measured 0° always).
  */
-export const EXTRACTOR_VERSION = 3;
+export const EXTRACTOR_VERSION = 4;
 
 /**
  * Whether a cell's text is a label rather than a number: two or more Han characters. The OCR

@@ -6,7 +6,7 @@
  * no rule drawn there is closed where its vertical rules stop. Positions are pixels of the
  * straightened page.
  */
-import type { Gray } from "./image.js";
+import { sharpestAngle, type Gray } from "./image.js";
 
 export interface HLine {
   y: number;
@@ -37,17 +37,26 @@ export interface PixelTable {
 
 const isInk = (img: Gray, x: number, y: number, ink: number) => (img.data[y * img.width + x] as number) <= ink;
 
-/**
- * The grey level at or below which a pixel counts as part of a rule: halfway between the ink
- * (Otsu's threshold) and the paper (the commonest grey lighter than it). A one-pixel rule
- * drawn by an anti-aliasing renderer and scanned comes out lighter than text strokes, often
- * lighter than Otsu's threshold; paper noise does not reach halfway.
- */
-export function ruleInk(img: Gray, ink: number): number {
+/** The paper's grey: the commonest grey lighter than the ink (Otsu's threshold `ink`). */
+export function paperGrey(img: Gray, ink: number): number {
   const hist = new Uint32Array(256);
-  for (const v of img.data) hist[v] = (hist[v] as number) + 1;
+  const { data } = img;
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i] as number;
+    hist[v] = (hist[v] as number) + 1;
+  }
   let paper = Math.min(255, ink + 1);
   for (let v = paper; v < 256; v++) if ((hist[v] as number) > (hist[paper] as number)) paper = v;
+  return paper;
+}
+
+/**
+ * The grey level at or below which a pixel counts as part of a rule: halfway between the ink
+ * (Otsu's threshold) and the paper. A one-pixel rule drawn by an anti-aliasing renderer and
+ * scanned comes out lighter than text strokes, often lighter than Otsu's threshold; paper
+ * noise does not reach halfway.
+ */
+export function ruleInk(img: Gray, ink: number, paper = paperGrey(img, ink)): number {
   return Math.max(ink, Math.round((ink + paper) / 2));
 }
 
@@ -149,31 +158,7 @@ export function ruleSkewDegrees(img: Gray, pageInk: number): number | null {
     }
   }
   if (xs.length < img.width / 4) return null;
-  const bins = new Float64Array(img.height + 2 * img.width + 2);
-  const sharpness = (deg: number) => {
-    const t = Math.tan((deg * Math.PI) / 180);
-    bins.fill(0);
-    for (let i = 0; i < xs.length; i++) {
-      const b = Math.round((ys[i] as number) - (xs[i] as number) * t) + img.width;
-      bins[b] = (bins[b] as number) + 1;
-    }
-    let score = 0;
-    for (const v of bins) score += v * v;
-    return score;
-  };
-  let best = 0;
-  let bestScore = -1;
-  for (const [from, to, step] of [[-2, 2, 0.1], [-0.1, 0.1, 0.02]] as const) {
-    const centre = best;
-    for (let deg = centre + from; deg <= centre + to + 1e-9; deg += step) {
-      const score = sharpness(deg);
-      if (score > bestScore) {
-        bestScore = score;
-        best = deg;
-      }
-    }
-  }
-  return Math.round(best * 100) / 100;
+  return sharpestAngle(xs, ys, img.width, img.height);
 }
 
 /** x positions inked over at least `share` of the band (y0, y1), adjacent columns merged. */

@@ -9,7 +9,8 @@
  * a cell left unsure is read at four more scales and settled only by the rules of digits.ts;
  * labels with `chi_sim`. A cell that fails is given with confidence 0 and the text seen, and the
  * reconstructor makes it null with a finding. The prose around the tables is read with
- * `chi_sim` as text lines.
+ * `chi_sim` as text lines. Up to PAGES_PER_RUN pages are read together: each kind of read is
+ * one Tesseract run over all their cells (or prose), not one a page.
  */
 import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -17,7 +18,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Block, DocumentContent, GridCell, TableBlock } from "../../document.js";
 import { isLabelText, RefusalError } from "../../document.js";
-import { findPixelTables, ruleInk, ruleSkewDegrees, type PixelCell, type PixelTable } from "./grid.js";
+import { findPixelTables, paperGrey, ruleInk, ruleSkewDegrees, type PixelCell, type PixelTable } from "./grid.js";
 import { cellInside, clearEdgeSpecks, crop, inkBox, otsu, pad, parsePnm, rotate, scale, skewDegrees, type Gray } from "./image.js";
 import { agreedNumber, cleanNumber, settledNumber, wideEnough } from "./digits.js";
 import { ocrBatch, ocrLines, tesseractAvailable, type OcrRead as OcrReadT } from "./tesseract.js";
@@ -34,6 +35,18 @@ const DIGIT_HEIGHTS = [22, 30, 40] as const;
 const SECOND_HEIGHTS = [16, 20, 26, 34] as const;
 /** Prose is read at this share of the rendered size (faster, still legible). */
 const PROSE_SCALE = 0.6;
+/**
+ * Grey levels darker than the paper that are still paper (its grain), for the prose: the
+ * sample scans' grain stays within about 12 of the paper's grey; text strokes' edges reach
+ * it (whitening up to halfway to the ink misread a title's first character).
+ */
+const PAPER_GRAIN = 16;
+/**
+ * Pages read together: each Tesseract pass runs once over all their cells (and once over
+ * their prose), so a start-up (about 0.1 s of CPU, more for chi_sim) is paid per pass, not per
+ * page; the pages' images wait in memory meanwhile.
+ */
+const PAGES_PER_RUN = 8;
 
 /**
  * Whether the OCR reader runs: it can run here (Tesseract with chi_sim, and pdftoppm), and it
@@ -85,11 +98,20 @@ interface CellRead {
 /** A crop scaled to an ink height of about `height` pixels, framed in white. */
 const scaledTo = (tight: Gray, height: number) => pad(scale(tight, Math.min(3, Math.max(0.4, height / Math.max(1, tight.height)))), 12);
 
-/** Reads every cell of the page's tables. */
-async function readCells(img: Gray, ink: number, tables: readonly PixelTable[]): Promise<Map<PixelCell, CellRead>> {
-  const out = new Map<PixelCell, CellRead>();
-  const inked: { cell: PixelCell; tight: Gray; box: { x0: number; y0: number; x1: number; y1: number } }[] = [];
-  const lines = ruleInk(img, ink);
+/** An inked cell of a table, cropped to its ink, waiting to be read. */
+interface InkedCell {
+  cell: PixelCell;
+  tight: Gray;
+  ink: { width: number; height: number };
+}
+
+/**
+ * The cells of a page's tables (`lines`: the grey level of its rules, see ruleInk): the blank
+ * ones and the dashes settled into `out`, the inked ones returned cropped to their ink, to be
+ * read (with other pages' cells) by `readCells`.
+ */
+function inkedCells(img: Gray, ink: number, lines: number, tables: readonly PixelTable[], out: Map<PixelCell, CellRead>): InkedCell[] {
+  const inked: InkedCell[] = [];
   for (const t of tables) {
     for (const cell of t.cells) {
       const inside = cellInside(img, lines, cell.x0, cell.y0, cell.x1, cell.y1);
@@ -106,84 +128,90 @@ async function readCells(img: Gray, ink: number, tables: readonly PixelTable[]):
         out.set(cell, { text: "—", confidence: 1 });
         continue;
       }
-      inked.push({ cell, tight: crop(inner, box.x0, box.y0, box.x1, box.y1), box });
+      inked.push({ cell, tight: crop(inner, box.x0, box.y0, box.x1, box.y1), ink: { width: w, height: h } });
     }
   }
-  const inkOf = (i: number) => {
-    const { box } = inked[i] as (typeof inked)[number];
-    return { width: box.x1 - box.x0, height: box.y1 - box.y0 };
-  };
-  const digitReads = (items: readonly number[], height: number) =>
-    ocrBatch(
-      items.map((i) => scaledTo((inked[i] as (typeof inked)[number]).tight, height)),
-      { lang: "eng", psm: 7, whitelist: "0123456789.-", timeoutMs: PAGE_TIMEOUT_MS },
-    );
+  return inked;
+}
+
+/**
+ * Reads inked cells (of one or more pages: each pass is one Tesseract run over all of them,
+ * its time limit `timeoutMs`) into `out`.
+ */
+async function readCells(inked: readonly InkedCell[], out: Map<PixelCell, CellRead>, timeoutMs: number): Promise<void> {
+  const item = (i: number) => inked[i] as InkedCell;
+  // Numbers are printed dark on light (a label on a dark fill is read by chi_sim, which does
+  // try it inverted).
+  const digitOptions = { lang: "eng", psm: 7, whitelist: "0123456789.-", darkOnLight: true, timeoutMs } as const;
   // One digit read of every cell, at the middle scale; the other two only of the cells it read
   // as a number the ink is wide enough for, or as nothing (a lone 0, 1 or 7 can come back
   // empty). The rest (labels: their digit reads are garbage) go to chi_sim.
   const [first, ...others] = [DIGIT_HEIGHTS[1], DIGIT_HEIGHTS[0], DIGIT_HEIGHTS[2]];
   const all = inked.map((_, i) => i);
-  const middle = await digitReads(all, first);
+  const middle = await ocrBatch(all.map((i) => scaledTo(item(i).tight, first)), digitOptions);
   const numeric = all.filter((i) => {
     const text = middle[i]?.text ?? "";
-    return text === "" || (cleanNumber(text) && wideEnough(text, inkOf(i)));
+    return text === "" || (cleanNumber(text) && wideEnough(text, item(i).ink));
   });
-  const more = await Promise.all(others.map((h) => digitReads(numeric, h)));
-  const passes: (OcrReadT | undefined)[][] = [middle, ...more.map((p) => {
-    const full: (OcrReadT | undefined)[] = [];
-    numeric.forEach((i, k) => (full[i] = p[k]));
-    return full;
-  })];
+  // The other two scales in one run: each numeric cell at both.
+  const more = await ocrBatch(
+    numeric.flatMap((i) => others.map((h) => scaledTo(item(i).tight, h))),
+    digitOptions,
+  );
+  const reads = all.map((i) => [middle[i]]);
+  numeric.forEach((i, k) => reads[i]?.push(...more.slice(k * others.length, (k + 1) * others.length)));
+  const readsOf = (i: number) => (reads[i] ?? []).filter((r): r is OcrReadT => r !== undefined);
   const labels: number[] = [];
   const seen: string[] = [];
   const unsure: number[] = [];
-  inked.forEach(({ cell }, i) => {
-    const reads = passes.map((p) => p[i]).filter((r): r is OcrReadT => r !== undefined);
-    seen[i] = reads.find((r) => r.text !== "")?.text ?? "";
-    const number = agreedNumber(reads, inkOf(i));
-    if (number) out.set(cell, { text: number.text, confidence: number.confidence / 100 });
+  for (const i of all) {
+    const rs = readsOf(i);
+    seen[i] = rs.find((r) => r.text !== "")?.text ?? "";
+    const number = agreedNumber(rs, item(i).ink);
+    if (number) out.set(item(i).cell, { text: number.text, confidence: number.confidence / 100 });
     // Read at least once as a number its ink is wide enough for: read again, more ways,
     // before giving up on it. (A label's digit reads are far too narrow for its ink.)
-    else if (reads.some((r) => cleanNumber(r.text) && wideEnough(r.text, inkOf(i)))) unsure.push(i);
+    else if (rs.some((r) => cleanNumber(r.text) && wideEnough(r.text, item(i).ink))) unsure.push(i);
     else labels.push(i);
-  });
+  }
   // The second read: each unsure cell at more scales (one Tesseract run).
   const again = await ocrBatch(
-    unsure.flatMap((i) => SECOND_HEIGHTS.map((h) => scaledTo((inked[i] as (typeof inked)[number]).tight, h))),
-    { lang: "eng", psm: 7, whitelist: "0123456789.-", timeoutMs: PAGE_TIMEOUT_MS },
+    unsure.flatMap((i) => SECOND_HEIGHTS.map((h) => scaledTo(item(i).tight, h))),
+    digitOptions,
   );
   unsure.forEach((i, k) => {
-    const reads = [
-      ...passes.map((p) => p[i]).filter((r): r is OcrReadT => r !== undefined),
-      ...again.slice(k * SECOND_HEIGHTS.length, (k + 1) * SECOND_HEIGHTS.length),
-    ];
-    const number = settledNumber(reads, inkOf(i));
-    if (number) out.set((inked[i] as (typeof inked)[number]).cell, { text: number.text, confidence: number.confidence / 100 });
+    const number = settledNumber([...readsOf(i), ...again.slice(k * SECOND_HEIGHTS.length, (k + 1) * SECOND_HEIGHTS.length)], item(i).ink);
+    if (number) out.set(item(i).cell, { text: number.text, confidence: number.confidence / 100 });
     else labels.push(i);
   });
   const chi = await ocrBatch(
-    labels.map((i) => pad((inked[i] as (typeof inked)[number]).tight, 12)),
-    { lang: "chi_sim", psm: 6, timeoutMs: PAGE_TIMEOUT_MS },
+    labels.map((i) => pad(item(i).tight, 12)),
+    { lang: "chi_sim", psm: 6, timeoutMs },
   );
   labels.forEach((i, k) => {
-    const item = inked[i] as (typeof inked)[number];
     const r = chi[k];
     const text = (r?.text ?? "").replace(/\s+/g, "");
-    if (isLabelText(text)) out.set(item.cell, { text, confidence: Math.max(0, r?.confidence ?? 0) / 100 });
+    if (isLabelText(text)) out.set(item(i).cell, { text, confidence: Math.max(0, r?.confidence ?? 0) / 100 });
     // Ink that is neither a clean number nor a label: seen, not read.
-    else out.set(item.cell, { text: seen[i] || text, confidence: 0 });
+    else out.set(item(i).cell, { text: seen[i] || text, confidence: 0 });
   });
-  return out;
 }
 
-/** The prose of the page outside its tables, as text lines from top to bottom. */
-async function readProse(img: Gray, tables: readonly PixelTable[]): Promise<{ y: number; text: string }[]> {
+/**
+ * The page for reading its prose: its tables whitened, and its paper's grain too (every pixel
+ * within PAPER_GRAIN of the paper's grey). Left grey, a scan's grain is read by Tesseract as
+ * lines of made-up characters around a table (a page that is all table came back with 30 such
+ * lines), which cost more than the page's real text. Scaled to PROSE_SCALE.
+ */
+function proseImage(img: Gray, tables: readonly PixelTable[], paper: number): Gray {
   const page = { width: img.width, height: img.height, data: img.data.slice() };
   for (const t of tables) {
     for (let y = Math.max(0, t.y0 - 6); y < Math.min(page.height, t.y1 + 6); y++) page.data.fill(255, y * page.width + Math.max(0, t.x0 - 6), y * page.width + Math.min(page.width, t.x1 + 6));
   }
-  const lines = await ocrLines(scale(page, PROSE_SCALE), { lang: "chi_sim", psm: 6, timeoutMs: PAGE_TIMEOUT_MS });
-  return lines.map((l) => ({ y: l.y / PROSE_SCALE, text: l.text }));
+  const { data } = page;
+  const grain = paper - PAPER_GRAIN;
+  for (let i = 0; i < data.length; i++) if ((data[i] as number) > grain) data[i] = 255;
+  return scale(page, PROSE_SCALE);
 }
 
 function tableBlock(t: PixelTable, reads: Map<PixelCell, CellRead>, page: number): TableBlock {
@@ -212,21 +240,36 @@ export async function readScannedPages(bytes: Uint8Array, pageNumbers: readonly 
     writeFileSync(pdf, bytes);
     const blocks: Block[] = [];
     let cells = 0;
-    for (const n of pageNumbers) {
-      const raw = await renderPage(pdf, n, dir);
-      const ink = otsu(raw);
-      // Straighten: rotating by the skew makes the rules horizontal again. The rules give the
-      // skew best; a page without them is measured by its text lines.
-      const img = rotate(raw, ruleSkewDegrees(raw, ink) ?? skewDegrees(raw, ink));
-      const tables = findPixelTables(img, ink);
-      const [reads, prose] = await Promise.all([readCells(img, ink, tables), readProse(img, tables)]);
-      const items: { y: number; block: Block }[] = [
-        ...prose.map((l) => ({ y: l.y, block: { kind: "text", text: l.text, page: n } as Block })),
-        ...tables.map((t) => ({ y: t.y0, block: tableBlock(t, reads, n) as Block })),
-      ];
-      cells += tables.reduce((s, t) => s + t.cells.length, 0);
-      items.sort((x, y) => x.y - y.y);
-      blocks.push(...items.map((i) => i.block));
+    for (let from = 0; from < pageNumbers.length; from += PAGES_PER_RUN) {
+      const group = pageNumbers.slice(from, from + PAGES_PER_RUN);
+      const pages: { n: number; tables: PixelTable[] }[] = [];
+      const reads = new Map<PixelCell, CellRead>();
+      const inked: InkedCell[] = [];
+      const prose: Gray[] = [];
+      for (const n of group) {
+        const raw = await renderPage(pdf, n, dir);
+        const ink = otsu(raw);
+        // Straighten: rotating by the skew makes the rules horizontal again. The rules give the
+        // skew best; a page without them is measured by its text lines.
+        const img = rotate(raw, ruleSkewDegrees(raw, ink) ?? skewDegrees(raw, ink));
+        const tables = findPixelTables(img, ink);
+        const paper = paperGrey(img, ink);
+        inked.push(...inkedCells(img, ink, ruleInk(img, ink, paper), tables, reads));
+        prose.push(proseImage(img, tables, paper));
+        pages.push({ n, tables });
+      }
+      // The group's cells and its prose, each in a few Tesseract runs (a run costs a start-up).
+      const timeoutMs = PAGE_TIMEOUT_MS * group.length;
+      const [, lines] = await Promise.all([readCells(inked, reads, timeoutMs), ocrLines(prose, { lang: "chi_sim", psm: 6, timeoutMs })]);
+      pages.forEach(({ n, tables }, k) => {
+        const items: { y: number; block: Block }[] = [
+          ...(lines[k] ?? []).map((l) => ({ y: l.y / PROSE_SCALE, block: { kind: "text", text: l.text, page: n } as Block })),
+          ...tables.map((t) => ({ y: t.y0, block: tableBlock(t, reads, n) as Block })),
+        ];
+        cells += tables.reduce((s, t) => s + t.cells.length, 0);
+        items.sort((x, y) => x.y - y.y);
+        blocks.push(...items.map((i) => i.block));
+      });
     }
     return { blocks, cells };
   } finally {

@@ -1,14 +1,14 @@
 /**
  * Tesseract (Debian's `tesseract-ocr` with `tesseract-ocr-chi-sim`), run once for many
- * crops: the crops are written as PGM files, listed in one file, and read in one process
- * with TSV output, so every word comes back with its confidence and the crop it is in.
+ * crops: the crops are written as the pages of one TIFF file and read in one process with
+ * TSV output, so every word comes back with its confidence and the crop (page) it is in.
  * Nothing is fetched: the traineddata files are the Debian packages'.
  */
 import { execFile, execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { toPgm, type Gray } from "./image.js";
+import { toTiff, type Gray } from "./image.js";
 
 export interface OcrRead {
   /** The words read, joined (with no separator between CJK characters). */
@@ -23,6 +23,12 @@ export interface OcrOptions {
   psm: 6 | 7;
   /** Only these characters are read (e.g. digits for numeric cells). */
   whitelist?: string;
+  /**
+   * The text is dark on light: Tesseract does not read a line again inverted when its
+   * confidence is low (it does by default, for light text on a dark fill; a digit read of a
+   * label is always low, so that costs a second read of most of them).
+   */
+  darkOnLight?: boolean;
   /** The whole run's time limit. */
   timeoutMs: number;
 }
@@ -62,21 +68,17 @@ interface TsvWord {
 }
 
 /**
- * Runs Tesseract once over `images` (written as PGM files and listed in one file) and returns
+ * Runs Tesseract once over `images` (written as the pages of one TIFF file) and returns
  * its words. Both readers below are this one run with other options.
  */
 async function recognise(images: readonly Gray[], options: OcrOptions): Promise<TsvWord[]> {
   const dir = mkdtempSync(join(tmpdir(), "nianbao-ocr-"));
   try {
-    const paths = images.map((img, i) => {
-      const p = join(dir, `${i}.pgm`);
-      writeFileSync(p, toPgm(img));
-      return p;
-    });
-    const list = join(dir, "list.txt");
-    writeFileSync(list, `${paths.join("\n")}\n`);
-    const args = [list, "stdout", "-l", options.lang, "--psm", String(options.psm), "-c", "tessedit_create_tsv=1"];
+    const file = join(dir, "images.tif");
+    writeFileSync(file, toTiff(images));
+    const args = [file, "stdout", "-l", options.lang, "--psm", String(options.psm), "-c", "tessedit_create_tsv=1"];
     if (options.whitelist) args.push("-c", `tessedit_char_whitelist=${options.whitelist}`);
+    if (options.darkOnLight) args.push("-c", "tessedit_do_invert=0");
     const tsv = await new Promise<string>((resolve, reject) => {
       execFile(
         "tesseract",
@@ -108,13 +110,16 @@ export async function ocrBatch(images: readonly Gray[], options: OcrOptions): Pr
   return words.map((ws) => ({ text: joinWords(ws.map((w) => w.text)), confidence: ws.length ? Math.min(...ws.map((w) => w.confidence)) : -1 }));
 }
 
-/** The text lines of one image (a page of prose), top to bottom as Tesseract orders them, each with its top. */
-export async function ocrLines(img: Gray, options: OcrOptions): Promise<{ y: number; text: string }[]> {
-  const lines = new Map<string, { y: number; words: string[] }>();
-  for (const w of await recognise([img], options)) {
-    const l = lines.get(w.line) ?? { y: w.top, words: [] };
+/** The text lines of each image (a page of prose), top to bottom as Tesseract orders them, each with its top. */
+export async function ocrLines(images: readonly Gray[], options: OcrOptions): Promise<{ y: number; text: string }[][]> {
+  if (images.length === 0) return [];
+  const lines = images.map(() => new Map<string, { y: number; words: string[] }>());
+  for (const w of await recognise(images, options)) {
+    const page = lines[w.image];
+    if (!page) continue;
+    const l = page.get(w.line) ?? { y: w.top, words: [] };
     l.words.push(w.text);
-    lines.set(w.line, l);
+    page.set(w.line, l);
   }
-  return [...lines.values()].map((l) => ({ y: l.y, text: l.words.join("").replace(/(\d)\s+(?=\d)/g, "$1") }));
+  return lines.map((page) => [...page.values()].map((l) => ({ y: l.y, text: l.words.join("").replace(/(\d)\s+(?=\d)/g, "$1") })));
 }
