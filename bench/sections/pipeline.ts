@@ -123,7 +123,8 @@ async function throughQueue(ctx: BenchContext, docs: { name: string; bytes: Uint
     let lastLog = 0;
     while (done < docs.length) {
       await new Promise((r) => setTimeout(r, 500));
-      const c = await queues.queues.store.getJobCounts("completed");
+      // A new document's extract job completes once its result is stored (or fails).
+      const c = await queues.queues.extract.getJobCounts("completed");
       const f = await Promise.all(Object.values(queues.queues).map((q) => q.getJobCounts("failed")));
       done = (c.completed ?? 0) + f.reduce((a, x) => a + (x.failed ?? 0), 0);
       workers.forEach((w, i) => {
