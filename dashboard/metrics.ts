@@ -33,9 +33,11 @@ interface ExtractReturn {
   bytes?: unknown;
   mediaType?: unknown;
 }
+/** What a job that stored a result returns (extract, reconstruct, store): crossYear says it stored. */
 interface StoreReturn {
   status?: unknown;
   format?: unknown;
+  crossYear?: unknown;
 }
 
 /** A job's return value as the event gives it: parsed already, or still JSON text. */
@@ -96,7 +98,7 @@ export class PipelineMetrics {
     });
     this.stored = new Counter({
       name: "nianbao_stored_documents_total",
-      help: "Results stored by the store stage, per validation status and format, since the dashboard started",
+      help: "Results stored (a new document by its extract job, a reprocessed one by its reconstruct job), per validation status and format, since the dashboard started",
       labelNames: ["status", "format"],
       registers,
     });
@@ -258,10 +260,10 @@ export class PipelineMetrics {
       if (typeof r?.bytes === "number") this.extractedBytes.inc(r.bytes);
       if (typeof r?.pages === "number") this.extractedPages.inc(r.pages);
       this.extractedDocs.inc({ media_type: typeof r?.mediaType === "string" ? r.mediaType : "unknown" });
-    } else if (stage === "store") {
-      const r = parsed<StoreReturn>(returnvalue);
-      this.stored.inc({ status: typeof r?.status === "string" ? r.status : "unknown", format: typeof r?.format === "string" ? r.format : "unknown" });
     }
+    const r = parsed<StoreReturn>(returnvalue);
+    if (typeof r?.crossYear === "number")
+      this.stored.inc({ status: typeof r.status === "string" ? r.status : "unknown", format: typeof r.format === "string" ? r.format : "unknown" });
     await this.observeDuration(stage, jobId, "completed");
   }
 

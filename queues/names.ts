@@ -3,8 +3,10 @@
  *
  *   extract (CPU-heavy: parse the file)  →  reconstruct (+ validate)  →  store
  *
- * The extraction result is kept as an artifact in the store, so reprocessing can start at
- * reconstruct without parsing the file again.
+ * A worker runs all three, so a new document goes through all three in its extract job (no
+ * hop through Redis between them). The extraction result is kept as an artifact in the store,
+ * so reprocessing can start at reconstruct (its own queue) without parsing the file again;
+ * the reconstruct job then stores too. The store queue serves store jobs earlier versions added.
  */
 export const STAGES = ["extract", "reconstruct", "store"] as const;
 export type Stage = (typeof STAGES)[number];
@@ -16,5 +18,3 @@ export const QUEUE_NAMES: Record<Stage, string> = {
   store: "store",
 };
 
-/** The next stage after each, or null for the last. */
-export const NEXT_STAGE: Record<Stage, Stage | null> = { extract: "reconstruct", reconstruct: "store", store: null };

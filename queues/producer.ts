@@ -19,6 +19,9 @@ export type EnqueueOutcome = { status: "enqueued" | "duplicate" | "refused"; doc
  */
 export const bucketsKey = (prefix: string) => `${prefix}:buckets`;
 
+/** How many objects the watcher hashes, then enqueues in one round trip (enqueueMany). */
+export const ENQUEUE_BATCH = 100;
+
 export class Producer {
   private registered = false;
   constructor(
@@ -35,26 +38,48 @@ export class Producer {
    * a job.
    */
   async enqueue(object: BucketObject, sha: string, options: { priority?: number } = {}): Promise<EnqueueOutcome> {
-    const documentId = documentIdOf(sha);
-    const source = sourceOf(object);
-    if (await this.store.getIngest(sha)) {
-      await this.store.recordIngest(sha, source);
-      return { status: "duplicate", documentId };
-    }
-    const data = ExtractJob.parse({ documentId, bucket: this.bucketRoot, source, fileName: object.key.split("/").pop() ?? null });
-    try {
-      if (!this.registered) {
-        await this.queues.connection.sadd(bucketsKey(this.prefix), this.bucketRoot);
-        this.registered = true;
+    return (await this.enqueueMany([{ object, sha }], options))[0] as EnqueueOutcome;
+  }
+
+  /**
+   * Enqueues objects as enqueue() does each, in order, with one Redis round trip for all their
+   * jobs (addBulk; callers pass batches of ENQUEUE_BATCH). The same bytes twice in one batch
+   * make one job, the later one a duplicate. If Redis does not take the jobs
+   * (QueueUnavailableError), no ingest record of the batch has been written.
+   */
+  async enqueueMany(items: readonly { object: BucketObject; sha: string }[], options: { priority?: number } = {}): Promise<EnqueueOutcome[]> {
+    const known = await Promise.all(items.map(async ({ sha }) => (await this.store.getIngest(sha)) !== null));
+    const seen = new Set<string>();
+    const fresh = items.map(({ sha }, i) => {
+      if (known[i] || seen.has(sha)) return false;
+      seen.add(sha);
+      return true;
+    });
+    const jobs = items
+      .filter((_, i) => fresh[i])
+      .map(({ object, sha }) => {
+        const data = ExtractJob.parse({ documentId: documentIdOf(sha), bucket: this.bucketRoot, source: sourceOf(object), fileName: object.key.split("/").pop() ?? null });
+        return { name: jobName("extract", data.fileName), data, opts: { jobId: data.documentId, ...(options.priority ? { priority: options.priority } : {}) } };
+      });
+    if (jobs.length) {
+      try {
+        if (!this.registered) {
+          await this.queues.connection.sadd(bucketsKey(this.prefix), this.bucketRoot);
+          this.registered = true;
+        }
+        await this.queues.queues.extract.addBulk(jobs);
+      } catch (e) {
+        // Redis down, or full (maxmemory with noeviction: "OOM command not allowed"): the queue
+        // is unavailable, whatever the file.
+        throw new QueueUnavailableError(`Redis did not take the job: ${(e as Error).message}`);
       }
-      await this.queues.queues.extract.add(jobName("extract", data.fileName), data, { jobId: documentId, ...(options.priority ? { priority: options.priority } : {}) });
-    } catch (e) {
-      // Redis down, or full (maxmemory with noeviction: "OOM command not allowed"): the queue
-      // is unavailable, whatever the file.
-      throw new QueueUnavailableError(`Redis did not take the job: ${(e as Error).message}`);
     }
-    await this.store.recordIngest(sha, source);
-    return { status: "enqueued", documentId };
+    const outcomes: EnqueueOutcome[] = [];
+    for (const [i, { object, sha }] of items.entries()) {
+      await this.store.recordIngest(sha, sourceOf(object));
+      outcomes.push({ status: fresh[i] ? "enqueued" : "duplicate", documentId: documentIdOf(sha) });
+    }
+    return outcomes;
   }
 
   /**

@@ -5,12 +5,13 @@
  * failure. An object whose enqueue fails (Redis down or full, the store down) is kept and
  * tried again, so nothing seen is lost; the rounds back off meanwhile (the interval doubles,
  * up to MAX_BACKOFF_MS) and each says so in one line, not one per upload. The same bytes seen
- * again are skipped by the producer.
+ * again are skipped by the producer. Objects are hashed and enqueued ENQUEUE_BATCH at a time,
+ * each batch's jobs in one Redis round trip (addBulk).
  */
 import type { Logger } from "pino";
 import { ObjectGoneError, ObjectOutsideBucketError, ObjectTooLargeError } from "../src/bucket/index.js";
 import type { BucketObject, UploadBucket } from "../src/bucket/types.js";
-import type { EnqueueOutcome, Producer } from "./producer.js";
+import { ENQUEUE_BATCH, type EnqueueOutcome, type Producer } from "./producer.js";
 
 export interface WatcherStats {
   enqueued: number;
@@ -67,10 +68,40 @@ export class Watcher {
     const batch = [...this.retry, ...fresh];
     this.retry = [];
     let queueError: Error | null = null;
-    for (const [i, object] of batch.entries()) {
-      let sha: string;
+    // Hashed and enqueued ENQUEUE_BATCH at a time: one Redis round trip for each batch's jobs.
+    for (let start = 0; start < batch.length; start += ENQUEUE_BATCH) {
+      const hashed = await this.hashAll(batch.slice(start, start + ENQUEUE_BATCH));
       try {
-        sha = await this.bucket.hash(object);
+        await this.enqueueHashed(hashed);
+      } catch (e) {
+        // Redis or the store: the next objects would fail the same way. Keep them all for the
+        // next round, and back off.
+        queueError = e as Error;
+        const rest = [...hashed.map((h) => h.object), ...batch.slice(start + ENQUEUE_BATCH)];
+        this.stats.failed += rest.length;
+        this.retry.push(...rest);
+        break;
+      }
+    }
+    if (queueError) {
+      this.failedRounds++;
+      this.log.error(
+        { err: queueError.message, waiting: this.retry.length, retryInMs: this.delayMs, round: this.failedRounds },
+        "could not enqueue; will retry",
+      );
+    } else if (this.failedRounds > 0) {
+      this.log.info({ afterRounds: this.failedRounds }, "enqueueing again");
+      this.failedRounds = 0;
+    }
+  }
+
+  /** The objects that could be hashed, with their hashes; the others are logged (and kept to retry where that can help). */
+  private async hashAll(objects: readonly BucketObject[]): Promise<{ object: BucketObject; sha: string }[]> {
+    const hashed: { object: BucketObject; sha: string }[] = [];
+    for (const object of objects) {
+      try {
+        hashed.push({ object, sha: await this.bucket.hash(object) });
+        this.unreadable.delete(object.uri);
       } catch (e) {
         if (e instanceof ObjectGoneError) {
           this.log.warn({ key: object.key }, "file vanished before it could be read");
@@ -85,39 +116,28 @@ export class Watcher {
         this.retry.push(object);
         if (!this.unreadable.has(object.uri)) this.log.error({ key: object.key, err: (e as Error).message }, "could not read; will retry");
         this.unreadable.add(object.uri);
-        continue;
-      }
-      this.unreadable.delete(object.uri);
-      try {
-        const tooLarge = this.options.maxBytes !== undefined && object.size > this.options.maxBytes;
-        const outcome = tooLarge
-          ? await this.producer.refuseTooLarge(object, sha, this.options.maxBytes as number)
-          : await this.producer.enqueue(object, sha, this.options.priority ? { priority: this.options.priority } : {});
-        if (outcome.status === "enqueued") this.stats.enqueued++;
-        else if (outcome.status === "refused") this.stats.refused++;
-        else this.stats.duplicates++;
-        const message = { enqueued: "enqueued", duplicate: "already ingested: skipped", refused: "too large: recorded as a too-large failure" }[outcome.status];
-        this.log.info({ documentId: outcome.documentId, key: object.key, outcome: outcome.status, bytes: object.size }, message);
-        this.options.onEnqueued?.(outcome, object);
-      } catch (e) {
-        // Redis or the store: the next objects would fail the same way. Keep them all for the
-        // next round, and back off.
-        queueError = e as Error;
-        this.stats.failed += batch.length - i;
-        this.retry.push(...batch.slice(i));
-        break;
       }
     }
-    if (queueError) {
-      this.failedRounds++;
-      this.log.error(
-        { err: queueError.message, waiting: this.retry.length, retryInMs: this.delayMs, round: this.failedRounds },
-        "could not enqueue; will retry",
-      );
-    } else if (this.failedRounds > 0) {
-      this.log.info({ afterRounds: this.failedRounds }, "enqueueing again");
-      this.failedRounds = 0;
-    }
+    return hashed;
+  }
+
+  /** Records the objects over maxBytes as too-large failures and enqueues the others, in one addBulk. */
+  private async enqueueHashed(hashed: readonly { object: BucketObject; sha: string }[]): Promise<void> {
+    const maxBytes = this.options.maxBytes;
+    const tooLarge = (o: BucketObject) => maxBytes !== undefined && o.size > maxBytes;
+    for (const { object, sha } of hashed) if (tooLarge(object)) this.counted(await this.producer.refuseTooLarge(object, sha, maxBytes as number), object);
+    const rest = hashed.filter((h) => !tooLarge(h.object));
+    const outcomes = await this.producer.enqueueMany(rest, this.options.priority ? { priority: this.options.priority } : {});
+    outcomes.forEach((o, i) => this.counted(o, (rest[i] as { object: BucketObject }).object));
+  }
+
+  private counted(outcome: EnqueueOutcome, object: BucketObject): void {
+    if (outcome.status === "enqueued") this.stats.enqueued++;
+    else if (outcome.status === "refused") this.stats.refused++;
+    else this.stats.duplicates++;
+    const message = { enqueued: "enqueued", duplicate: "already ingested: skipped", refused: "too large: recorded as a too-large failure" }[outcome.status];
+    this.log.info({ documentId: outcome.documentId, key: object.key, outcome: outcome.status, bytes: object.size }, message);
+    this.options.onEnqueued?.(outcome, object);
   }
 
   start(): void {

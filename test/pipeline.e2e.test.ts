@@ -103,9 +103,11 @@ for (const kind of ["file", "postgres"] as const) {
         expect(cells(got!.envelope)).toEqual(cells(want));
         expect(got?.envelope.validation.status).toBe(want.validation.status);
       }
-      const counts = await queues.queues.store.getJobCounts("completed", "failed");
+      // A new document runs all three stages in its extract job: the other queues stay empty.
+      const counts = await queues.queues.extract.getJobCounts("completed", "failed");
       expect(counts.completed).toBe(expected.size);
       expect(counts.failed).toBe(0);
+      for (const stage of ["reconstruct", "store"] as const) expect(await queues.queues[stage].count()).toBe(0);
     }, 150_000);
 
     it("does not process the same bytes again under another name", async () => {

@@ -64,10 +64,8 @@ describe.sequential("nianbao start DIR", () => {
 
     const queues = new StageQueues(loadConfig(env), "producer");
     try {
-      for (const stage of ["extract", "reconstruct", "store"] as const) {
-        const jobs = await queues.queues[stage].getJobs(["completed"]);
-        expect(jobs.map((j) => j.name)).toEqual([`${stage} s007.txt`]);
-      }
+      const jobs = await queues.queues.extract.getJobs(["completed"]);
+      expect(jobs.map((j) => j.name)).toEqual(["extract s007.txt"]);
     } finally {
       await queues.close();
     }

@@ -1,18 +1,22 @@
 /**
  * A pool of long-lived parser threads. Everything that costs time or memory in proportion to
- * a file runs in one: parsing (extractBytes), reconstructing and validating (buildEnvelope),
- * or both for `nianbao extract` (processBytes); the caller's event loop only waits.
+ * a file runs in one: reconstructing and validating a stored extraction (buildEnvelope), or
+ * parsing and then that: for `nianbao extract` (processBytes), and for the extract stage
+ * (`build`: the envelope, and the extraction as JSON for its artifact); the caller's event
+ * loop only waits.
  *
  * - Threads live across jobs, so pdf.js's font and CMap set-up is paid once per thread.
  * - Each task has a time limit: past it the thread is terminated (whatever it was doing) and
  *   replaced, and the task fails with code "timeout". The time runs from when a thread
- *   takes the task, not while it waits for one.
+ *   takes the task, not while it waits for one; a `build` task has it once for parsing and
+ *   again for reconstructing and validating, as the two stages had when they ran apart.
  * - Each thread has a heap limit: a task that needs more kills only its own thread, and it
  *   fails with code "crashed"; the other tasks in flight are not touched.
  */
 import { Worker } from "node:worker_threads";
 import type { Limits } from "../src/config.js";
 import { FailureError, type FailureCode } from "../src/failures.js";
+import type { IntermediateDocument } from "../src/document.js";
 import type { Envelope } from "../src/model.js";
 import type { Extraction } from "../src/process.js";
 
@@ -30,28 +34,41 @@ export function fileLimits(c: Pick<Limits, "MAX_FILE_BYTES" | "MAX_PAGES" | "MAX
 
 /** What a thread is asked to do; each kind names the core function it runs. */
 export type ThreadWork =
-  | ({ kind: "extract"; bytes: Uint8Array; fileName: string | null } & FileLimits)
   | { kind: "envelope"; extraction: Extraction }
-  | ({ kind: "process"; bytes: Uint8Array; fileName: string | null } & FileLimits);
+  | ({ kind: "process"; bytes: Uint8Array; fileName: string | null } & FileLimits)
+  | ({ kind: "build"; bytes: Uint8Array; fileName: string | null } & FileLimits);
 
 export type ThreadTask = ThreadWork & { id: number };
 
+/**
+ * What a `build` task gives back: the extraction, as the JSON of its artifact (a string
+ * crosses the thread boundary far cheaper than the object), and the envelope, or the refusal
+ * of reconstruct + validate (`not-a-report`) when the file parsed but is no report.
+ */
+export interface Built {
+  documentJson: string;
+  summary: Pick<IntermediateDocument, "pages" | "mediaType"> & { blocks: number };
+  outcome: { ok: true; envelope: Envelope } | { ok: false; code: FailureCode; message: string };
+}
+
 /** What each kind of work gives back. */
 export interface ThreadResult {
-  extract: Extraction;
   envelope: Envelope;
   process: Envelope;
+  build: Built;
 }
 
 export type ThreadReply =
   | { id: number; ok: true; result: ThreadResult[ThreadWork["kind"]] }
-  | { id: number; ok: false; code: FailureCode; message: string };
+  | { id: number; ok: false; code: FailureCode; message: string }
+  /** A `build` task has parsed the file: its time limit starts again for the second half. */
+  | { id: number; parsed: true };
 
 /** What a timed-out task was doing, for its message. */
 const DOING: Record<ThreadWork["kind"], string> = {
-  extract: "parsing",
   envelope: "reconstructing and validating",
   process: "reading the file",
+  build: "parsing",
 };
 
 /** Failure of a task: a refusal code of the core, or "timeout" / "crashed" / "internal". */
@@ -101,14 +118,17 @@ export class ExtractPool {
     return w;
   }
 
-  /** Extracts one file in a parser thread, within `timeoutMs`. */
-  run(task: Omit<Extract<ThreadWork, { kind: "extract" }>, "kind">, timeoutMs: number): Promise<Extraction> {
-    return this.submit({ kind: "extract", ...task }, timeoutMs);
-  }
-
   /** Reconstructs and validates an extraction (buildEnvelope) in a parser thread, within `timeoutMs`. */
   envelope(extraction: Extraction, timeoutMs: number): Promise<Envelope> {
     return this.submit({ kind: "envelope", extraction }, timeoutMs);
+  }
+
+  /**
+   * Both halves in one thread for the extract stage: the extraction (as its artifact's JSON)
+   * and the envelope, within `timeoutMs` for parsing and `timeoutMs` again for the rest.
+   */
+  build(task: Omit<Extract<ThreadWork, { kind: "build" }>, "kind">, timeoutMs: number): Promise<Built> {
+    return this.submit({ kind: "build", ...task }, timeoutMs);
   }
 
   /** Both halves (processBytes, as `nianbao extract` runs them) in one thread, within `timeoutMs`. */
@@ -138,6 +158,7 @@ export class ExtractPool {
     const id = this.nextId++;
     const worker = slot.worker;
     let done = false;
+    let doing = DOING[job.work.kind];
     const finish = (replace: boolean, settle: () => void) => {
       if (done) return;
       done = true;
@@ -155,8 +176,14 @@ export class ExtractPool {
       settle();
       this.dispatch();
     };
+    const expire = () => finish(true, () => job.reject(new ExtractFailure("timeout", `${doing} took longer than ${job.timeoutMs} ms`)));
     const onMessage = (reply: ThreadReply) => {
       if (reply.id !== id) return;
+      if ("parsed" in reply) {
+        doing = DOING.envelope;
+        timer.refresh();
+        return;
+      }
       if (reply.ok) finish(false, () => job.resolve(reply.result));
       else finish(false, () => job.reject(new ExtractFailure(reply.code, reply.message)));
     };
@@ -164,10 +191,7 @@ export class ExtractPool {
       finish(true, () => job.reject(new ExtractFailure("crashed", `the parser thread died: ${e.message}`)));
     const onExit = (code: number) =>
       finish(true, () => job.reject(new ExtractFailure("crashed", `the parser thread exited with code ${code}`)));
-    const timer = setTimeout(
-      () => finish(true, () => job.reject(new ExtractFailure("timeout", `${DOING[job.work.kind]} took longer than ${job.timeoutMs} ms`))),
-      job.timeoutMs,
-    );
+    const timer = setTimeout(expire, job.timeoutMs);
     worker.on("message", onMessage);
     worker.on("error", onError);
     worker.on("exit", onExit);

@@ -51,7 +51,10 @@ export function startWorkers(config: Config, store: WorkerStore, log: Logger, op
   };
   const runs = (runId: string) => new RunState(queues.connection, config.QUEUE_PREFIX, runId, config.KEEP_FAILED_S);
   const procs = processors({ config, store, bucket, pool, queues: queues.queues, runs, log });
-  const concurrency: Record<Stage, number> = { extract: config.CONCURRENCY, reconstruct: 2, store: 4 };
+  // Twice as many extract jobs as parser threads: while one job's result is being stored
+  // (artifact, result, Redis), the next one's file is already parsing, so a thread never waits
+  // for the main thread. The job waiting for a thread holds its file's bytes meanwhile.
+  const concurrency: Record<Stage, number> = { extract: 2 * config.CONCURRENCY, reconstruct: 2, store: 4 };
 
   const workers = Object.fromEntries(
     STAGES.map((stage) => {

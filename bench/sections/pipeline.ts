@@ -20,7 +20,7 @@ import { Redis } from "ioredis";
 import { loadConfig } from "../../src/config.js";
 import { openStore } from "../../src/store/index.js";
 import { StageQueues } from "../../queues/connection.js";
-import { Producer } from "../../queues/producer.js";
+import { ENQUEUE_BATCH, Producer } from "../../queues/producer.js";
 import { repoRoot, type CorpusDocument } from "../corpus.js";
 import type { BenchContext, Section, SectionResult } from "../section.js";
 import { mb } from "../stats.js";
@@ -115,15 +115,20 @@ async function throughQueue(ctx: BenchContext, docs: { name: string; bytes: Uint
     await new Promise((r) => setTimeout(r, 1500));
     const producer = new Producer(queues, store, pathToFileURL(inbox).href, config.QUEUE_PREFIX);
     const t0 = performance.now();
-    for (const d of docs) {
-      const path = join(inbox, d.name);
-      await producer.enqueue({ uri: pathToFileURL(path).href, key: d.name, size: d.bytes.byteLength, mtime: null }, createHash("sha256").update(d.bytes).digest("hex"));
+    // As the watcher does: hashed and enqueued ENQUEUE_BATCH at a time, one addBulk each.
+    for (let start = 0; start < docs.length; start += ENQUEUE_BATCH) {
+      const batch = docs.slice(start, start + ENQUEUE_BATCH).map((d) => ({
+        object: { uri: pathToFileURL(join(inbox, d.name)).href, key: d.name, size: d.bytes.byteLength, mtime: null },
+        sha: createHash("sha256").update(d.bytes).digest("hex"),
+      }));
+      await producer.enqueueMany(batch);
     }
     let done = 0;
     let lastLog = 0;
     while (done < docs.length) {
       await new Promise((r) => setTimeout(r, 500));
-      const c = await queues.queues.store.getJobCounts("completed");
+      // A new document's extract job completes once its result is stored (or fails).
+      const c = await queues.queues.extract.getJobCounts("completed");
       const f = await Promise.all(Object.values(queues.queues).map((q) => q.getJobCounts("failed")));
       done = (c.completed ?? 0) + f.reduce((a, x) => a + (x.failed ?? 0), 0);
       workers.forEach((w, i) => {

@@ -24,7 +24,7 @@ import { pathToFileURL } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { PIPELINE_VERSION } from "../../src/process.js";
 import { S3RVER_CREDENTIALS, startS3rver } from "../support/s3rver.js";
-import { goodDoc, Harness, RawS3, sha256, sleep, stopProcess, waitFor, walkFiles } from "./support.js";
+import { goodDoc, Harness, liveCounts, RawS3, sha256, sleep, stopProcess, waitFor, walkFiles } from "./support.js";
 
 const BUCKET = "uploads";
 
@@ -60,11 +60,7 @@ async function expectStoredUnderTheirKeys(h: Harness, docs: readonly Named[], ur
     expect(got?.envelope.source.fileName).toBe(d.key.split("/").pop());
     expect((await h.store.getIngest(sha256(d.bytes)))?.sources.map((s) => s.key)).toEqual([d.key]);
   }
-  const expectedCounts = {
-    extract: { completed: docs.length },
-    reconstruct: { completed: docs.length },
-    store: { completed: docs.length },
-  };
+  const expectedCounts = liveCounts({ completed: docs.length });
   expect(await h.countsWhen(expectedCounts)).toEqual(expectedCounts);
   expect(await h.store.listFailures(10)).toEqual([]);
 }

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PIPELINE_VERSION } from "../../src/process.js";
 import { parseFailedReason } from "../../src/failures.js";
-import { corpusBytes, goodDoc, Harness, isAlive, sha256, waitFor, type Proc } from "./support.js";
+import { corpusBytes, goodDoc, Harness, isAlive, liveCounts, sha256, waitFor, type Proc } from "./support.js";
 
 describe.sequential("a file that crashes its parser thread", () => {
   let h: Harness;
@@ -56,11 +56,7 @@ describe.sequential("a file that crashes its parser thread", () => {
     await waitFor("the next document stored", () => h.store.hasResult(sha256(next.bytes), PIPELINE_VERSION), 60_000);
     expect(isAlive(worker)).toBe(true);
 
-    const expectedCounts = {
-      extract: { completed: 2, failed: 1 },
-      reconstruct: { completed: 2 },
-      store: { completed: 2 },
-    };
+    const expectedCounts = liveCounts({ completed: 2, failed: 1 });
     expect(await h.countsWhen(expectedCounts)).toEqual(expectedCounts);
     const failures = await waitFor("the failure record", async () => {
       const all = await h.store.listFailures(10);

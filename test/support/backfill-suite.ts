@@ -271,7 +271,7 @@ export function backfillSuite(kind: "file" | "postgres", COPIES: number, extras:
       const enq = await cli(`${prefix}-live`, ["enqueue", livePath], env, root);
       expect(enq.code).toBe(0);
       const liveId = enq.stdout.split("\t")[1] as string;
-      await waitFor("the live upload", async () => (await queues.queues.store.getJob(liveId))?.finishedOn, 30_000, 20);
+      await waitFor("the live upload", async () => (await queues.queues.extract.getJob(liveId))?.finishedOn, 30_000, 20);
       const remainingWhenLiveDone = all.length - (await redis.hlen(runKey("done")));
 
       const resumed = await second.done;
@@ -289,24 +289,22 @@ export function backfillSuite(kind: "file" | "postgres", COPIES: number, extras:
       expect(runs("extracting")).toBe(0);
       const extracts = await queues.queues.extract.getJobs(["completed", "failed", "waiting", "active", "prioritized"]);
       expect(extracts.map((j) => j.id)).toEqual([liveId]);
-      const counts = await queues.queues.store.getJobCounts("completed", "failed");
-      expect(counts).toEqual({ completed: all.length + 1, failed: 0 });
+      // Each document stored by its reconstruct job (no store job), the live one by its extract job.
+      expect(await queues.queues.reconstruct.getJobCounts("completed", "failed")).toEqual({ completed: all.length, failed: 0 });
+      expect(await queues.queues.store.count()).toBe(0);
 
-      // Priority went down every stage; the live job had none and finished long before the backfill.
-      const sample = jobIdOf({ documentId: `sha256-${all[0]}`, runId });
-      for (const stage of ["reconstruct", "store"] as const) {
-        const job = await queues.queues[stage].getJob(sample);
-        expect(job?.opts.priority).toBe(10);
-        expect((job?.data as { runId?: string }).runId).toBe(runId);
-      }
-      const liveJob = await queues.queues.store.getJob(liveId);
+      // The backfill's priority; the live job had none and finished long before the backfill.
+      const job = await queues.queues.reconstruct.getJob(jobIdOf({ documentId: `sha256-${all[0]}`, runId }));
+      expect(job?.opts.priority).toBe(10);
+      expect((job?.data as { runId?: string }).runId).toBe(runId);
+      const liveJob = await queues.queues.extract.getJob(liveId);
       expect(liveJob?.opts.priority ?? 0).toBe(0);
-      const backfillDone = (await queues.queues.store.getJobs(["completed"])).filter((j) => j.id !== liveId).map((j) => j.finishedOn ?? 0);
+      const backfillDone = (await queues.queues.reconstruct.getJobs(["completed"])).map((j) => j.finishedOn ?? 0);
       const after = backfillDone.filter((t) => t > (liveJob?.finishedOn ?? Infinity)).length;
       expect(remainingWhenLiveDone).toBeGreaterThan(100);
       expect(after).toBeGreaterThan(100);
       process.stdout.write(
-        `backfill: ${docsAtInterrupt} documents in the run at SIGINT; live upload done with ${remainingWhenLiveDone} backfill documents left, ${after} store jobs finished after it\n`,
+        `backfill: ${docsAtInterrupt} documents in the run at SIGINT; live upload done with ${remainingWhenLiveDone} backfill documents left, ${after} reconstruct jobs finished after it\n`,
       );
     }, 240_000);
 
@@ -337,7 +335,8 @@ export function backfillSuite(kind: "file" | "postgres", COPIES: number, extras:
       expect(again.code).toBe(0);
       // Every seeded document, and the live upload, is at this version already.
       expect(again.stderr).toContain(`enqueued 0 (0 at reconstruct, 0 at extract); ${all.length + 1} already at ${PIPELINE_VERSION}`);
-      expect(await queues.queues.store.getJobCounts("completed")).toEqual({ completed: all.length + 1 });
+      expect(await queues.queues.reconstruct.getJobCounts("completed")).toEqual({ completed: all.length });
+      expect(await queues.queues.extract.getJobCounts("completed")).toEqual({ completed: 1 });
     }, 60_000);
 
     it("nianbao report --year 2023 lists the R6 disagreement the backfill brought out, and the agencies missing 2023", async () => {
@@ -385,7 +384,7 @@ export function backfillSuite(kind: "file" | "postgres", COPIES: number, extras:
       expect([legacy?.envelope.report.format, legacy?.envelope.report.year, legacy?.envelope.report.agency]).toEqual(["legacy", 2016, "清河市清河区发展和改革局"]);
       expect([y2019?.envelope.report.format, y2019?.envelope.report.year, y2019?.envelope.report.agency]).toEqual(["2019", 2019, "槐塘市教育局"]);
       expect(y2019?.source?.key).toBe("档案/2030/错误的机关/s027.txt");
-      for (const s of shas) expect((await queues.queues.store.getJob(`sha256-${s}`))?.opts.priority).toBe(10);
+      for (const s of shas) expect((await queues.queues.extract.getJob(`sha256-${s}`))?.opts.priority).toBe(10);
       const again = await cli(`${prefix}-import-2`, ["import", tree], env, root);
       expect(again.stdout).toContain("0 enqueued, 3 already ingested, 0 failed");
     }, 90_000);

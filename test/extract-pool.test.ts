@@ -1,0 +1,48 @@
+/**
+ * The parser pool's time limit for a `build` task (the extract stage: parse, then reconstruct
+ * and validate, in one thread): each half has the whole limit, as the two stages had when they
+ * ran as separate tasks, and a timeout says which half ran over. A stand-in thread script takes
+ * a set time for each half, so no real file is needed.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { afterAll, describe, expect, it } from "vitest";
+import { ExtractPool } from "../workers/extract-pool.js";
+
+const dir = mkdtempSync(join(tmpdir(), "nianbao-pool-"));
+const script = join(dir, "thread.mjs");
+// The file name says how long each half takes: "<parse ms>-<build ms>".
+writeFileSync(
+  script,
+  `import { parentPort } from "node:worker_threads";
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+parentPort.on("message", async (task) => {
+  const [parse, build] = task.fileName.split("-").map(Number);
+  await sleep(parse);
+  parentPort.postMessage({ id: task.id, parsed: true });
+  await sleep(build);
+  parentPort.postMessage({ id: task.id, ok: true, result: { documentJson: "{}", summary: { pages: null, mediaType: "text/plain", blocks: 0 }, outcome: { ok: false, code: "not-a-report", message: "stand-in" } } });
+});
+`,
+);
+const limits = { maxBytes: 1, maxPages: 1, maxExpandedBytes: 1 };
+
+describe("a build task's time limit", () => {
+  const pool = new ExtractPool({ size: 1, memoryMb: 64, script: pathToFileURL(script) });
+  afterAll(async () => {
+    await pool.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("starts again once the file is parsed: two halves of 0.6× the limit each finish", async () => {
+    const built = await pool.build({ bytes: new Uint8Array(1), fileName: "600-600", ...limits }, 1000);
+    expect(built.outcome).toEqual({ ok: false, code: "not-a-report", message: "stand-in" });
+  });
+
+  it("names the half that ran over", async () => {
+    await expect(pool.build({ bytes: new Uint8Array(1), fileName: "1600-0", ...limits }, 1000)).rejects.toThrow(/^parsing took longer than 1000 ms$/);
+    await expect(pool.build({ bytes: new Uint8Array(1), fileName: "100-1600", ...limits }, 1000)).rejects.toThrow(/^reconstructing and validating took longer than 1000 ms$/);
+  });
+});
