@@ -33,7 +33,9 @@ function ocrByDefault() {
   });
 }
 
-describe("a scanned report, read by OCR", () => {
+// The OCR reads spend their time in Tesseract's processes: the scans are read at the same time,
+// one per core and more (NIANBAO_OCR=0 is tried after them: it changes the environment).
+describe.concurrent("a scanned report, read by OCR", () => {
   ocrByDefault();
 
   it("has Tesseract with chi_sim and pdftoppm installed", () => {
@@ -67,7 +69,7 @@ async function readScan(name: string) {
   return { c, env, s };
 }
 
-describe("scans whose tables are tilted, cut by page breaks without a rule, and misread", () => {
+describe.concurrent("scans whose tables are tilted, cut by page breaks without a rule, and misread", () => {
   ocrByDefault();
 
   it("c003: a table tilted against its page, a row cut by a page break, a label misread", async () => {
@@ -92,7 +94,7 @@ describe("scans whose tables are tilted, cut by page breaks without a rule, and 
   }, 120_000);
 });
 
-describe("the gate on a numeric cell's reads", () => {
+describe.concurrent("the gate on a numeric cell's reads", () => {
   const ink = (digits: number) => ({ width: 12 * digits, height: 22 });
   const r = (text: string, confidence = 90) => ({ text, confidence });
 
@@ -140,7 +142,7 @@ function stamp(img: Gray, cx: number, cy: number, radius: number, thick: number)
     }
 }
 
-describe("a scan with a stamp over a numeric cell", () => {
+describe.concurrent("a scan with a stamp over a numeric cell", () => {
   ocrByDefault();
 
   it("reads the stamped cells right or not at all, and no other cell wrong", async () => {
@@ -168,7 +170,7 @@ describe("a scan with a stamp over a numeric cell", () => {
   }, 120_000);
 });
 
-describe("a mixed PDF: typed pages, then scanned table pages", () => {
+describe.concurrent("a mixed PDF: typed pages, then scanned table pages", () => {
   ocrByDefault();
 
   it("reads the text layer where it exists and OCR where it does not", async () => {
