@@ -16,7 +16,13 @@ async function perform(task: ThreadTask): Promise<ThreadResult[ThreadWork["kind"
   switch (task.kind) {
     case "extract":
     case "process": {
-      const options = { fileName: task.fileName, maxBytes: task.maxBytes, maxPages: task.maxPages, maxExpandedBytes: task.maxExpandedBytes };
+      const options = {
+        fileName: task.fileName,
+        maxBytes: task.maxBytes,
+        maxPages: task.maxPages,
+        maxExpandedBytes: task.maxExpandedBytes,
+        deadline: Date.now() + task.timeoutMs,
+      };
       return task.kind === "extract" ? extractBytes(task.bytes, options) : processBytes(task.bytes, options);
     }
     case "envelope":

@@ -26,7 +26,7 @@ import { findOleEntry } from "../sniff.js";
 import { checkCompoundFile } from "./cfb.js";
 import { extractDocx } from "./docx.js";
 import { dropSliverColumns } from "./html-table.js";
-import { limitBy, scratchDir } from "./programs.js";
+import { limitBy, scratchDir, watched } from "./programs.js";
 
 type ExtractOpts = { maxPages: number; maxExpandedBytes: number; deadline: number };
 
@@ -147,7 +147,8 @@ async function viaLibreOffice(soffice: string, bytes: Uint8Array, opts: ExtractO
  */
 function run(cmd: string, args: string[], timeoutMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { detached: true, stdio: ["ignore", "ignore", "pipe"] });
+    const [file, watchedArgs] = watched(cmd, args, timeoutMs);
+    const child = spawn(file, watchedArgs, { detached: true, stdio: ["ignore", "ignore", "pipe"] });
     let stderr = "";
     child.stderr?.on("data", (d: Buffer) => {
       if (stderr.length < 4096) stderr += d.toString();

@@ -20,7 +20,7 @@ import { isLabelText, RefusalError } from "../../document.js";
 import { findPixelTables, paperGrey, ruleInk, ruleSkewDegrees, type PixelCell, type PixelTable } from "./grid.js";
 import { cellInside, clearEdgeSpecks, crop, inkBox, otsu, pad, parsePnm, rotate, scale, skewDegrees, type Gray } from "./image.js";
 import { agreedNumber, cleanNumber, settledNumber, wideEnough } from "./digits.js";
-import { limitBy, scratchDir } from "../programs.js";
+import { limitBy, scratchDir, watched } from "../programs.js";
 import { ocrBatch, ocrLines, tesseractAvailable, type OcrRead as OcrReadT } from "./tesseract.js";
 
 export { tesseractAvailable } from "./tesseract.js";
@@ -71,11 +71,13 @@ function popplerAvailable(): boolean {
 
 function renderPage(pdfPath: string, page: number, dir: string, deadline: number): Promise<Gray> {
   const out = join(dir, `p${page}`);
+  const ms = limitBy(PAGE_TIMEOUT_MS, deadline);
+  const [file, args] = watched("pdftoppm", ["-f", String(page), "-l", String(page), "-scale-to", String(PAGE_PIXELS), "-singlefile", pdfPath, out], ms);
   return new Promise((resolve, reject) => {
     execFile(
-      "pdftoppm",
-      ["-f", String(page), "-l", String(page), "-scale-to", String(PAGE_PIXELS), "-singlefile", pdfPath, out],
-      { timeout: limitBy(PAGE_TIMEOUT_MS, deadline) },
+      file,
+      args,
+      { timeout: ms },
       (err) => {
         if (err) return reject(new RefusalError("corrupt", `page ${page} of the scan cannot be rendered: ${err.message.split("\n")[0]}`));
         try {
