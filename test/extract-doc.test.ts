@@ -13,7 +13,7 @@ import { RefusalError } from "../src/document.js";
 import { extractDoc } from "../src/extract/doc.js";
 import { rejection } from "./support/refusal.js";
 
-const OPTS = { maxPages: 500, maxExpandedBytes: 200 * 1024 * 1024 };
+const OPTS = { maxPages: 500, maxExpandedBytes: 200 * 1024 * 1024, deadline: Infinity };
 
 function fixture(name: string): Buffer {
   return readFileSync(corpusFile(name));
@@ -174,7 +174,7 @@ describe("a .doc whose sector chains are damaged", () => {
   }
 
   it("is refused as corrupt before any parser walks a chain that loops (it once aborted the process)", async () => {
-    const e = await extractDoc(loopedDoc(), { maxPages: 500, maxExpandedBytes: 200 * 1024 * 1024 }).then(
+    const e = await extractDoc(loopedDoc(), { maxPages: 500, maxExpandedBytes: 200 * 1024 * 1024, deadline: Infinity }).then(
       () => null,
       (x: unknown) => x,
     );
@@ -184,7 +184,7 @@ describe("a .doc whose sector chains are damaged", () => {
   });
 
   it("leaves a sound .doc alone", async () => {
-    const doc = await extractDoc(readFileSync(corpusFile("s020.doc")), { maxPages: 500, maxExpandedBytes: 200 * 1024 * 1024 });
+    const doc = await extractDoc(readFileSync(corpusFile("s020.doc")), { maxPages: 500, maxExpandedBytes: 200 * 1024 * 1024, deadline: Infinity });
     expect(doc.blocks.length).toBeGreaterThan(10);
   });
 });

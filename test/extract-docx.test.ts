@@ -12,7 +12,7 @@ import type { GridCell, DocumentContent, TableBlock } from "../src/document.js";
 import { extractDocx, guardArchive } from "../src/extract/docx.js";
 import { rejection } from "./support/refusal.js";
 
-const OPTS = { maxPages: 500, maxExpandedBytes: 200 * 1024 * 1024 };
+const OPTS = { maxPages: 500, maxExpandedBytes: 200 * 1024 * 1024, deadline: Infinity };
 
 function fixture(name: string): Buffer {
   return readFileSync(corpusFile(name));
@@ -185,7 +185,7 @@ describe("extractDocx on hand-made packages", () => {
 
 describe("zip-bomb guard", () => {
   const twoMegabytesOfZeros = new Uint8Array(2 * 1024 * 1024);
-  const small = { maxPages: 500, maxExpandedBytes: 1024 * 1024 };
+  const small = { maxPages: 500, maxExpandedBytes: 1024 * 1024, deadline: Infinity };
 
   it("refuses an archive whose declared size exceeds maxExpandedBytes, before mammoth", async () => {
     const bomb = await makeDocx({ "word/media/filler.bin": twoMegabytesOfZeros });

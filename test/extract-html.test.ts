@@ -11,7 +11,7 @@ import { RefusalError } from "../src/document.js";
 import { declaredCharset, extractHtml, htmlToBlocks } from "../src/extract/html.js";
 import { dropSliverColumns, joinLines, normaliseLine } from "../src/extract/html-table.js";
 
-const OPTS = { maxPages: 500, maxExpandedBytes: 200 * 1024 * 1024 };
+const OPTS = { maxPages: 500, maxExpandedBytes: 200 * 1024 * 1024, deadline: Infinity };
 
 function fixture(name: string): Buffer {
   return readFileSync(corpusFile(name));

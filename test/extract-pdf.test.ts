@@ -10,7 +10,7 @@ import { processBytes } from "../src/process.js";
 import { expectedOf, score } from "./support/corpus.js";
 import { RefusalError, type GridCell, type DocumentContent, type TableBlock, type TextBlock } from "../src/document.js";
 
-const OPTS = { maxPages: 500, maxExpandedBytes: 200 * 1024 * 1024 };
+const OPTS = { maxPages: 500, maxExpandedBytes: 200 * 1024 * 1024, deadline: Infinity };
 
 function fixture(name: string): Uint8Array {
   // Corpus files are read from the test corpus copy; the two made for this test live here.

@@ -9,7 +9,7 @@ import { corpusFile } from "./support/corpus.js";
 import type { DocumentContent } from "../src/document.js";
 import { extractText } from "../src/extract/text.js";
 
-const OPTS = { maxPages: 500, maxExpandedBytes: 200 * 1024 * 1024 };
+const OPTS = { maxPages: 500, maxExpandedBytes: 200 * 1024 * 1024, deadline: Infinity };
 
 function fixture(name: string): Buffer {
   return readFileSync(corpusFile(name));

@@ -4,8 +4,8 @@
  * off): what it reads must be right or null, never another number. Needs Debian's tesseract-ocr, tesseract-ocr-chi-sim and
  * poppler-utils (.ci/services.sh installs them).
  */
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -17,6 +17,7 @@ import { ocrAvailable } from "../src/extract/ocr/index.js";
 import { buildPdf } from "./support/pdf.js";
 import { buildEnvelope, extractBytes, processBytes } from "../src/process.js";
 import { CORPUS, cases, score } from "./support/corpus.js";
+import { CLI } from "./support/pipeline.js";
 
 const scan = cases("scanned").find((c) => c.name === "c001");
 if (!scan) throw new Error("test/fixtures/corpus/scanned/c001 is missing");
@@ -33,7 +34,9 @@ function ocrByDefault() {
   });
 }
 
-describe("a scanned report, read by OCR", () => {
+// The OCR reads spend their time in Tesseract's processes: the scans are read at the same time,
+// one per core and more (NIANBAO_OCR=0 is tried after them: it changes the environment).
+describe.concurrent("a scanned report, read by OCR", () => {
   ocrByDefault();
 
   it("has Tesseract with chi_sim and pdftoppm installed", () => {
@@ -67,7 +70,7 @@ async function readScan(name: string) {
   return { c, env, s };
 }
 
-describe("scans whose tables are tilted, cut by page breaks without a rule, and misread", () => {
+describe.concurrent("scans whose tables are tilted, cut by page breaks without a rule, and misread", () => {
   ocrByDefault();
 
   it("c003: a table tilted against its page, a row cut by a page break, a label misread", async () => {
@@ -92,7 +95,7 @@ describe("scans whose tables are tilted, cut by page breaks without a rule, and 
   }, 120_000);
 });
 
-describe("the gate on a numeric cell's reads", () => {
+describe.concurrent("the gate on a numeric cell's reads", () => {
   const ink = (digits: number) => ({ width: 12 * digits, height: 22 });
   const r = (text: string, confidence = 90) => ({ text, confidence });
 
@@ -140,7 +143,7 @@ function stamp(img: Gray, cx: number, cy: number, radius: number, thick: number)
     }
 }
 
-describe("a scan with a stamp over a numeric cell", () => {
+describe.concurrent("a scan with a stamp over a numeric cell", () => {
   ocrByDefault();
 
   it("reads the stamped cells right or not at all, and no other cell wrong", async () => {
@@ -168,7 +171,7 @@ describe("a scan with a stamp over a numeric cell", () => {
   }, 120_000);
 });
 
-describe("a mixed PDF: typed pages, then scanned table pages", () => {
+describe.concurrent("a mixed PDF: typed pages, then scanned table pages", () => {
   ocrByDefault();
 
   it("reads the text layer where it exists and OCR where it does not", async () => {
@@ -193,6 +196,46 @@ describe("a mixed PDF: typed pages, then scanned table pages", () => {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 120_000);
+});
+
+/** The processes whose command line holds `text` (Linux: /proc). */
+function processesWith(text: string): string[] {
+  const found: string[] = [];
+  for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0/g, " ");
+      if (cmd.includes(text)) found.push(`${pid}: ${cmd.slice(0, 120)}`);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
+}
+
+describe("a scanned report read past JOB_TIMEOUT_MS", () => {
+  ocrByDefault();
+
+  it("stops with exit 11, and neither Tesseract nor pdftoppm nor their scratch folders outlive it", async () => {
+    const child = spawn(process.execPath, [CLI, "extract", scan.input], {
+      env: { ...process.env, JOB_TIMEOUT_MS: "3000" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.setEncoding("utf8").on("data", (s: string) => (stderr += s));
+    const code = await new Promise<number | null>((r) => child.on("exit", r));
+    expect(code, stderr).toBe(11);
+    expect(stderr).toMatch(/timeout: reading the file took longer than 3000 ms/);
+    // The scratch folders and the programs of the stopped thread carry the process id.
+    const mine = `nianbao-${child.pid}-`;
+    expect(readdirSync(tmpdir()).filter((n) => n.startsWith(mine))).toEqual([]);
+    // A program still running is ended by its own watch at the deadline (TERM, KILL 2 s later).
+    let left = processesWith(mine);
+    for (let i = 0; i < 40 && left.length > 0; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      left = processesWith(mine);
+    }
+    expect(left).toEqual([]);
+  }, 60_000);
 });
 
 describe("a scanned report with OCR switched off (NIANBAO_OCR=0)", () => {

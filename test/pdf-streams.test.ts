@@ -79,7 +79,7 @@ function lzw(data: Uint8Array): string {
   return Buffer.from(out).toString("latin1");
 }
 
-const OPTS = { maxPages: 500, maxExpandedBytes: 4 * MiB };
+const OPTS = { maxPages: 500, maxExpandedBytes: 4 * MiB, deadline: Infinity };
 
 describe("PDF stream guard", () => {
   it("refuses a content stream that inflates past MAX_EXPANDED_BYTES, naming the object; reads it under a larger limit", async () => {

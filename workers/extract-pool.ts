@@ -14,6 +14,7 @@
  *   fails with code "crashed"; the other tasks in flight are not touched.
  */
 import { Worker } from "node:worker_threads";
+import { removeScratchOf } from "../src/extract/programs.js";
 import type { Limits } from "../src/config.js";
 import { FailureError, type FailureCode } from "../src/failures.js";
 import type { IntermediateDocument } from "../src/document.js";
@@ -38,7 +39,11 @@ export type ThreadWork =
   | ({ kind: "process"; bytes: Uint8Array; fileName: string | null } & FileLimits)
   | ({ kind: "build"; bytes: Uint8Array; fileName: string | null } & FileLimits);
 
-export type ThreadTask = ThreadWork & { id: number };
+/**
+ * A task as posted to a thread, with its time limit: the thread ends the programs a reader
+ * runs (OCR, LibreOffice) by then, since the pool cannot once it has stopped the thread.
+ */
+export type ThreadTask = ThreadWork & { id: number; timeoutMs: number };
 
 /**
  * What a `build` task gives back: the extraction, as the JSON of its artifact (a string
@@ -104,6 +109,8 @@ export class ExtractPool {
   private readonly waiting: Pending[] = [];
   private nextId = 1;
   private closed = false;
+  /** Stopped threads being terminated, their scratch folders removed after. */
+  private readonly stopping = new Set<Promise<void>>();
   private readonly script: URL;
 
   constructor(private readonly options: PoolOptions) {
@@ -167,7 +174,7 @@ export class ExtractPool {
       worker.off("error", onError);
       worker.off("exit", onExit);
       if (replace) {
-        void worker.terminate();
+        this.stop(worker);
         if (!this.closed) slot.worker = this.spawn();
       } else {
         worker.unref();
@@ -197,12 +204,27 @@ export class ExtractPool {
     worker.on("exit", onExit);
     worker.ref();
     // The bytes are copied: the caller may still need them (and a transfer would detach them).
-    worker.postMessage({ id, ...job.work } satisfies ThreadTask);
+    worker.postMessage({ id, timeoutMs: job.timeoutMs, ...job.work } satisfies ThreadTask);
+  }
+
+  /**
+   * Terminates a thread stopped mid-task, then removes the scratch folders its readers left
+   * (their `finally` never ran; src/extract/programs.ts).
+   */
+  private stop(worker: Worker): void {
+    const thread = worker.threadId;
+    const done = worker
+      .terminate()
+      .then(() => void removeScratchOf(thread))
+      .catch(() => undefined)
+      .finally(() => this.stopping.delete(done));
+    this.stopping.add(done);
   }
 
   async close(): Promise<void> {
     this.closed = true;
     for (const p of this.waiting.splice(0)) p.reject(new ExtractFailure("internal", "the parser pool was closed"));
     await Promise.all(this.slots.map((s) => s.worker.terminate()));
+    await Promise.all(this.stopping);
   }
 }

@@ -16,7 +16,14 @@ async function perform(task: ThreadTask): Promise<ThreadResult[ThreadWork["kind"
   switch (task.kind) {
     case "process":
     case "build": {
-      const options = { fileName: task.fileName, maxBytes: task.maxBytes, maxPages: task.maxPages, maxExpandedBytes: task.maxExpandedBytes };
+      const options = {
+        fileName: task.fileName,
+        maxBytes: task.maxBytes,
+        maxPages: task.maxPages,
+        maxExpandedBytes: task.maxExpandedBytes,
+        // The parse's time limit: the programs a reader runs end by then (src/extract/programs.ts).
+        deadline: Date.now() + task.timeoutMs,
+      };
       return task.kind === "build" ? build(task.id, await extractBytes(task.bytes, options)) : processBytes(task.bytes, options);
     }
     case "envelope":

@@ -17,9 +17,8 @@
  */
 import { spawn } from "node:child_process";
 import { accessSync, constants as fsConstants } from "node:fs";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { readFile, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { RefusalError, type DocumentContent, type TextBlock } from "../document.js";
@@ -27,8 +26,9 @@ import { findOleEntry } from "../sniff.js";
 import { checkCompoundFile } from "./cfb.js";
 import { extractDocx } from "./docx.js";
 import { dropSliverColumns } from "./html-table.js";
+import { limitBy, scratchDir, watched } from "./programs.js";
 
-type ExtractOpts = { maxPages: number; maxExpandedBytes: number };
+type ExtractOpts = { maxPages: number; maxExpandedBytes: number; deadline: number };
 
 /** The part of word-extractor's API used here (the package ships no types). */
 interface WordExtractorDocument {
@@ -111,7 +111,7 @@ function checkWordHeader(bytes: Uint8Array): void {
 
 /** .doc → .docx with LibreOffice in a private temporary directory and profile, then mammoth. */
 async function viaLibreOffice(soffice: string, bytes: Uint8Array, opts: ExtractOpts): Promise<DocumentContent> {
-  const dir = await mkdtemp(join(tmpdir(), "nianbao-lo-"));
+  const dir = scratchDir("lo");
   try {
     const input = join(dir, "input.doc");
     await writeFile(input, bytes);
@@ -123,7 +123,7 @@ async function viaLibreOffice(soffice: string, bytes: Uint8Array, opts: ExtractO
         "--headless", "--invisible", "--norestore", "--nolockcheck", "--nodefault", "--nologo",
         "--convert-to", "docx", "--outdir", dir, input,
       ],
-      LIBREOFFICE_TIMEOUT_MS,
+      limitBy(LIBREOFFICE_TIMEOUT_MS, opts.deadline),
     );
     const docx = await readFile(join(dir, "input.docx")).catch(() => {
       throw new Error("soffice produced no .docx");
@@ -147,7 +147,8 @@ async function viaLibreOffice(soffice: string, bytes: Uint8Array, opts: ExtractO
  */
 function run(cmd: string, args: string[], timeoutMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { detached: true, stdio: ["ignore", "ignore", "pipe"] });
+    const [file, watchedArgs] = watched(cmd, args, timeoutMs);
+    const child = spawn(file, watchedArgs, { detached: true, stdio: ["ignore", "ignore", "pipe"] });
     let stderr = "";
     child.stderr?.on("data", (d: Buffer) => {
       if (stderr.length < 4096) stderr += d.toString();

@@ -9,11 +9,18 @@ export interface ExtractOptions {
   maxExpandedBytes?: number;
   /** Upper bound on PDF pages read. */
   maxPages?: number;
+  /**
+   * When the caller stops this read (epoch ms: a parser thread's JOB_TIMEOUT_MS). The programs
+   * a reader starts (OCR's pdftoppm and Tesseract) are given no time past it, so none outlives
+   * a thread that was stopped.
+   */
+  deadline?: number;
 }
 
 export const DEFAULT_EXTRACT_OPTIONS: Required<ExtractOptions> = {
   maxExpandedBytes: 200 * 1024 * 1024,
   maxPages: 500,
+  deadline: Number.POSITIVE_INFINITY,
 };
 
 /** The document of the bytes, stamped with the EXTRACTOR_VERSION that produced it. */

@@ -37,6 +37,8 @@ import { verticalTextPieces } from "./pdf/vertical.js";
 export interface PdfExtractOptions {
   maxPages: number;
   maxExpandedBytes: number;
+  /** ExtractOptions.deadline: the OCR's programs get no time past it. */
+  deadline: number;
 }
 
 /** Outside tables, a gap wider than this many ems between two pieces of a line is a cell break. */
@@ -73,7 +75,7 @@ export async function extractPdf(bytes: Uint8Array, opts: PdfExtractOptions): Pr
     const withText = pages.filter((p) => p.pieceCount > 0).length;
     if (withText === 0) {
       // A scan: read by OCR where Tesseract and poppler are installed (extract/ocr).
-      if (ocrAvailable()) return await extractScanned(bytes, doc.numPages);
+      if (ocrAvailable()) return await extractScanned(bytes, doc.numPages, opts.deadline);
       throw new RefusalError(
         "no-text-layer",
         ocrSwitchedOff()
@@ -86,7 +88,7 @@ export async function extractPdf(bytes: Uint8Array, opts: PdfExtractOptions): Pr
     const blocks = assemble(pages);
     if (empty.length > 0 && ocrAvailable()) {
       // A mixed PDF (typed text, scanned pages): the scanned pages are read by OCR, in place.
-      const scanned = await readScannedPages(bytes, empty);
+      const scanned = await readScannedPages(bytes, empty, opts.deadline);
       warnings.push(`PDF pages without a text layer read by OCR: ${empty.join(", ")} (${scanned.cells} table cells)`);
       return { mediaType: "application/pdf", pages: doc.numPages, blocks: inPageOrder(blocks, scanned.blocks), warnings };
     }

@@ -13,14 +13,14 @@
  * one Tesseract run over all their cells (or prose), not one a page.
  */
 import { execFile } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Block, DocumentContent, GridCell, TableBlock } from "../../document.js";
 import { isLabelText, RefusalError } from "../../document.js";
 import { findPixelTables, paperGrey, ruleInk, ruleSkewDegrees, type PixelCell, type PixelTable } from "./grid.js";
 import { cellInside, clearEdgeSpecks, crop, inkBox, otsu, pad, parsePnm, rotate, scale, skewDegrees, type Gray } from "./image.js";
 import { agreedNumber, cleanNumber, settledNumber, wideEnough } from "./digits.js";
+import { limitBy, scratchDir, watched } from "../programs.js";
 import { ocrBatch, ocrLines, tesseractAvailable, type OcrRead as OcrReadT } from "./tesseract.js";
 
 export { tesseractAvailable } from "./tesseract.js";
@@ -69,13 +69,15 @@ function popplerAvailable(): boolean {
   return poppler;
 }
 
-function renderPage(pdfPath: string, page: number, dir: string): Promise<Gray> {
+function renderPage(pdfPath: string, page: number, dir: string, deadline: number): Promise<Gray> {
   const out = join(dir, `p${page}`);
+  const ms = limitBy(PAGE_TIMEOUT_MS, deadline);
+  const [file, args] = watched("pdftoppm", ["-f", String(page), "-l", String(page), "-scale-to", String(PAGE_PIXELS), "-singlefile", pdfPath, out], ms);
   return new Promise((resolve, reject) => {
     execFile(
-      "pdftoppm",
-      ["-f", String(page), "-l", String(page), "-scale-to", String(PAGE_PIXELS), "-singlefile", pdfPath, out],
-      { timeout: PAGE_TIMEOUT_MS },
+      file,
+      args,
+      { timeout: ms },
       (err) => {
         if (err) return reject(new RefusalError("corrupt", `page ${page} of the scan cannot be rendered: ${err.message.split("\n")[0]}`));
         try {
@@ -138,11 +140,11 @@ function inkedCells(img: Gray, ink: number, lines: number, tables: readonly Pixe
  * Reads inked cells (of one or more pages: each pass is one Tesseract run over all of them,
  * its time limit `timeoutMs`) into `out`.
  */
-async function readCells(inked: readonly InkedCell[], out: Map<PixelCell, CellRead>, timeoutMs: number): Promise<void> {
+async function readCells(inked: readonly InkedCell[], out: Map<PixelCell, CellRead>, timeoutMs: number, deadline: number): Promise<void> {
   const item = (i: number) => inked[i] as InkedCell;
   // Numbers are printed dark on light (a label on a dark fill is read by chi_sim, which does
   // try it inverted).
-  const digitOptions = { lang: "eng", psm: 7, whitelist: "0123456789.-", darkOnLight: true, timeoutMs } as const;
+  const digitOptions = { lang: "eng", psm: 7, whitelist: "0123456789.-", darkOnLight: true, timeoutMs, deadline } as const;
   // One digit read of every cell, at the middle scale; the other two only of the cells it read
   // as a number the ink is wide enough for, or as nothing (a lone 0, 1 or 7 can come back
   // empty). The rest (labels: their digit reads are garbage) go to chi_sim.
@@ -186,7 +188,7 @@ async function readCells(inked: readonly InkedCell[], out: Map<PixelCell, CellRe
   });
   const chi = await ocrBatch(
     labels.map((i) => pad(item(i).tight, 12)),
-    { lang: "chi_sim", psm: 6, timeoutMs },
+    { lang: "chi_sim", psm: 6, timeoutMs, deadline },
   );
   labels.forEach((i, k) => {
     const r = chi[k];
@@ -225,16 +227,20 @@ function tableBlock(t: PixelTable, reads: Map<PixelCell, CellRead>, page: number
 }
 
 /** Reads an image-only PDF of `pages` pages. */
-export async function extractScanned(bytes: Uint8Array, pages: number): Promise<DocumentContent> {
-  const { blocks, cells } = await readScannedPages(bytes, Array.from({ length: pages }, (_, i) => i + 1));
+export async function extractScanned(bytes: Uint8Array, pages: number, deadline = Number.POSITIVE_INFINITY): Promise<DocumentContent> {
+  const { blocks, cells } = await readScannedPages(bytes, Array.from({ length: pages }, (_, i) => i + 1), deadline);
   const hasText = blocks.some((b) => (b.kind === "text" ? b.text.trim() !== "" : true));
   if (!hasText) throw new RefusalError("no-text-layer", `PDF has no text layer on any of its ${pages} page(s), and OCR read no text on them`);
   return { mediaType: "application/pdf", pages, blocks, warnings: [`read by OCR (Tesseract chi_sim): ${pages} page(s), ${cells} table cells`] };
 }
 
 /** The blocks of the given pages of a PDF, read by OCR, in page order. */
-export async function readScannedPages(bytes: Uint8Array, pageNumbers: readonly number[]): Promise<{ blocks: Block[]; cells: number }> {
-  const dir = mkdtempSync(join(tmpdir(), "nianbao-scan-"));
+export async function readScannedPages(
+  bytes: Uint8Array,
+  pageNumbers: readonly number[],
+  deadline = Number.POSITIVE_INFINITY,
+): Promise<{ blocks: Block[]; cells: number }> {
+  const dir = scratchDir("scan");
   try {
     const pdf = join(dir, "scan.pdf");
     writeFileSync(pdf, bytes);
@@ -247,7 +253,7 @@ export async function readScannedPages(bytes: Uint8Array, pageNumbers: readonly 
       const inked: InkedCell[] = [];
       const prose: Gray[] = [];
       for (const n of group) {
-        const raw = await renderPage(pdf, n, dir);
+        const raw = await renderPage(pdf, n, dir, deadline);
         const ink = otsu(raw);
         // Straighten: rotating by the skew makes the rules horizontal again. The rules give the
         // skew best; a page without them is measured by its text lines.
@@ -260,7 +266,10 @@ export async function readScannedPages(bytes: Uint8Array, pageNumbers: readonly 
       }
       // The group's cells and its prose, each in a few Tesseract runs (a run costs a start-up).
       const timeoutMs = PAGE_TIMEOUT_MS * group.length;
-      const [, lines] = await Promise.all([readCells(inked, reads, timeoutMs), ocrLines(prose, { lang: "chi_sim", psm: 6, timeoutMs })]);
+      const [, lines] = await Promise.all([
+        readCells(inked, reads, timeoutMs, deadline),
+        ocrLines(prose, { lang: "chi_sim", psm: 6, timeoutMs, deadline }),
+      ]);
       pages.forEach(({ n, tables }, k) => {
         const items: { y: number; block: Block }[] = [
           ...(lines[k] ?? []).map((l) => ({ y: l.y / PROSE_SCALE, block: { kind: "text", text: l.text, page: n } as Block })),

@@ -5,9 +5,9 @@
  * Nothing is fetched: the traineddata files are the Debian packages'.
  */
 import { execFile, execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { limitBy, scratchDir, watched } from "../programs.js";
 import { toTiff, type Gray } from "./image.js";
 
 export interface OcrRead {
@@ -29,8 +29,10 @@ export interface OcrOptions {
    * label is always low, so that costs a second read of most of them).
    */
   darkOnLight?: boolean;
-  /** The whole run's time limit. */
+  /** The whole run's time limit… */
   timeoutMs: number;
+  /** …and no later than this (epoch ms; ExtractOptions.deadline). */
+  deadline: number;
 }
 
 let available: boolean | null = null;
@@ -72,18 +74,20 @@ interface TsvWord {
  * its words. Both readers below are this one run with other options.
  */
 async function recognise(images: readonly Gray[], options: OcrOptions): Promise<TsvWord[]> {
-  const dir = mkdtempSync(join(tmpdir(), "nianbao-ocr-"));
+  const dir = scratchDir("ocr");
   try {
     const file = join(dir, "images.tif");
     writeFileSync(file, toTiff(images));
     const args = [file, "stdout", "-l", options.lang, "--psm", String(options.psm), "-c", "tessedit_create_tsv=1"];
     if (options.whitelist) args.push("-c", `tessedit_char_whitelist=${options.whitelist}`);
     if (options.darkOnLight) args.push("-c", "tessedit_do_invert=0");
+    const ms = limitBy(options.timeoutMs, options.deadline);
+    const [command, commandArgs] = watched("tesseract", args, ms);
     const tsv = await new Promise<string>((resolve, reject) => {
       execFile(
-        "tesseract",
-        args,
-        { encoding: "utf8", timeout: options.timeoutMs, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, OMP_THREAD_LIMIT: "1" } },
+        command,
+        commandArgs,
+        { encoding: "utf8", timeout: ms, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, OMP_THREAD_LIMIT: "1" } },
         (err, stdout) => (err ? reject(err) : resolve(stdout)),
       );
     });
