@@ -79,8 +79,16 @@ function firstToken(tokens: readonly Token[], from: number, to: number, pred: (k
   return -1;
 }
 
+/** The first token on `line` or after it, or -1 (tokens come in line order: a binary search). */
 function firstTokenOnLine(tokens: readonly Token[], line: number): number {
-  return tokens.findIndex((t) => t.line >= line);
+  let lo = 0;
+  let hi = tokens.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((tokens[mid] as Token).line < line) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < tokens.length ? lo : -1;
 }
 
 /**

@@ -98,7 +98,11 @@ export function tokenize(doc: DocumentContent): TokenStream {
     const start = tokens.length;
     for (const raw of cells) {
       const text = raw.trim();
-      tokens.push({ text, ...classify(text), line: lineNo, block, source, lineEnd: false, ...(page !== undefined ? { page } : {}) });
+      const { kind, parsed } = classify(text);
+      // One shape for every token (no spreads): a long text makes hundreds of thousands.
+      const token: Token = { text, kind, parsed, line: lineNo, block, source, lineEnd: false };
+      if (page !== undefined) token.page = page;
+      tokens.push(token);
     }
     const last = tokens[tokens.length - 1];
     if (tokens.length > start && last) last.lineEnd = true;
