@@ -17,7 +17,7 @@ import { formatSummary, summarizeRun } from "../src/backfill/summary.js";
 import type { ValidationStatus } from "../src/model.js";
 import { enqueueBackfill, watchRun, type BackfillTally, type Progress } from "../queues/backfill.js";
 import { StageQueues } from "../queues/connection.js";
-import { Producer } from "../queues/producer.js";
+import { ENQUEUE_BATCH, Producer } from "../queues/producer.js";
 import { RunState } from "../queues/runs.js";
 
 // ------------------------------------------------------------------------- arguments
@@ -364,6 +364,9 @@ async function firstPoll(bucket: UploadBucket): Promise<BucketObject[]> {
 
 class UnreadableError extends Error {}
 
+/** How many files `nianbao import` hashes at once. */
+const HASH_LANES = 4;
+
 export async function importCommand(config: Config, args: string[]): Promise<number> {
   let values: { priority?: string | undefined; help?: boolean | undefined };
   let positionals: string[];
@@ -407,27 +410,42 @@ export async function importCommand(config: Config, args: string[]): Promise<num
     try {
       // Poll until a poll finds nothing new: the whole tree, at any depth.
       for (let batch = await firstPoll(bucket); batch.length && !interrupted; batch = await bucket.poll()) {
-        const lanes = 4;
-        let next = 0;
-        const one = async (object: BucketObject) => {
+        // ENQUEUE_BATCH objects at a time: hashed four at once, then enqueued in one round
+        // trip (Producer.enqueueMany), as the watcher does.
+        for (let from = 0; from < batch.length && !interrupted; from += ENQUEUE_BATCH) {
+          const chunk = batch.slice(from, from + ENQUEUE_BATCH);
+          // In the listing's order, whichever lane finished first (the first of two identical
+          // files is the one enqueued).
+          const byPosition: ({ object: BucketObject; sha: string } | undefined)[] = [];
+          let next = 0;
+          await Promise.all(
+            Array.from({ length: HASH_LANES }, async () => {
+              for (let i = next++; i < chunk.length && !interrupted; i = next++) {
+                const object = chunk[i] as BucketObject;
+                try {
+                  byPosition[i] = { object, sha: await bucket.hash(object) };
+                } catch (e) {
+                  stats.failed++;
+                  process.stderr.write(`nianbao: ${object.key}: ${(e as Error).message}\n`);
+                }
+              }
+            }),
+          );
+          const hashed = byPosition.filter((h) => h !== undefined);
           try {
-            const out = await producer.enqueue(object, await bucket.hash(object), { priority });
-            if (out.status === "enqueued") stats.enqueued++;
-            else stats.duplicates++;
+            for (const out of await producer.enqueueMany(hashed, { priority })) {
+              if (out.status === "enqueued") stats.enqueued++;
+              else stats.duplicates++;
+            }
           } catch (e) {
-            stats.failed++;
-            process.stderr.write(`nianbao: ${object.key}: ${(e as Error).message}\n`);
+            stats.failed += hashed.length;
+            process.stderr.write(`nianbao: ${hashed.length} files from ${hashed[0]?.object.key ?? "?"}: ${(e as Error).message}\n`);
           }
           if (Date.now() - last > 2000) {
             last = Date.now();
             process.stderr.write(`${report()}\n`);
           }
-        };
-        await Promise.all(
-          Array.from({ length: lanes }, async () => {
-            for (let i = next++; i < batch.length && !interrupted; i = next++) await one(batch[i] as BucketObject);
-          }),
-        );
+        }
       }
       process.stdout.write(`${report()}\n`);
       return interrupted ? 130 : stats.failed ? exitStatus("unreadable") : 0;
