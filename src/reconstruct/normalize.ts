@@ -45,8 +45,8 @@ export function enumeratorOf(s: string): string | null {
 }
 
 /**
- * The character bigrams of a key (a one-character key is its own "bigram"), as numbers, one per
- * distinct bigram: two characters of the Basic Multilingual Plane packed in 32 bits (a small
+ * The character bigrams of a key (a one-character key is its own "bigram"), as numbers, the same
+ * number for the same bigram: two characters of the Basic Multilingual Plane packed in 32 bits (a small
  * integer, which a Set looks up faster than a string), others (and a lone character) in a range
  * of their own above 2^32.
  */
@@ -81,9 +81,17 @@ export function similarityToBigrams(label: string, tb: BigramSet): number {
   if (lb.length === 0 || tb.size === 0) return 0;
   let hit = 0;
   for (const b of lb) if (tb.has(b)) hit++;
-  const coverage = hit / lb.length;
-  if (coverage === 0) return 0;
-  const ratio = Math.min(1, lb.length / Math.max(1, tb.size));
+  return similarityOf(hit, lb.length, tb.size);
+}
+
+/**
+ * The similarity of a label of `bigrams` bigrams, `hit` of which the text of `textBigrams`
+ * distinct bigrams holds: the share found, scaled down when the text is much longer.
+ */
+function similarityOf(hit: number, bigrams: number, textBigrams: number): number {
+  if (hit === 0) return 0;
+  const coverage = hit / bigrams;
+  const ratio = Math.min(1, bigrams / Math.max(1, textBigrams));
   return coverage * (SIMILARITY_BASE + SIMILARITY_LENGTH_SHARE * ratio);
 }
 
@@ -130,11 +138,8 @@ export function bestSimilarities(index: LabelIndex, tb: BigramSet): Float64Array
     if (ids) for (const id of ids) hits[id] = (hits[id] as number) + 1;
   }
   for (let id = 0; id < hits.length; id++) {
-    const hit = hits[id] as number;
-    if (hit === 0) continue;
-    const n = index.lengths[id] as number;
+    const sim = similarityOf(hits[id] as number, index.lengths[id] as number, tb.size);
     const row = index.rowOf[id] as number;
-    const sim = (hit / n) * (SIMILARITY_BASE + SIMILARITY_LENGTH_SHARE * Math.min(1, n / Math.max(1, tb.size)));
     if (sim > (best[row] as number)) best[row] = sim;
   }
   return best;
