@@ -16,17 +16,16 @@
  * 200 MB per file). On any failure it falls back to word-extractor with a warning.
  */
 import { spawn } from "node:child_process";
-import { accessSync, constants as fsConstants } from "node:fs";
 import { readFile, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
-import { delimiter, join } from "node:path";
+import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { RefusalError, type DocumentContent, type TextBlock } from "../document.js";
 import { findOleEntry } from "../sniff.js";
 import { checkCompoundFile } from "./cfb.js";
 import { extractDocx } from "./docx.js";
 import { dropSliverColumns } from "./html-table.js";
-import { limitBy, scratchDir, watched } from "./programs.js";
+import { findOnPath, limitBy, scratchDir, watched } from "./programs.js";
 
 type ExtractOpts = { maxPages: number; maxExpandedBytes: number; deadline: number };
 
@@ -174,20 +173,6 @@ function run(cmd: string, args: string[], timeoutMs: number): Promise<void> {
       else reject(new Error(`soffice exited with ${code ?? signal}: ${stderr.trim().slice(0, 300)}`));
     });
   });
-}
-
-function findOnPath(name: string): string | null {
-  for (const dir of (process.env["PATH"] ?? "").split(delimiter)) {
-    if (!dir) continue;
-    const candidate = join(dir, name);
-    try {
-      accessSync(candidate, fsConstants.X_OK);
-      return candidate;
-    } catch {
-      // not here
-    }
-  }
-  return null;
 }
 
 function errorMessage(e: unknown): string {

@@ -9,7 +9,7 @@
  * it started, by the read's deadline (limitBy) whatever became of the thread; and the pool
  * removes a stopped thread's scratch folders (removeScratchOf).
  */
-import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { accessSync, constants as fsConstants, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { threadId } from "node:worker_threads";
@@ -22,9 +22,23 @@ export function limitBy(ms: number, deadline: number): number {
 /** How long `timeout` waits after its TERM before it sends KILL. */
 const KILL_AFTER_S = 2;
 
+/** The executable `name` in a folder of PATH, or null. */
+export function findOnPath(name: string): string | null {
+  for (const dir of (process.env["PATH"] ?? "").split(delimiter)) {
+    if (!dir) continue;
+    const candidate = join(dir, name);
+    try {
+      accessSync(candidate, fsConstants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return null;
+}
+
 let coreutilsTimeout: boolean | null = null;
-const timeoutAvailable = () =>
-  (coreutilsTimeout ??= (process.env["PATH"] ?? "").split(delimiter).some((d) => d !== "" && existsSync(join(d, "timeout"))));
+const timeoutAvailable = () => (coreutilsTimeout ??= findOnPath("timeout") !== null);
 
 /**
  * The command and arguments that run `file` under coreutils' `timeout`: TERM to the run (its

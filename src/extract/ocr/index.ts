@@ -13,14 +13,14 @@
  * one Tesseract run over all their cells (or prose), not one a page.
  */
 import { execFile } from "node:child_process";
-import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Block, DocumentContent, GridCell, TableBlock } from "../../document.js";
 import { isLabelText, RefusalError } from "../../document.js";
 import { findPixelTables, paperGrey, ruleInk, ruleSkewDegrees, type PixelCell, type PixelTable } from "./grid.js";
 import { cellInside, clearEdgeSpecks, crop, inkBox, otsu, pad, parsePnm, rotate, scale, skewDegrees, type Gray } from "./image.js";
 import { agreedNumber, cleanNumber, settledNumber, wideEnough } from "./digits.js";
-import { limitBy, scratchDir, watched } from "../programs.js";
+import { findOnPath, limitBy, scratchDir, watched } from "../programs.js";
 import { ocrBatch, ocrLines, tesseractAvailable, type OcrRead as OcrReadT } from "./tesseract.js";
 
 export { tesseractAvailable } from "./tesseract.js";
@@ -65,7 +65,7 @@ export function ocrSwitchedOff(): boolean {
 let poppler: boolean | null = null;
 /** Whether poppler's pdftoppm is on the PATH. */
 function popplerAvailable(): boolean {
-  poppler ??= (process.env["PATH"] ?? "").split(":").some((d) => d !== "" && existsSync(join(d, "pdftoppm")));
+  poppler ??= findOnPath("pdftoppm") !== null;
   return poppler;
 }
 
