@@ -86,10 +86,10 @@ function fileFault(code: FileFaultCode, message: string): FileFault {
   return new FileFault(code, message);
 }
 
-/** Thrown when a job's lock was lost before it could hand on: nothing more is done for it here. */
+/** Thrown when a job's lock was lost before it could store: nothing more is done for it here. */
 export class LostLockError extends Error {
   constructor(job: Job) {
-    super(`job ${String(job.id)} is no longer this worker's (its lock was lost): not handing on`);
+    super(`job ${String(job.id)} is no longer this worker's (its lock was lost): not storing`);
     this.name = "LostLockError";
   }
 }
