@@ -208,7 +208,7 @@ export class ExtractPool {
   }
 
   /**
-   * Terminates a thread stopped mid-task, then removes the scratch folders its readers left
+   * Terminates a thread (maybe mid-task), then removes the scratch folders its readers left
    * (their `finally` never ran; src/extract/programs.ts).
    */
   private stop(worker: Worker): void {
@@ -224,7 +224,8 @@ export class ExtractPool {
   async close(): Promise<void> {
     this.closed = true;
     for (const p of this.waiting.splice(0)) p.reject(new ExtractFailure("internal", "the parser pool was closed"));
-    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+    // A thread still busy is stopped like one past its time limit, its scratch folders removed.
+    for (const s of this.slots) this.stop(s.worker);
     await Promise.all(this.stopping);
   }
 }
