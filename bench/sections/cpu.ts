@@ -10,6 +10,7 @@ import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { ofFormat, repoRoot } from "../corpus.js";
 import type { Cell, Section, SectionResult } from "../section.js";
+import { median } from "../stats.js";
 import { INSTALL_HINT } from "./pdftotext.js";
 
 /** The one file of the single-file run: a synthetic 2019-format report of five pages. */
@@ -28,11 +29,6 @@ function cpuSeconds(command: string): number {
   if (r.status !== 0) throw new Error(`${command} exited with ${r.status}`);
   return (parts[0] as number) + (parts[1] as number);
 }
-
-const median = (xs: readonly number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? (s[(s.length - 1) / 2] as number) : ((s[s.length / 2 - 1] as number) + (s[s.length / 2] as number)) / 2;
-};
 
 export const cpuSection: Section = {
   id: "cpu",

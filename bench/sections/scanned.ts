@@ -9,6 +9,7 @@ import { ocrAvailable } from "../../src/extract/ocr/index.js";
 import { extractBytes } from "../../src/process.js";
 import { corpusDir } from "../corpus.js";
 import type { Cell, Section, SectionResult } from "../section.js";
+import { median } from "../stats.js";
 
 /** CPU seconds of this process and its waited-for children (Linux). */
 function treeCpuSeconds(): number {
@@ -44,9 +45,8 @@ export const scannedSection: Section = {
       perPage.push(cpu / pages);
       rows.push({ file: f, pages, wall: (performance.now() - t0) / 1000, cpu, perPage: cpu / pages });
     }
-    perPage.sort((a, b) => a - b);
-    const median = perPage[Math.floor(perPage.length / 2)] ?? NaN;
-    ctx.metrics.set("scanned.cpuPerPageMedian", median);
+    const middle = median(perPage);
+    ctx.metrics.set("scanned.cpuPerPageMedian", middle);
     return {
       tables: [
         {
@@ -60,7 +60,7 @@ export const scannedSection: Section = {
           rows,
         },
       ],
-      notes: [`median CPU per page: ${median.toFixed(2)} s (goal ≤ 3 s); extraction only (reconstruct is measured elsewhere)`],
+      notes: [`median CPU per page: ${middle.toFixed(2)} s (goal ≤ 3 s); extraction only (reconstruct is measured elsewhere)`],
     };
   },
 };
