@@ -17,12 +17,14 @@
  */
 // natives.js must come first: it keeps the built-ins that pdf.js's bundled core-js replaces.
 import { restoreNatives } from "./natives.js";
-// pdf-parse/worker must be imported before pdf-parse: it installs DOMMatrix/Path2D (from
-// @napi-rs/canvas) and pdf.js's in-thread worker, without which pdf.js fails in Node.
-import "pdf-parse/worker";
+// Not pdf-parse/worker: it loads pdf.js's worker code unpatched (and a second, minified copy
+// as a data URL). pdfjsReady() below loads the worker code itself, with worker-patches.ts;
+// pdf.js's main bundle installs DOMMatrix and Path2D from @napi-rs/canvas on its own.
 import { PDFParse, type LoadParameters } from "pdf-parse";
+import { applyPatches, WORKER_PATCHES } from "./worker-patches.js";
+import { scratchDir } from "../programs.js";
 import { createRequire } from "node:module";
-import { readFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 
@@ -103,22 +105,55 @@ const pdfjsDir: string = (() => {
 const CMAP_DIR = path.join(pdfjsDir, "cmaps") + path.sep;
 const STANDARD_FONT_DIR = path.join(pdfjsDir, "standard_fonts") + path.sep;
 
+/** A file of the pdf.js build pdf-parse loads (the "legacy" build, for Node). */
+export function pdfjsBuildFile(name: string): string {
+  return path.join(pdfjsDir, "legacy", "build", name);
+}
+
 let ready: Promise<OpsTable> | undefined;
 
 /**
- * Once per process: load pdf.js's worker bundle (pdf-parse/worker starts that import without
- * waiting for it) and main bundle, put back the built-ins their core-js replaced, and return
- * pdf.js's `OPS` table (from the same module instance pdf-parse uses).
+ * Once per process: load pdf.js's worker code with worker-patches.ts applied (it sets
+ * `globalThis.pdfjsWorker`, which pdf.js's main bundle then runs in this thread instead of
+ * starting a worker), load the main bundle, put back the built-ins their core-js replaced,
+ * and return pdf.js's `OPS` table (from the same module instance pdf-parse uses).
+ *
+ * The patched source is imported from a private temporary copy (importSource).
  */
 export function pdfjsReady(): Promise<OpsTable> {
   ready ??= (async () => {
-    const url = (file: string) => pathToFileURL(path.join(pdfjsDir, file)).href;
-    await import(url("legacy/build/pdf.worker.mjs"));
-    const mod = (await import(url("legacy/build/pdf.mjs"))) as { OPS: OpsTable };
+    const { source, missed } = applyPatches(readFileSync(pdfjsBuildFile("pdf.worker.mjs"), "utf8"), WORKER_PATCHES);
+    if (missed.length > 0) {
+      process.emitWarning(`pdf.js ${pdfjsVersion()} does not take these patches, so PDFs are read more slowly: ${missed.join(", ")}`);
+    }
+    await importSource(source, "pdf.worker.mjs");
+    const mod = (await import(pathToFileURL(pdfjsBuildFile("pdf.mjs")).href)) as { OPS: OpsTable };
     restoreNatives();
     return mod.OPS;
   })();
   return ready;
+}
+
+/**
+ * Import a module from its source text. Written to a fresh private scratch folder (mkdtemp,
+ * mode 0700; a parser thread stopped mid-import has it removed by the pool) and imported from
+ * there, then removed: a data: URL would need no file, but Node takes about 80 ms longer to
+ * load 2 MB that way.
+ */
+async function importSource(source: string, name: string): Promise<unknown> {
+  const dir = scratchDir("pdfjs");
+  try {
+    const file = path.join(dir, name);
+    writeFileSync(file, source, { mode: 0o600 });
+    return (await import(/* @vite-ignore */ pathToFileURL(file).href)) as unknown;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function pdfjsVersion(): string {
+  const pkg = JSON.parse(readFileSync(path.join(pdfjsDir, "package.json"), "utf8")) as { version?: unknown };
+  return String(pkg.version);
 }
 
 /* ------------------------------------------------------------------------------------------ */
