@@ -71,6 +71,25 @@ function rssMb(pid: number): number | null {
   }
 }
 
+/** CPU seconds (user + system, every thread) a process has used so far, from /proc; 0 where there is none. */
+function cpuOf(pid: number | undefined): number {
+  try {
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return 0;
+  }
+}
+/** Linux's USER_HZ, the unit of /proc's CPU times: 100 on every mainstream architecture. */
+const CLOCK_TICKS = 100;
+
+async function redisCpu(redis: Redis): Promise<number> {
+  const info = await redis.info("cpu");
+  return Number(/used_cpu_sys:([\d.]+)/.exec(info)?.[1] ?? 0) + Number(/used_cpu_user:([\d.]+)/.exec(info)?.[1] ?? 0);
+}
+
 function duMb(dir: string): number {
   let total = 0;
   const walk = (d: string) => {
@@ -87,6 +106,10 @@ function duMb(dir: string): number {
 interface Run {
   seconds: number;
   docs: number;
+  /** CPU seconds the workers used between the first enqueue and the last result (all their threads). */
+  workerCpu: number;
+  /** CPU seconds Redis used in that time. */
+  redisCpu: number;
   rssSamples: number[][];
   redisSamples: number[];
   redisAfter: number;
@@ -115,6 +138,8 @@ async function throughQueue(ctx: BenchContext, docs: { name: string; bytes: Uint
     await new Promise((r) => setTimeout(r, 1500));
     const producer = new Producer(queues, store, pathToFileURL(inbox).href, config.QUEUE_PREFIX);
     const t0 = performance.now();
+    const cpu0 = workers.reduce((a, w) => a + cpuOf(w.pid), 0);
+    const redis0 = await redisCpu(redis);
     // As the watcher does: hashed and enqueued ENQUEUE_BATCH at a time, one addBulk each.
     for (let start = 0; start < docs.length; start += ENQUEUE_BATCH) {
       const batch = docs.slice(start, start + ENQUEUE_BATCH).map((d) => ({
@@ -143,8 +168,10 @@ async function throughQueue(ctx: BenchContext, docs: { name: string; bytes: Uint
       }
     }
     const seconds = (performance.now() - t0) / 1000;
+    const workerCpu = workers.reduce((a, w) => a + cpuOf(w.pid), 0) - cpu0;
+    const redisUsed = (await redisCpu(redis)) - redis0;
     const after = mb(Number(/used_memory:(\d+)/.exec(await redis.info("memory"))?.[1] ?? 0));
-    return { seconds, docs: docs.length, rssSamples, redisSamples, redisAfter: after, storeMb: duMb(join(root, "out")) };
+    return { seconds, docs: docs.length, workerCpu, redisCpu: redisUsed, rssSamples, redisSamples, redisAfter: after, storeMb: duMb(join(root, "out")) };
   } finally {
     for (const w of workers) w.kill("SIGTERM");
     await Promise.all(workers.map((w) => new Promise((r) => (w.exitCode !== null ? r(null) : w.once("exit", r)))));
@@ -156,8 +183,11 @@ async function throughQueue(ctx: BenchContext, docs: { name: string; bytes: Uint
   }
 }
 
-/** The same documents in `WORKERS` plain processes: processBytes + a file-store put each. */
-async function inProcess(docs: { name: string; bytes: Uint8Array }[]): Promise<number> {
+/**
+ * The same documents in `WORKERS` plain processes: processBytes + a file-store put each.
+ * Their wall seconds, and the CPU seconds they used in all (each process reports its own).
+ */
+async function inProcess(docs: { name: string; bytes: Uint8Array }[]): Promise<{ seconds: number; cpu: number }> {
   const root = mkdtempSync(join(tmpdir(), "nianbao-bench-inproc-"));
   const parts = Array.from({ length: WORKERS }, (_, i) => docs.filter((_, j) => j % WORKERS === i));
   parts.forEach((p, i) => {
@@ -177,20 +207,24 @@ async function inProcess(docs: { name: string; bytes: Uint8Array }[]): Promise<n
         try { const env = await processBytes(readFileSync(join(dir, f)), { fileName: f }); await store.putResult(env, null); } catch {}
       }
       await store.close();
+      const cpu = process.cpuUsage();
+      process.stdout.write(JSON.stringify({ cpu: (cpu.user + cpu.system) / 1e6 }));
     })();`;
   const t0 = performance.now();
-  await Promise.all(
+  const cpus = await Promise.all(
     parts.map(
       (_, i) =>
-        new Promise<void>((resolve, reject) => {
-          const c = spawn(process.execPath, ["-e", script, join(root, `in${i}`), join(root, `out${i}`)], { stdio: "inherit" });
-          c.once("exit", (code) => (code === 0 ? resolve() : reject(new Error(`in-process run exited ${code}`))));
+        new Promise<number>((resolve, reject) => {
+          const c = spawn(process.execPath, ["-e", script, join(root, `in${i}`), join(root, `out${i}`)], { stdio: ["ignore", "pipe", "inherit"] });
+          let out = "";
+          c.stdout.on("data", (b: Buffer) => (out += b.toString()));
+          c.once("exit", (code) => (code === 0 ? resolve((JSON.parse(out) as { cpu: number }).cpu) : reject(new Error(`in-process run exited ${code}`))));
         }),
     ),
   );
   const seconds = (performance.now() - t0) / 1000;
   rmSync(root, { recursive: true, force: true });
-  return seconds;
+  return { seconds, cpu: cpus.reduce((a, b) => a + b, 0) };
 }
 
 const mean = (xs: readonly number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
@@ -203,7 +237,7 @@ export const queueSection: Section = {
   async run(ctx): Promise<SectionResult> {
     const n = ctx.quick ? 120 : 600;
     const docs = copies(ctx.corpus, n, 5, "queue");
-    const local = await inProcess(docs);
+    const { seconds: local, cpu: localCpu } = await inProcess(docs);
     const queued = await throughQueue(ctx, docs, "queue");
     const localRate = n / local;
     const queueRate = n / queued.seconds;
@@ -211,6 +245,9 @@ export const queueSection: Section = {
     ctx.metrics.set("queue.inProcessDocsPerS", localRate);
     ctx.metrics.set("queue.queueDocsPerS", queueRate);
     ctx.metrics.set("queue.overheadShare", overhead);
+    const perDoc = (cpu: number) => (1000 * cpu) / n;
+    ctx.metrics.set("queue.inProcessCpuMsPerDoc", perDoc(localCpu));
+    ctx.metrics.set("queue.workerCpuMsPerDoc", perDoc(queued.workerCpu));
     return {
       tables: [
         {
@@ -219,16 +256,19 @@ export const queueSection: Section = {
             { key: "docs", label: "documents", digits: 0 },
             { key: "seconds", label: "seconds" },
             { key: "rate", label: "docs/s" },
+            { key: "cpu", label: "CPU ms/doc" },
           ],
           rows: [
-            { how: `in-process, ${WORKERS} processes`, docs: n, seconds: local, rate: localRate },
-            { how: `Redis + BullMQ, ${WORKERS} workers`, docs: n, seconds: queued.seconds, rate: queueRate },
+            { how: `in-process, ${WORKERS} processes`, docs: n, seconds: local, rate: localRate, cpu: perDoc(localCpu) },
+            { how: `Redis + BullMQ, ${WORKERS} workers`, docs: n, seconds: queued.seconds, rate: queueRate, cpu: perDoc(queued.workerCpu) },
+            { how: "Redis itself, during the queued run", docs: n, seconds: null, rate: null, cpu: perDoc(queued.redisCpu) },
           ],
         },
       ],
       notes: [
         `documents: corpus html/txt copies, a PDF every 5th, each with distinct bytes; both runs include process start and storing each result in a file store`,
         `queue overhead: ${(overhead * 100).toFixed(1)}% of throughput (target < 10%)`,
+        `CPU ms/doc: every thread of the processes; the in-process side includes its start, the workers' is counted from the first enqueue (they had started); Redis's is on top of the workers'`,
       ],
     };
   },
