@@ -49,8 +49,13 @@ export const ConfigSchema = z.object({
    * validating; both, for `nianbao extract`); past it the thread is stopped.
    */
   JOB_TIMEOUT_MS: int(120_000, 100),
-  /** Heap limit of a parser thread (parsing and reconstructing); a file that needs more fails alone. */
-  PARSER_MEMORY_MB: int(1024, 64),
+  /**
+   * Heap limit of a parser thread (parsing and reconstructing); a file that needs more fails
+   * alone. 2048 because V8 lets a heap grow four-fold between full collections only when its
+   * limit is at least 2 GB (64-bit builds), and 1.3–2× below: at 1024 a worker spent 15–20% more
+   * CPU per document, mostly in garbage collection, for about 75 MB less resident memory.
+   */
+  PARSER_MEMORY_MB: int(2048, 64),
   MAX_FILE_BYTES: int(100 * 1024 * 1024, 1),
   MAX_PAGES: int(500, 1),
   /**
