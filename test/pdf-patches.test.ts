@@ -1,12 +1,15 @@
 /**
- * The changes nianbao makes to pdf.js's worker code (src/extract/pdf/worker-patches.ts): each
- * must apply to the pdf.js that is installed, or an upgrade would silently make PDFs slower.
- * What the patches change in the output (nothing) is checked by the PDF corpus tests.
+ * What nianbao changes in pdf.js: its worker code (src/extract/pdf/worker-patches.ts), each
+ * patch of which must apply to the pdf.js that is installed, or an upgrade would silently make
+ * PDFs slower; and the port between its two halves (src/extract/pdf/in-thread-port.ts), which
+ * must deliver what was sent although pdf.js reuses what it sends. That neither changes any
+ * extraction is checked by the PDF corpus tests.
  */
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { pdfjsBuildFile } from "../src/extract/pdf/pdfjs.js";
 import { applyPatches, WORKER_PATCHES, type SourcePatch } from "../src/extract/pdf/worker-patches.js";
+import { InThreadPort } from "../src/extract/pdf/in-thread-port.js";
 
 describe("pdf.js worker patches", () => {
   it("every patch applies to the installed pdf.js, once", () => {
@@ -27,5 +30,43 @@ describe("pdf.js worker patches", () => {
       { id: "once", why: "", find: "c", replace: "C!" },
     ];
     expect(applyPatches("a b c b", patches)).toEqual({ source: "a b C! b", applied: ["once"], missed: ["absent", "twice"] });
+  });
+});
+
+describe("InThreadPort (pdf.js's two halves in one thread)", () => {
+  /** Posts `message`, lets the sender do `after` at once (as pdf.js does), and returns what arrives. */
+  async function received(message: unknown, after: () => void): Promise<unknown> {
+    const port = new InThreadPort();
+    const got = new Promise<unknown>((resolve) => port.addEventListener("message", (e) => resolve(e.data)));
+    port.postMessage(message);
+    after();
+    return got;
+  }
+
+  it("hands a text chunk over whole although the sender then gives it new items", async () => {
+    const chunk: { items: unknown[]; styles: Record<string, unknown>; lang: null } = { items: [{ str: "公开" }], styles: { f1: { vertical: false } }, lang: null };
+    const got = await received({ stream: 3, streamId: 1, chunk }, () => {
+      chunk.items = [];
+      chunk.styles = {};
+    });
+    expect(got).toEqual({ stream: 3, streamId: 1, chunk: { items: [{ str: "公开" }], styles: { f1: { vertical: false } }, lang: null } });
+  });
+
+  it("hands an operator-list chunk over whole although the sender then empties its arrays", async () => {
+    const fnArray = [91, 44];
+    const argsArray: unknown[] = [[1, 2], null];
+    const got = await received({ stream: 3, chunk: { fnArray, argsArray, length: 2, lastChunk: true } }, () => {
+      fnArray.length = 0;
+      argsArray.length = 0;
+    });
+    expect(got).toEqual({ stream: 3, chunk: { fnArray: [91, 44], argsArray: [[1, 2], null], length: 2, lastChunk: true } });
+  });
+
+  it("clones any other message, as a real port would", async () => {
+    const data = { pageIndex: 0, view: [0, 0, 595, 842] };
+    const got = await received({ action: "GetPage", data }, () => {
+      data.view[2] = 0;
+    });
+    expect(got).toEqual({ action: "GetPage", data: { pageIndex: 0, view: [0, 0, 595, 842] } });
   });
 });

@@ -22,6 +22,7 @@ import { restoreNatives } from "./natives.js";
 // pdf.js's main bundle installs DOMMatrix and Path2D from @napi-rs/canvas on its own.
 import { PDFParse, type LoadParameters } from "pdf-parse";
 import { applyPatches, WORKER_PATCHES } from "./worker-patches.js";
+import { inThreadWorker, type PdfWorkerClass, type WorkerMessageHandlerClass } from "./in-thread-port.js";
 import { scratchDir } from "../programs.js";
 import { createRequire } from "node:module";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -111,12 +112,16 @@ export function pdfjsBuildFile(name: string): string {
 }
 
 let ready: Promise<OpsTable> | undefined;
+/** pdf.js's worker half, in this thread (in-thread-port.ts); set by pdfjsReady(). */
+let worker: object | undefined;
+/** pdf.js's log level: errors only (its warnings are about the PDF, and nianbao reports what matters). */
+const VERBOSITY = 0;
 
 /**
- * Once per process: load pdf.js's worker code with worker-patches.ts applied (it sets
- * `globalThis.pdfjsWorker`, which pdf.js's main bundle then runs in this thread instead of
- * starting a worker), load the main bundle, put back the built-ins their core-js replaced,
- * and return pdf.js's `OPS` table (from the same module instance pdf-parse uses).
+ * Once per thread: load pdf.js's worker code with worker-patches.ts applied, load the main
+ * bundle, put back the built-ins their core-js replaced, join the two halves through an
+ * InThreadPort (in-thread-port.ts), and return pdf.js's `OPS` table (from the same module
+ * instance pdf-parse uses).
  *
  * The patched source is imported from a private temporary copy (importSource).
  */
@@ -126,9 +131,10 @@ export function pdfjsReady(): Promise<OpsTable> {
     if (missed.length > 0) {
       process.emitWarning(`pdf.js ${pdfjsVersion()} does not take these patches, so PDFs are read more slowly: ${missed.join(", ")}`);
     }
-    await importSource(source, "pdf.worker.mjs");
-    const mod = (await import(pathToFileURL(pdfjsBuildFile("pdf.mjs")).href)) as { OPS: OpsTable };
+    const half = (await importSource(source, "pdf.worker.mjs")) as { WorkerMessageHandler: WorkerMessageHandlerClass };
+    const mod = (await import(pathToFileURL(pdfjsBuildFile("pdf.mjs")).href)) as { OPS: OpsTable; PDFWorker: PdfWorkerClass };
     restoreNatives();
+    worker = inThreadWorker(half.WorkerMessageHandler, mod.PDFWorker, VERBOSITY);
     return mod.OPS;
   })();
   return ready;
@@ -232,8 +238,11 @@ const FONT_SINK = {
  * the cast below is the one place that relies on them.
  */
 export class PositionedPdfParse extends PDFParse {
+  /** Call pdfjsReady() first. */
   constructor(bytes: Uint8Array) {
+    if (!worker) throw new Error("pdf.js is not loaded: await pdfjsReady() first");
     super({
+      worker: worker as LoadParameters["worker"],
       // pdf.js may detach the buffer it is given: never hand it the caller's bytes.
       data: bytes.slice(),
       cMapUrl: CMAP_DIR,
@@ -246,7 +255,7 @@ export class PositionedPdfParse extends PDFParse {
       ownerDocument: FONT_SINK as unknown as LoadParameters["ownerDocument"],
       useSystemFonts: false,
       maxImageSize: 0,
-      verbosity: 0,
+      verbosity: VERBOSITY,
     });
   }
 
