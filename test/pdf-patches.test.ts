@@ -70,3 +70,18 @@ describe("InThreadPort (pdf.js's two halves in one thread)", () => {
     expect(got).toEqual({ action: "GetPage", data: { pageIndex: 0, view: [0, 0, 595, 842] } });
   });
 });
+
+describe("InThreadPort listeners", () => {
+  it("drops a listener when the signal it came with is aborted, as pdf.js ends a document's handler", async () => {
+    const port = new InThreadPort();
+    const heard: unknown[] = [];
+    const ac = new AbortController();
+    port.addEventListener("message", (e) => heard.push(e.data), { signal: ac.signal });
+    port.postMessage({ action: "one" });
+    await new Promise((r) => setTimeout(r, 0));
+    ac.abort();
+    port.postMessage({ action: "two" });
+    await new Promise((r) => setTimeout(r, 0));
+    expect(heard).toEqual([{ action: "one" }]);
+  });
+});

@@ -32,8 +32,12 @@ export class InThreadPort {
     });
   }
 
-  addEventListener(_type: "message", listener: Listener): void {
+  /** pdf.js removes its listeners by aborting the `signal` it passes (MessageHandler.destroy). */
+  addEventListener(_type: "message", listener: Listener, options?: { signal?: AbortSignal }): void {
+    const signal = options?.signal;
+    if (signal?.aborted) return;
     this.listeners.add(listener);
+    signal?.addEventListener("abort", () => this.listeners.delete(listener), { once: true });
   }
 
   removeEventListener(_type: "message", listener: Listener): void {
