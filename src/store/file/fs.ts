@@ -40,12 +40,22 @@ export async function readJson<T>(file: string): Promise<T | null> {
   return text === null ? null : (JSON.parse(text) as T);
 }
 
-/** Writes the whole file to a temporary name beside it, flushed to disk. Returns that name. */
+/**
+ * Writes the whole file to a temporary name beside it, flushed to disk. Returns that name.
+ * The folder is made only when it is missing (the open fails), not checked before every write.
+ */
 async function writeTemp(file: string, data: string): Promise<string> {
   const dir = dirname(file);
-  await mkdir(dir, { recursive: true });
   const tmp = join(dir, `.tmp-${process.pid}-${randomBytes(6).toString("hex")}`);
-  const fh = await open(tmp, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL, 0o644);
+  const create = () => open(tmp, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL, 0o644);
+  let fh;
+  try {
+    fh = await create();
+  } catch (e) {
+    if (errorCode(e) !== "ENOENT") throw e;
+    await mkdir(dir, { recursive: true });
+    fh = await create();
+  }
   try {
     await fh.writeFile(data, "utf8");
     await fh.sync();
