@@ -23,6 +23,7 @@ import { StageQueues } from "../../queues/connection.js";
 import { ENQUEUE_BATCH, Producer } from "../../queues/producer.js";
 import { repoRoot, type CorpusDocument } from "../corpus.js";
 import type { BenchContext, Section, SectionResult } from "../section.js";
+import { cpuSeconds } from "../proc.js";
 import { mb } from "../stats.js";
 
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -70,20 +71,6 @@ function rssMb(pid: number): number | null {
     return null;
   }
 }
-
-/** CPU seconds (user + system, every thread) a process has used so far, from /proc; 0 where there is none. */
-function cpuOf(pid: number | undefined): number {
-  try {
-    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-  } catch {
-    return 0;
-  }
-}
-/** Linux's USER_HZ, the unit of /proc's CPU times: 100 on every mainstream architecture. */
-const CLOCK_TICKS = 100;
 
 async function redisCpu(redis: Redis): Promise<number> {
   const info = await redis.info("cpu");
@@ -138,7 +125,7 @@ async function throughQueue(ctx: BenchContext, docs: { name: string; bytes: Uint
     await new Promise((r) => setTimeout(r, 1500));
     const producer = new Producer(queues, store, pathToFileURL(inbox).href, config.QUEUE_PREFIX);
     const t0 = performance.now();
-    const cpu0 = workers.reduce((a, w) => a + cpuOf(w.pid), 0);
+    const cpu0 = workers.reduce((a, w) => a + cpuSeconds(w.pid), 0);
     const redis0 = await redisCpu(redis);
     // As the watcher does: hashed and enqueued ENQUEUE_BATCH at a time, one addBulk each.
     for (let start = 0; start < docs.length; start += ENQUEUE_BATCH) {
@@ -168,7 +155,7 @@ async function throughQueue(ctx: BenchContext, docs: { name: string; bytes: Uint
       }
     }
     const seconds = (performance.now() - t0) / 1000;
-    const workerCpu = workers.reduce((a, w) => a + cpuOf(w.pid), 0) - cpu0;
+    const workerCpu = workers.reduce((a, w) => a + cpuSeconds(w.pid), 0) - cpu0;
     const redisUsed = (await redisCpu(redis)) - redis0;
     const after = mb(Number(/used_memory:(\d+)/.exec(await redis.info("memory"))?.[1] ?? 0));
     return { seconds, docs: docs.length, workerCpu, redisCpu: redisUsed, rssSamples, redisSamples, redisAfter: after, storeMb: duMb(join(root, "out")) };

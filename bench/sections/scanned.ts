@@ -9,15 +9,8 @@ import { ocrAvailable } from "../../src/extract/ocr/index.js";
 import { extractBytes } from "../../src/process.js";
 import { corpusDir } from "../corpus.js";
 import type { Cell, Section, SectionResult } from "../section.js";
+import { cpuSeconds } from "../proc.js";
 import { median } from "../stats.js";
-
-/** CPU seconds of this process and its waited-for children (Linux). */
-function treeCpuSeconds(): number {
-  const stat = readFileSync("/proc/self/stat", "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  // utime, stime, cutime, cstime are fields 14–17 of stat, 12–15 after the command.
-  return [11, 12, 13, 14].reduce((s, i) => s + Number(fields[i]), 0) / 100;
-}
 
 export const scannedSection: Section = {
   id: "scanned",
@@ -37,10 +30,10 @@ export const scannedSection: Section = {
     const perPage: number[] = [];
     for (const f of readdirSync(dir).filter((x) => x.endsWith(".pdf")).sort()) {
       ctx.log(`scanned: ${f}`);
-      const before = treeCpuSeconds();
+      const before = cpuSeconds("self", { children: true });
       const t0 = performance.now();
       const e = await extractBytes(readFileSync(join(dir, f)), { fileName: f });
-      const cpu = treeCpuSeconds() - before;
+      const cpu = cpuSeconds("self", { children: true }) - before;
       const pages = e.document.pages ?? 1;
       perPage.push(cpu / pages);
       rows.push({ file: f, pages, wall: (performance.now() - t0) / 1000, cpu, perPage: cpu / pages });
