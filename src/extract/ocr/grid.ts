@@ -6,7 +6,7 @@
  * no rule drawn there is closed where its vertical rules stop. Positions are pixels of the
  * straightened page.
  */
-import { sharpestAngle, type Gray } from "./image.js";
+import { greyHistogram, sharpestAngle, type Gray } from "./image.js";
 
 export interface HLine {
   y: number;
@@ -39,12 +39,7 @@ const isInk = (img: Gray, x: number, y: number, ink: number) => (img.data[y * im
 
 /** The paper's grey: the commonest grey lighter than the ink (Otsu's threshold `ink`). */
 export function paperGrey(img: Gray, ink: number): number {
-  const hist = new Uint32Array(256);
-  const { data } = img;
-  for (let i = 0; i < data.length; i++) {
-    const v = data[i] as number;
-    hist[v] = (hist[v] as number) + 1;
-  }
+  const hist = greyHistogram(img);
   let paper = Math.min(255, ink + 1);
   for (let v = paper; v < 256; v++) if ((hist[v] as number) > (hist[paper] as number)) paper = v;
   return paper;

@@ -39,15 +39,21 @@ export function parsePnm(buf: Uint8Array): Gray {
   return { width, height, data };
 }
 
-/** Otsu's threshold of the grey histogram: pixels at or below it are ink. */
-export function otsu(img: Gray): number {
-  const hist = new Float64Array(256);
+/** How many pixels of the raster have each grey level (0–255). */
+export function greyHistogram(img: Gray): Uint32Array {
+  const hist = new Uint32Array(256);
   const { data } = img;
   for (let i = 0; i < data.length; i++) {
     const v = data[i] as number;
     hist[v] = (hist[v] as number) + 1;
   }
-  const total = data.length;
+  return hist;
+}
+
+/** Otsu's threshold of the grey histogram: pixels at or below it are ink. */
+export function otsu(img: Gray): number {
+  const hist = greyHistogram(img);
+  const total = img.data.length;
   let sum = 0;
   for (let i = 0; i < 256; i++) sum += i * (hist[i] as number);
   let sumB = 0;
