@@ -255,13 +255,12 @@ export class PipelineMetrics {
 
   private async onCompleted(stage: Stage, jobId: string, returnvalue: unknown): Promise<void> {
     this.completed.inc({ stage });
+    const r = parsed<ExtractReturn & StoreReturn>(returnvalue);
     if (stage === "extract") {
-      const r = parsed<ExtractReturn>(returnvalue);
       if (typeof r?.bytes === "number") this.extractedBytes.inc(r.bytes);
       if (typeof r?.pages === "number") this.extractedPages.inc(r.pages);
       this.extractedDocs.inc({ media_type: typeof r?.mediaType === "string" ? r.mediaType : "unknown" });
     }
-    const r = parsed<StoreReturn>(returnvalue);
     if (typeof r?.crossYear === "number")
       this.stored.inc({ status: typeof r.status === "string" ? r.status : "unknown", format: typeof r.format === "string" ? r.format : "unknown" });
     await this.observeDuration(stage, jobId, "completed");
