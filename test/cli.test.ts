@@ -111,14 +111,15 @@ describe("nianbao extract", () => {
       const r = spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", env: { ...process.env, ...env } });
       return { code: r.status, stdout: r.stdout, stderr: r.stderr };
     };
-    // Extracted in 0.4 s; reconstructed in seconds, with a 350 MB heap.
+    // Read in about 1.4 s in all on the 2-core machine (a limit of 1500 ms, as this test once
+    // had, was met by a fast run), with a 350 MB heap.
     const rows = file("rows.txt", repeatedRowsText());
 
     it("JOB_TIMEOUT_MS: the thread is stopped, exit 11 with one line", () => {
-      const r = withEnv({ JOB_TIMEOUT_MS: "1500" }, "extract", rows);
+      const r = withEnv({ JOB_TIMEOUT_MS: "500" }, "extract", rows);
       expect(r.code).toBe(11);
       expect(r.stdout).toBe("");
-      expect(r.stderr).toBe(`nianbao: ${rows}: timeout: reading the file took longer than 1500 ms\n`);
+      expect(r.stderr).toBe(`nianbao: ${rows}: timeout: reading the file took longer than 500 ms\n`);
     });
 
     it("PARSER_MEMORY_MB: the thread dies alone, exit 12 with one line", () => {
