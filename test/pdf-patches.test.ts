@@ -5,31 +5,73 @@
  * must deliver what was sent although pdf.js reuses what it sends. That neither changes any
  * extraction is checked by the PDF corpus tests.
  */
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { pdfjsBuildFile } from "../src/extract/pdf/pdfjs.js";
+import { extractRulings } from "../src/extract/pdf/lines.js";
+import { pdfjsBuildFile, pdfjsReady, PositionedPdfParse, type PdfOperatorList } from "../src/extract/pdf/pdfjs.js";
 import { applyPatches, WORKER_PATCHES, type SourcePatch } from "../src/extract/pdf/worker-patches.js";
 import { InThreadPort } from "../src/extract/pdf/in-thread-port.js";
 
 describe("pdf.js worker patches", () => {
-  it("every patch applies to the installed pdf.js, once", () => {
+  it("every patch applies to the installed pdf.js, each edit once", () => {
     const source = readFileSync(pdfjsBuildFile("pdf.worker.mjs"), "utf8");
     const patched = applyPatches(source, WORKER_PATCHES);
     expect(patched.missed).toEqual([]);
     expect(patched.applied).toEqual(WORKER_PATCHES.map((p) => p.id));
-    for (const p of WORKER_PATCHES) expect(patched.source).toContain(p.replace);
-    expect(patched.source.length).toBe(
-      source.length + WORKER_PATCHES.reduce((n, p) => n + p.replace.length - p.find.length, 0),
-    );
+    const edits = WORKER_PATCHES.flatMap((p) => p.edits);
+    for (const e of edits) expect(patched.source).toContain(e.replace);
+    expect(patched.source.length).toBe(source.length + edits.reduce((n, e) => n + e.replace.length - e.find.length, 0));
   });
 
-  it("a patch whose text is missing or ambiguous is left out, and the others still apply", () => {
+  it("a patch is applied whole or not at all: one missing or ambiguous edit leaves the patch out", () => {
     const patches: SourcePatch[] = [
-      { id: "absent", why: "", find: "nowhere", replace: "X" },
-      { id: "twice", why: "", find: "b", replace: "X" },
-      { id: "once", why: "", find: "c", replace: "C!" },
+      { id: "absent", why: "", edits: [{ find: "a", replace: "A!" }, { find: "nowhere", replace: "X" }] },
+      { id: "twice", why: "", edits: [{ find: "b", replace: "X" }] },
+      { id: "once", why: "", edits: [{ find: "c", replace: "C!" }, { find: "d", replace: "D!" }] },
     ];
-    expect(applyPatches("a b c b", patches)).toEqual({ source: "a b C! b", applied: ["once"], missed: ["absent", "twice"] });
+    expect(applyPatches("a b c b d", patches)).toEqual({ source: "a b C! b D!", applied: ["once"], missed: ["absent", "twice"] });
+  });
+});
+
+/** Every text-layer PDF among the test fixtures (the scans have no drawing to compare). */
+function fixturePdfs(): string[] {
+  const root = path.join(import.meta.dirname, "fixtures");
+  return readdirSync(root, { recursive: true, encoding: "utf8" })
+    .filter((f) => f.endsWith(".pdf") && !f.includes("scanned") && !f.includes("encrypted"))
+    .map((f) => path.join(root, f))
+    .sort();
+}
+
+describe("drawing-in-text-pass: the text pass records what the operator list draws", () => {
+  it("gives every page of every fixture PDF the same ruling lines as its operator list", async () => {
+    const OPS = await pdfjsReady();
+    const files = fixturePdfs();
+    expect(files.length).toBeGreaterThanOrEqual(15);
+    let pages = 0;
+    let lines = 0;
+    for (const file of files) {
+      const parser = new PositionedPdfParse(new Uint8Array(readFileSync(file)));
+      try {
+        const doc = await parser.document();
+        for (let n = 1; n <= doc.numPages; n++) {
+          const page = await doc.getPage(n);
+          const viewport = page.getViewport({ scale: 1 }).transform;
+          const last = (await page.getTextContent()).items.at(-1) as { type?: string } & PdfOperatorList;
+          expect(last.type, `${path.basename(file)} page ${n}`).toBe("nianbaoDrawing");
+          const recorded = extractRulings(last, OPS, viewport);
+          const listed = extractRulings(await page.getOperatorList(), OPS, viewport);
+          expect(recorded, `${path.basename(file)} page ${n}`).toEqual(listed);
+          pages++;
+          lines += listed.h.length + listed.v.length;
+        }
+      } finally {
+        await parser.destroy();
+      }
+    }
+    // The comparison is only worth something if the pages draw tables.
+    expect(pages).toBeGreaterThan(60);
+    expect(lines).toBeGreaterThan(2000);
   });
 });
 

@@ -128,16 +128,20 @@ async function readPage(doc: PdfDocument, n: number, OPS: OpsTable): Promise<Pag
   let page: PdfPage;
   let content: PdfTextContent;
   let ops: PdfOperatorList;
+  let vertical: Set<string>;
   try {
     page = await doc.getPage(n);
-    [content, ops] = await Promise.all([page.getTextContent(), page.getOperatorList()]);
+    content = await page.getTextContent();
+    // Vertical-writing fonts: pdf.js's text content loses glyphs, see pdf/vertical.ts, which
+    // reads them from the operator list; so does a page whose text pass did not record the drawing.
+    vertical = new Set(Object.keys(content.styles).filter((f) => content.styles[f]?.vertical));
+    const drawn = takeDrawing(content);
+    ops = drawn && vertical.size === 0 ? drawn : await page.getOperatorList();
   } catch (e) {
     const detail = e instanceof Error ? e.message.split("\n")[0] : String(e);
     throw new RefusalError("corrupt", `PDF page ${n} cannot be read: ${detail}`, { cause: e });
   }
   try {
-    // Vertical-writing fonts: pdf.js's text content loses glyphs, see pdf/vertical.ts.
-    const vertical = new Set(Object.keys(content.styles).filter((f) => content.styles[f]?.vertical));
     const items = vertical.size === 0 ? content.items : content.items.filter((it) => !isVerticalItem(it, vertical));
     const viewport = uprightViewport(page, items);
     const pieces = textPieces(items, viewport.transform);
@@ -173,6 +177,17 @@ function uprightViewport(page: PdfPage, items: readonly unknown[]): PdfViewport 
   if (dominant === 0) return shown;
   // Text running down on the display: turn the view back by 90°, and so on.
   return page.getViewport({ scale: 1, rotation: (page.rotate + 360 - 90 * dominant) % 360 });
+}
+
+/**
+ * The page's drawing operators as its text pass recorded them (the "drawing-in-text-pass" patch
+ * of pdf/worker-patches.ts), taken out of the text items; undefined when there is no recording.
+ */
+function takeDrawing(content: PdfTextContent): PdfOperatorList | undefined {
+  const last = content.items.at(-1) as { type?: unknown; fnArray?: unknown; argsArray?: unknown } | undefined;
+  if (last?.type !== "nianbaoDrawing" || !Array.isArray(last.fnArray) || !Array.isArray(last.argsArray)) return undefined;
+  content.items.pop();
+  return { fnArray: last.fnArray as number[], argsArray: last.argsArray };
 }
 
 function isVerticalItem(item: unknown, verticalFonts: ReadonlySet<string>): boolean {

@@ -1,5 +1,7 @@
 /**
- * Ruling lines from a pdf.js operator list.
+ * Ruling lines from a pdf.js operator list: the page's own, or the drawing operators its text
+ * pass recorded (the "drawing-in-text-pass" patch of worker-patches.ts), which lists the same
+ * operators the same way.
  *
  * Table borders reach us in three shapes, depending on the producer:
  * - stroked paths (LibreOffice: one `m … l … S` per border segment; WPS/Word: often one path

@@ -232,7 +232,8 @@ const FONT_SINK = {
 
 /**
  * pdf-parse's PDFParse, exposing the pdf.js document it loads, so that one parse of the file
- * serves both positioned text (`getTextContent`) and drawn lines (`getOperatorList`).
+ * serves both positioned text (`getTextContent`) and drawn lines (recorded by the same text
+ * pass, worker-patches.ts; `getOperatorList` where that recording is missing).
  *
  * `load()` and `doc` are declared `private` in pdf-parse's typings (plain fields at run time);
  * the cast below is the one place that relies on them.

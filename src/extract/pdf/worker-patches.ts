@@ -1,21 +1,156 @@
 /**
  * Changes to pdf.js's worker code (the part that parses the PDF), applied to its source text
- * when it is loaded (pdf/pdfjs.ts). Each patch is data: the text it finds, the text it puts
- * there, and why. A patch whose text is not found exactly once is left out, and pdf.js then
- * works as published: correct, only slower. test/pdf-patches.test.ts fails when a patch stops
+ * when it is loaded (pdf/pdfjs.ts). Each patch is data: its edits (the text each finds, and
+ * the text it puts there) and why. A patch is applied whole or not at all: if any of its edits
+ * does not find its text exactly once, the patch is left out, and pdf.js then works as
+ * published for it: correct, only slower. test/pdf-patches.test.ts fails when a patch stops
  * applying to the installed pdf.js, so an upgrade cannot drop one unnoticed.
  *
- * The changes only skip work whose result text extraction never reads. The extractions of
- * every PDF in the test corpus are byte-identical with and without them.
+ * The changes only skip or share work whose result text extraction never reads. The
+ * extractions of every PDF in the test corpus are byte-identical with and without them.
  */
 
-export interface SourcePatch {
-  id: string;
-  why: string;
-  /** Must occur exactly once in the source. */
+/** One change to the source: `find` must occur exactly once. */
+export interface SourceEdit {
   find: string;
   replace: string;
 }
+
+/** A patch is all its edits or none: a patch whose edits do not all apply is left out whole. */
+export interface SourcePatch {
+  id: string;
+  why: string;
+  edits: readonly SourceEdit[];
+}
+
+/**
+ * The recorder of the "drawing-in-text-pass" patch: a method of pdf.js's PartialEvaluator.
+ * It gets every operator the text pass reads and adds to `drawing` (an OperatorList) what
+ * getOperatorList would add for it, for the operators pdf/lines.ts reads: save, restore,
+ * transform, paths, and colours (converted to RGB as getOperatorList converts them). Any
+ * other operator becomes one placeholder (0, not an operator code), so that pdf.js's own
+ * optimiser, which folds `save, transform, constructPath, restore`, folds exactly where it
+ * folds in an operator list. Returns a promise when a colour space must be loaded first.
+ * On any error it marks the recording failed (the page then gets a real operator list).
+ */
+const RECORD_DRAWING = `  nianbaoRecord(drawing, fn, args, state, resources, csCache) {
+    const setSpace = (which, cs) => {
+      state["nianbao" + which] = state["nianbaoPattern" + which] = cs;
+    };
+    const space = which => state["nianbao" + which] ?? ColorSpaceUtils.gray;
+    const rgb = (op, hex) => drawing.addOp(op, [hex]);
+    try {
+      switch (fn | 0) {
+        case OPS.save:
+        case OPS.restore:
+          drawing.addOp(fn, null);
+          return null;
+        case OPS.transform:
+          drawing.addOp(fn, args.slice());
+          return null;
+        case OPS.moveTo:
+        case OPS.lineTo:
+        case OPS.curveTo:
+        case OPS.curveTo2:
+        case OPS.curveTo3:
+        case OPS.closePath:
+        case OPS.rectangle:
+          this.buildPath(fn, args, drawing.nianbaoPath);
+          return null;
+        case OPS.stroke:
+        case OPS.closeStroke:
+        case OPS.fill:
+        case OPS.eoFill:
+        case OPS.fillStroke:
+        case OPS.eoFillStroke:
+        case OPS.closeFillStroke:
+        case OPS.closeEOFillStroke:
+        case OPS.endPath: {
+          const { pathBuffer, pathMinMax } = drawing.nianbaoPath;
+          if (fn === OPS.closeStroke || fn === OPS.closeFillStroke || fn === OPS.closeEOFillStroke) {
+            pathBuffer.push(DrawOPS.closePath);
+          }
+          if (pathBuffer.length === 0) {
+            drawing.addOp(OPS.constructPath, [fn, [null], null]);
+          } else {
+            drawing.addOp(OPS.constructPath, [fn, [new Float32Array(pathBuffer)], pathMinMax.slice()]);
+            pathBuffer.length = 0;
+            pathMinMax.set([Infinity, Infinity, -Infinity, -Infinity], 0);
+          }
+          return null;
+        }
+        case OPS.setFillColorSpace:
+        case OPS.setStrokeColorSpace: {
+          const which = fn === OPS.setFillColorSpace ? "FillCS" : "StrokeCS";
+          const cs = this._getColorSpace(args[0], resources, csCache);
+          if (cs instanceof ColorSpace) {
+            setSpace(which, cs);
+            return null;
+          }
+          return this._handleColorSpace(cs).then(loaded => setSpace(which, loaded || ColorSpaceUtils.gray), () => {
+            drawing.nianbaoFailed = true;
+          });
+        }
+        case OPS.setFillColor:
+          rgb(OPS.setFillRGBColor, space("FillCS").getRgbHex(args, 0));
+          return null;
+        case OPS.setStrokeColor:
+          rgb(OPS.setStrokeRGBColor, space("StrokeCS").getRgbHex(args, 0));
+          return null;
+        case OPS.setFillGray:
+        case OPS.setFillCMYKColor:
+        case OPS.setFillRGBColor: {
+          const cs = fn === OPS.setFillGray ? ColorSpaceUtils.gray : fn === OPS.setFillCMYKColor ? ColorSpaceUtils.cmyk : ColorSpaceUtils.rgb;
+          setSpace("FillCS", cs);
+          rgb(OPS.setFillRGBColor, cs.getRgbHex(args, 0));
+          return null;
+        }
+        case OPS.setStrokeGray:
+        case OPS.setStrokeCMYKColor:
+        case OPS.setStrokeRGBColor: {
+          const cs = fn === OPS.setStrokeGray ? ColorSpaceUtils.gray : fn === OPS.setStrokeCMYKColor ? ColorSpaceUtils.cmyk : ColorSpaceUtils.rgb;
+          setSpace("StrokeCS", cs);
+          rgb(OPS.setStrokeRGBColor, cs.getRgbHex(args, 0));
+          return null;
+        }
+        case OPS.setFillColorN:
+        case OPS.setStrokeColorN: {
+          const fill = fn === OPS.setFillColorN;
+          const cs = state[fill ? "nianbaoPatternFillCS" : "nianbaoPatternStrokeCS"] ?? null;
+          if (!cs) {
+            if (isNumberArray(args, null)) {
+              rgb(fill ? OPS.setFillRGBColor : OPS.setStrokeRGBColor, ColorSpaceUtils.gray.getRgbHex(args, 0));
+            } else {
+              drawing.addOp(fill ? OPS.setFillTransparent : OPS.setStrokeTransparent, []);
+            }
+          } else if (cs.name === "Pattern") {
+            drawing.addOp(fn, []);
+          } else {
+            rgb(fill ? OPS.setFillRGBColor : OPS.setStrokeRGBColor, cs.getRgbHex(args, 0));
+          }
+          return null;
+        }
+        case OPS.paintXObject:
+        case OPS.markPoint:
+        case OPS.markPointProps:
+        case OPS.beginCompat:
+        case OPS.endCompat:
+          return null;
+        default:
+          if (drawing.fnArray.at(-1) !== 0) {
+            drawing.addOp(0, null);
+          }
+          return null;
+      }
+    } catch (reason) {
+      if (reason instanceof AbortException) {
+        throw reason;
+      }
+      drawing.nianbaoFailed = true;
+      return null;
+    }
+  }
+`;
 
 export const WORKER_PATCHES: readonly SourcePatch[] = [
   {
@@ -27,15 +162,132 @@ export const WORKER_PATCHES: readonly SourcePatch[] = [
       "the advances from /Widths, so parsing and converting the program (Type1, CFF, TrueType " +
       "repair) is wasted: about 15% of the CPU of a cold batch of corpus PDFs. The font is then " +
       "handed on without font data, which also spares copying it to the main thread.",
-    find: `    [type, subtype] = getFontFileType(file, properties);
+    edits: [
+      {
+        find: `    [type, subtype] = getFontFileType(file, properties);
     if (type !== this.type || subtype !== this.subtype) {`,
-    replace: `    if (properties.hasIncludedToUnicodeMap && !this.vertical) {
+        replace: `    if (properties.hasIncludedToUnicodeMap && !this.vertical) {
       amendFallbackToUnicode(properties);
       this.toUnicode = properties.toUnicode;
       return;
     }
     [type, subtype] = getFontFileType(file, properties);
     if (type !== this.type || subtype !== this.subtype) {`,
+      },
+    ],
+  },
+  {
+    id: "drawing-in-text-pass",
+    why:
+      "A page's ruling lines (pdf/lines.ts) came from a second pass over its content stream, " +
+      "getOperatorList, which also turns all the text into glyph lists nobody reads: about 20% " +
+      "of the CPU of a batch of corpus PDFs. The text pass (getTextContent) reads every operator " +
+      "anyway, so it now also records the few that draw, as getOperatorList would list them " +
+      "(RECORD_DRAWING above), and hands them over as one last text item " +
+      '`{ type: "nianbaoDrawing", fnArray, argsArray }`. Only the page\'s own text pass records ' +
+      "(an annotation's does not), and a page whose recording failed gets no such item: " +
+      "pdf.ts then asks for the operator list as before.",
+    edits: [
+      // The recorder, as a method of PartialEvaluator.
+      { find: "  getTextContent({\n    stream,\n    task,\n", replace: RECORD_DRAWING + "  getTextContent({\n    stream,\n    task,\n" },
+      // getTextContent takes `nianbaoDrawing`: true to record (the page's call), or the list a
+      // form XObject's call adds to.
+      {
+        find: `    intersector = null
+  }) {
+    const objId = stream.dict?.objId;`,
+        replace: `    intersector = null,
+    nianbaoDrawing = null
+  }) {
+    const nianbaoOwner = nianbaoDrawing === true;
+    if (nianbaoOwner) {
+      nianbaoDrawing = new OperatorList();
+      nianbaoDrawing.optimizer = new QueueOptimizer(nianbaoDrawing);
+      nianbaoDrawing.nianbaoPath = { pathBuffer: [], pathMinMax: new Float32Array([Infinity, Infinity, -Infinity, -Infinity]), currentPointX: 0, currentPointY: 0 };
+    }
+    let nianbaoColorSpaces = null;
+    const objId = stream.dict?.objId;`,
+      },
+      // Every operator read goes to the recorder first.
+      {
+        find: `        const fn = operation.fn;
+        args = operation.args;
+        switch (fn | 0) {
+          case OPS.setFont:`,
+        replace: `        const fn = operation.fn;
+        args = operation.args;
+        if (nianbaoDrawing !== null && !nianbaoDrawing.nianbaoFailed) {
+          const loading = self.nianbaoRecord(nianbaoDrawing, fn, args, stateManager.state, resources, nianbaoColorSpaces ??= new LocalColorSpaceCache());
+          if (loading) {
+            next(loading);
+            return;
+          }
+        }
+        switch (fn | 0) {
+          case OPS.setFont:`,
+      },
+      // A form XObject: bracketed as getOperatorList brackets it, and not taken for empty (and
+      // skipped when painted again) when it drew something but had no text.
+      {
+        find: `              self.getTextContent({
+                stream: xobj,`,
+        replace: `              const nianbaoGroup = nianbaoDrawing !== null && !!dict.get("Group");
+              const nianbaoBefore = nianbaoDrawing?.length ?? 0;
+              if (nianbaoDrawing !== null) {
+                if (nianbaoGroup) {
+                  nianbaoDrawing.addOp(OPS.beginGroup, [null]);
+                }
+                nianbaoDrawing.addOp(OPS.paintFormXObjectBegin, [matrix && new Float32Array(matrix), null]);
+              }
+              self.getTextContent({
+                nianbaoDrawing,
+                stream: xobj,`,
+      },
+      {
+        find: `              }).then(function () {
+                if (!sinkWrapper.enqueueInvoked) {
+                  emptyXObjectCache.set(name, dict.objId, true);
+                }`,
+        replace: `              }).then(function () {
+                const nianbaoDrew = nianbaoDrawing !== null && nianbaoDrawing.length > nianbaoBefore + 1 + (nianbaoGroup ? 1 : 0);
+                if (nianbaoDrawing !== null) {
+                  nianbaoDrawing.addOp(OPS.paintFormXObjectEnd, []);
+                  if (nianbaoGroup) {
+                    nianbaoDrawing.addOp(OPS.endGroup, [null]);
+                  }
+                }
+                if (!sinkWrapper.enqueueInvoked && !nianbaoDrew) {
+                  emptyXObjectCache.set(name, dict.objId, true);
+                }`,
+      },
+      // The page's own pass hands the recording over as its last item.
+      {
+        find: `      flushTextContentItem();
+      enqueueChunk();
+      resolve();`,
+        replace: `      flushTextContentItem();
+      if (nianbaoOwner && !nianbaoDrawing.nianbaoFailed) {
+        nianbaoDrawing.optimizer.flush();
+        textContent.items.push({
+          type: "nianbaoDrawing",
+          fnArray: nianbaoDrawing.fnArray,
+          argsArray: nianbaoDrawing.argsArray
+        });
+      }
+      enqueueChunk();
+      resolve();`,
+      },
+      // The page's text pass (not an annotation's) records.
+      {
+        find: `      lang,
+      intersector
+    });`,
+        replace: `      lang,
+      intersector,
+      nianbaoDrawing: true
+    });`,
+      },
+    ],
   },
 ];
 
@@ -50,12 +302,20 @@ export function applyPatches(source: string, patches: readonly SourcePatch[]): P
   const applied: string[] = [];
   const missed: string[] = [];
   for (const p of patches) {
-    const at = source.indexOf(p.find);
-    if (at < 0 || source.indexOf(p.find, at + 1) >= 0) {
+    let patched: string | undefined = source;
+    for (const e of p.edits) {
+      const at = patched.indexOf(e.find);
+      if (at < 0 || patched.indexOf(e.find, at + 1) >= 0) {
+        patched = undefined;
+        break;
+      }
+      patched = patched.slice(0, at) + e.replace + patched.slice(at + e.find.length);
+    }
+    if (patched === undefined) {
       missed.push(p.id);
       continue;
     }
-    source = source.slice(0, at) + p.replace + source.slice(at + p.find.length);
+    source = patched;
     applied.push(p.id);
   }
   return { source, applied, missed };
