@@ -32,6 +32,16 @@ describe("pdf.js worker patches", () => {
     ];
     expect(applyPatches("a b c b d", patches)).toEqual({ source: "a b C! b D!", applied: ["once"], missed: ["absent", "twice"] });
   });
+
+  it("leaves out a patch whose edit overlaps an edit already taken, or one of its own", () => {
+    const patches: SourcePatch[] = [
+      { id: "first", why: "", edits: [{ find: "bc", replace: "BC" }] },
+      { id: "overlapping", why: "", edits: [{ find: "cd", replace: "CD" }] },
+      { id: "self-overlapping", why: "", edits: [{ find: "de", replace: "DE" }, { find: "ef", replace: "EF" }] },
+      { id: "after", why: "", edits: [{ find: "g", replace: "G" }] },
+    ];
+    expect(applyPatches("abcdefg", patches)).toEqual({ source: "aBCdefG", applied: ["first", "after"], missed: ["overlapping", "self-overlapping"] });
+  });
 });
 
 /** Every text-layer PDF among the test fixtures (the scans have no drawing to compare). */
@@ -125,5 +135,28 @@ describe("InThreadPort listeners", () => {
     port.postMessage({ action: "two" });
     await new Promise((r) => setTimeout(r, 0));
     expect(heard).toEqual([{ action: "one" }]);
+  });
+});
+
+describe("type3-without-glyph-programs: a Type3 font's box comes out as pdf.js makes it", () => {
+  /** The text items of page 1, as [text, height, transform]. */
+  async function textItems(file: string): Promise<unknown[]> {
+    await pdfjsReady();
+    const parser = new PositionedPdfParse(new Uint8Array(readFileSync(path.join(import.meta.dirname, "fixtures/pdf/type3", file))));
+    try {
+      const page = await (await parser.document()).getPage(1);
+      const items = (await page.getTextContent()).items as { str?: string; height?: number; transform?: number[] }[];
+      return items.filter((i) => typeof i.str === "string").map((i) => [i.str, i.height, i.transform]);
+    } finally {
+      await parser.destroy();
+    }
+  }
+
+  it("takes the glyph boxes as the font's box when they are far larger (read from each glyph's first operator)", async () => {
+    expect(await textItems("big-glyph-box.pdf")).toEqual([["AB", 90, [100, 0, 0, 90, 72, 700]]]);
+  });
+
+  it("keeps the font's own box when the glyph boxes fit in it", async () => {
+    expect(await textItems("normal.pdf")).toEqual([["AB", 100, [100, 0, 0, 100, 72, 700]]]);
   });
 });
