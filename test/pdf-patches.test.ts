@@ -6,6 +6,7 @@
  * extraction is checked by the PDF corpus tests.
  */
 import { readdirSync, readFileSync } from "node:fs";
+import { deflateSync } from "node:zlib";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { extractRulings } from "../src/extract/pdf/lines.js";
@@ -158,5 +159,68 @@ describe("type3-without-glyph-programs: a Type3 font's box comes out as pdf.js m
 
   it("keeps the font's own box when the glyph boxes fit in it", async () => {
     expect(await textItems("normal.pdf")).toEqual([["AB", 100, [100, 0, 0, 100, 72, 700]]]);
+  });
+});
+
+describe("native-inflate: Flate streams inflated by Node's zlib, and by pdf.js's own inflater when that fails", () => {
+  /** A one-page PDF whose content stream is `stream`, Flate-encoded (as given: it may be damaged). */
+  function pdfWithContent(stream: Uint8Array): Uint8Array {
+    const parts: (string | Uint8Array)[] = [];
+    const offsets: number[] = [];
+    let length = 0;
+    const push = (x: string | Uint8Array) => {
+      parts.push(x);
+      length += typeof x === "string" ? Buffer.byteLength(x, "latin1") : x.length;
+    };
+    const obj = (n: number, body: string | Uint8Array[], streamDict?: string) => {
+      offsets[n] = length;
+      push(`${n} 0 obj\n`);
+      if (typeof body === "string") push(body);
+      else {
+        push(`${streamDict}\nstream\n`);
+        for (const b of body) push(b);
+        push("\nendstream");
+      }
+      push("\nendobj\n");
+    };
+    push("%PDF-1.4\n");
+    obj(1, "<< /Type /Catalog /Pages 2 0 R >>");
+    obj(2, "<< /Type /Pages /Kids [3 0 R] /Count 1 >>");
+    obj(3, "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>");
+    obj(4, [stream], `<< /Length ${stream.length} /Filter /FlateDecode >>`);
+    obj(5, "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>");
+    const xref = length;
+    push(`xref\n0 6\n0000000000 65535 f \n${[1, 2, 3, 4, 5].map((n) => `${String(offsets[n]).padStart(10, "0")} 00000 n \n`).join("")}`);
+    push(`trailer\n<< /Size 6 /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`);
+    return Buffer.concat(parts.map((p) => (typeof p === "string" ? Buffer.from(p, "latin1") : p)));
+  }
+
+  async function pageText(bytes: Uint8Array): Promise<string> {
+    await pdfjsReady();
+    const parser = new PositionedPdfParse(bytes);
+    try {
+      const page = await (await parser.document()).getPage(1);
+      const items = (await page.getTextContent()).items as { str?: string }[];
+      return items.map((i) => i.str ?? "").join("");
+    } finally {
+      await parser.destroy();
+    }
+  }
+
+  const content = Buffer.from("BT /F1 24 Tf 72 700 Td (Hello, inflated) Tj ET", "latin1");
+  const good = deflateSync(content);
+
+  it("reads a well-formed stream", async () => {
+    expect(await pageText(pdfWithContent(good))).toBe("Hello, inflated");
+  });
+
+  it("reads a stream without its checksum, which zlib refuses, through pdf.js's inflater", async () => {
+    expect(await pageText(pdfWithContent(good.subarray(0, good.length - 4)))).toBe("Hello, inflated");
+  });
+
+  it("reads a stream with a wrong checksum, which zlib refuses, through pdf.js's inflater", async () => {
+    const bad = Buffer.from(good);
+    bad[bad.length - 1] = (bad[bad.length - 1] as number) ^ 0xff;
+    expect(await pageText(pdfWithContent(bad))).toBe("Hello, inflated");
   });
 });

@@ -131,7 +131,9 @@ export function pdfjsReady(): Promise<OpsTable> {
     if (missed.length > 0) {
       process.emitWarning(`pdf.js ${pdfjsVersion()} does not take these patches, so PDFs are read more slowly: ${missed.join(", ")}`);
     }
-    const half = (await importSource(source, "pdf.worker.mjs")) as { WorkerMessageHandler: WorkerMessageHandlerClass };
+    // Without its source-map comment: the map does not fit the patched copy, and is not beside it.
+    const unmapped = source.replace(/\n\/\/# sourceMappingURL=\S*\s*$/, "\n");
+    const half = (await importSource(unmapped, "pdf.worker.mjs")) as { WorkerMessageHandler: WorkerMessageHandlerClass };
     const mod = (await import(pathToFileURL(pdfjsBuildFile("pdf.mjs")).href)) as { OPS: OpsTable; PDFWorker: PdfWorkerClass };
     restoreNatives();
     worker = inThreadWorker(half.WorkerMessageHandler, mod.PDFWorker, VERBOSITY);
