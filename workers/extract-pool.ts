@@ -15,6 +15,7 @@
  */
 import { Worker } from "node:worker_threads";
 import { removeScratchOf } from "../src/extract/programs.js";
+import { tuneV8ForParsing } from "../src/tuning.js";
 import type { Limits } from "../src/config.js";
 import { FailureError, type FailureCode } from "../src/failures.js";
 import type { IntermediateDocument } from "../src/document.js";
@@ -115,6 +116,7 @@ export class ExtractPool {
 
   constructor(private readonly options: PoolOptions) {
     this.script = options.script ?? new URL("./extract-thread.js", import.meta.url);
+    tuneV8ForParsing(); // before the first thread starts (src/tuning.ts)
     for (let i = 0; i < options.size; i++) this.slots.push({ worker: this.spawn(), busy: false });
   }
 

@@ -171,7 +171,8 @@ async function throughQueue(ctx: BenchContext, docs: { name: string; bytes: Uint
 }
 
 /**
- * The same documents in `WORKERS` plain processes: processBytes + a file-store put each.
+ * The same documents in `WORKERS` plain processes: processBytes + a file-store put each, with
+ * the V8 settings a worker's parser threads get (src/tuning.ts).
  * Their wall seconds, and the CPU seconds they used in all (each process reports its own).
  */
 async function inProcess(docs: { name: string; bytes: Uint8Array }[]): Promise<{ seconds: number; cpu: number }> {
@@ -186,6 +187,7 @@ async function inProcess(docs: { name: string; bytes: Uint8Array }[]): Promise<{
     const { readdirSync, readFileSync } = require("node:fs");
     const { join } = require("node:path");
     (async () => {
+      (await import(${JSON.stringify(pathToFileURL(join(dist, "src/tuning.js")).href)})).tuneV8ForParsing();
       const { processBytes } = await import(${JSON.stringify(pathToFileURL(join(dist, "src/process.js")).href)});
       const { openStore } = await import(${JSON.stringify(pathToFileURL(join(dist, "src/store/index.js")).href)});
       const [dir, out] = process.argv.slice(1);
