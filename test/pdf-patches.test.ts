@@ -115,6 +115,14 @@ describe("InThreadPort (pdf.js's two halves in one thread)", () => {
     expect(got).toEqual({ stream: 3, chunk: { fnArray: [91, 44], argsArray: [[1, 2], null], length: 2, lastChunk: true } });
   });
 
+  it("copies a message of primitive values, so that the sender may change its object after", async () => {
+    const pull: Record<string, unknown> = { sourceName: "main", targetName: "worker", stream: 6, streamId: 3, desiredSize: 1 };
+    const got = await received(pull, () => {
+      pull.desiredSize = 0;
+    });
+    expect(got).toEqual({ sourceName: "main", targetName: "worker", stream: 6, streamId: 3, desiredSize: 1 });
+  });
+
   it("clones any other message, as a real port would", async () => {
     const data = { pageIndex: 0, view: [0, 0, 595, 842] };
     const got = await received({ action: "GetPage", data }, () => {

@@ -6,7 +6,8 @@
  * own loopback port, which structured-clones every message as a real worker boundary would:
  * about 10% of the CPU of a cold batch of PDFs, most of it on the two bulky kinds of message,
  * chunks of a page's text and of its operator list. This port hands those two over without
- * cloning, and clones everything else as pdf.js does:
+ * cloning, copies the messages that hold only primitive values (most of them: a stream's pulls
+ * and their acknowledgements), and clones everything else as pdf.js does:
  * - a text chunk is the sender's own object, whose `items` and `styles` it replaces with new
  *   ones after sending (`enqueueChunk`): the chunk is copied, the items and styles are not;
  * - an operator-list chunk's `fnArray` and `argsArray` are emptied and reused by the sender
@@ -59,7 +60,21 @@ function handOver(message: unknown, transfer: Transfer | undefined): unknown {
       return { ...(message as object), chunk: { ...c, fnArray: c.fnArray.slice(), argsArray: c.argsArray.slice() } };
     }
   }
+  if (!transfer?.length && isFlat(message)) return { ...message };
   return structuredClone(message, transfer ? { transfer } : undefined);
+}
+
+/**
+ * A message of primitive values only: a copy of it is as good as a clone. Most messages are
+ * such: a stream's pull and its acknowledgement, sent for every chunk of every page.
+ */
+function isFlat(message: unknown): message is object {
+  if (typeof message !== "object" || message === null || Object.getPrototypeOf(message) !== Object.prototype) return false;
+  for (const key in message) {
+    const v = (message as Record<string, unknown>)[key];
+    if (typeof v === "object" ? v !== null : typeof v === "function" || typeof v === "symbol") return false;
+  }
+  return true;
 }
 
 /** The worker half's entry point (pdf.worker.mjs's export). */
