@@ -24,29 +24,64 @@ export interface SourcePatch {
 }
 
 /**
- * The recorder of the "drawing-in-text-pass" patch: a method of pdf.js's PartialEvaluator.
- * It gets every operator the text pass reads and adds to `drawing` (an OperatorList) what
- * getOperatorList would add for it, for the operators pdf/lines.ts reads: save, restore,
- * transform, paths, and colours (converted to RGB as getOperatorList converts them). Any
- * other operator becomes one placeholder (0, not an operator code), so that pdf.js's own
- * optimiser, which folds `save, transform, constructPath, restore`, folds exactly where it
- * folds in an operator list. Returns a promise when a colour space must be loaded first.
- * On any error it marks the recording failed (the page then gets a real operator list).
+ * The recorder of the "drawing-in-text-pass" patch: methods of pdf.js's PartialEvaluator.
+ *
+ * `nianbaoDrawing()` makes the recording: an OperatorList made as pdf.js makes a page's (with a
+ * sink, so it has pdf.js's own optimiser, which folds `save, transform, constructPath,
+ * restore`), whose chunks the sink collects into `fnArray` and `argsArray`.
+ *
+ * `nianbaoRecord()` gets every operator the text pass reads and adds what getOperatorList would
+ * add for it, for the operators pdf/lines.ts reads: save, restore, transform, paths, and colours
+ * (converted to RGB as getOperatorList converts them). Any other operator becomes one
+ * placeholder (0, not an operator code), so that the optimiser folds exactly where it folds in
+ * an operator list. Returns a promise when a colour space must be loaded first. On any error it
+ * marks the recording failed (the page then gets a real operator list).
+ *
+ * The colour spaces are kept on pdf.js's text state (saved and restored with it) as
+ * `nianbaoFill`, `nianbaoStroke` and, for `scn`, `nianbaoPatternFill`/`nianbaoPatternStroke`.
  */
-const RECORD_DRAWING = `  nianbaoRecord(drawing, fn, args, state, resources, csCache) {
-    const setSpace = (which, cs) => {
-      state["nianbao" + which] = state["nianbaoPattern" + which] = cs;
+const RECORD_DRAWING = `  nianbaoDrawing() {
+    const fnArray = [];
+    const argsArray = [];
+    const sink = {
+      enqueue(chunk) {
+        for (let i = 0; i < chunk.length; i++) {
+          fnArray.push(chunk.fnArray[i]);
+          argsArray.push(chunk.argsArray[i]);
+        }
+      },
+      get desiredSize() {
+        return Infinity;
+      },
+      ready: Promise.resolve()
     };
-    const space = which => state["nianbao" + which] ?? ColorSpaceUtils.gray;
-    const rgb = (op, hex) => drawing.addOp(op, [hex]);
+    return {
+      ops: new OperatorList(0, sink),
+      fnArray,
+      argsArray,
+      path: {
+        pathBuffer: [],
+        pathMinMax: new Float32Array([Infinity, Infinity, -Infinity, -Infinity]),
+        currentPointX: 0,
+        currentPointY: 0
+      },
+      added: 0,
+      failed: false
+    };
+  }
+  nianbaoAdd(drawing, fn, args) {
+    drawing.ops.addOp(fn, args);
+    drawing.added++;
+  }
+  nianbaoRecord(drawing, fn, args, state, resources, csCache) {
     try {
       switch (fn | 0) {
         case OPS.save:
         case OPS.restore:
-          drawing.addOp(fn, null);
+          this.nianbaoAdd(drawing, fn, null);
           return null;
         case OPS.transform:
-          drawing.addOp(fn, args.slice());
+          this.nianbaoAdd(drawing, fn, args.slice());
           return null;
         case OPS.moveTo:
         case OPS.lineTo:
@@ -55,7 +90,7 @@ const RECORD_DRAWING = `  nianbaoRecord(drawing, fn, args, state, resources, csC
         case OPS.curveTo3:
         case OPS.closePath:
         case OPS.rectangle:
-          this.buildPath(fn, args, drawing.nianbaoPath);
+          this.buildPath(fn, args, drawing.path);
           return null;
         case OPS.stroke:
         case OPS.closeStroke:
@@ -66,14 +101,14 @@ const RECORD_DRAWING = `  nianbaoRecord(drawing, fn, args, state, resources, csC
         case OPS.closeFillStroke:
         case OPS.closeEOFillStroke:
         case OPS.endPath: {
-          const { pathBuffer, pathMinMax } = drawing.nianbaoPath;
+          const { pathBuffer, pathMinMax } = drawing.path;
           if (fn === OPS.closeStroke || fn === OPS.closeFillStroke || fn === OPS.closeEOFillStroke) {
             pathBuffer.push(DrawOPS.closePath);
           }
           if (pathBuffer.length === 0) {
-            drawing.addOp(OPS.constructPath, [fn, [null], null]);
+            this.nianbaoAdd(drawing, OPS.constructPath, [fn, [null], null]);
           } else {
-            drawing.addOp(OPS.constructPath, [fn, [new Float32Array(pathBuffer)], pathMinMax.slice()]);
+            this.nianbaoAdd(drawing, OPS.constructPath, [fn, [new Float32Array(pathBuffer)], pathMinMax.slice()]);
             pathBuffer.length = 0;
             pathMinMax.set([Infinity, Infinity, -Infinity, -Infinity], 0);
           }
@@ -81,52 +116,59 @@ const RECORD_DRAWING = `  nianbaoRecord(drawing, fn, args, state, resources, csC
         }
         case OPS.setFillColorSpace:
         case OPS.setStrokeColorSpace: {
-          const which = fn === OPS.setFillColorSpace ? "FillCS" : "StrokeCS";
+          const fill = fn === OPS.setFillColorSpace;
+          const take = cs => {
+            if (fill) {
+              state.nianbaoFill = state.nianbaoPatternFill = cs;
+            } else {
+              state.nianbaoStroke = state.nianbaoPatternStroke = cs;
+            }
+          };
           const cs = this._getColorSpace(args[0], resources, csCache);
           if (cs instanceof ColorSpace) {
-            setSpace(which, cs);
+            take(cs);
             return null;
           }
-          return this._handleColorSpace(cs).then(loaded => setSpace(which, loaded || ColorSpaceUtils.gray), () => {
-            drawing.nianbaoFailed = true;
+          return this._handleColorSpace(cs).then(loaded => take(loaded || ColorSpaceUtils.gray), () => {
+            drawing.failed = true;
           });
         }
         case OPS.setFillColor:
-          rgb(OPS.setFillRGBColor, space("FillCS").getRgbHex(args, 0));
+          this.nianbaoAdd(drawing, OPS.setFillRGBColor, [(state.nianbaoFill ?? ColorSpaceUtils.gray).getRgbHex(args, 0)]);
           return null;
         case OPS.setStrokeColor:
-          rgb(OPS.setStrokeRGBColor, space("StrokeCS").getRgbHex(args, 0));
+          this.nianbaoAdd(drawing, OPS.setStrokeRGBColor, [(state.nianbaoStroke ?? ColorSpaceUtils.gray).getRgbHex(args, 0)]);
           return null;
         case OPS.setFillGray:
         case OPS.setFillCMYKColor:
         case OPS.setFillRGBColor: {
           const cs = fn === OPS.setFillGray ? ColorSpaceUtils.gray : fn === OPS.setFillCMYKColor ? ColorSpaceUtils.cmyk : ColorSpaceUtils.rgb;
-          setSpace("FillCS", cs);
-          rgb(OPS.setFillRGBColor, cs.getRgbHex(args, 0));
+          state.nianbaoFill = state.nianbaoPatternFill = cs;
+          this.nianbaoAdd(drawing, OPS.setFillRGBColor, [cs.getRgbHex(args, 0)]);
           return null;
         }
         case OPS.setStrokeGray:
         case OPS.setStrokeCMYKColor:
         case OPS.setStrokeRGBColor: {
           const cs = fn === OPS.setStrokeGray ? ColorSpaceUtils.gray : fn === OPS.setStrokeCMYKColor ? ColorSpaceUtils.cmyk : ColorSpaceUtils.rgb;
-          setSpace("StrokeCS", cs);
-          rgb(OPS.setStrokeRGBColor, cs.getRgbHex(args, 0));
+          state.nianbaoStroke = state.nianbaoPatternStroke = cs;
+          this.nianbaoAdd(drawing, OPS.setStrokeRGBColor, [cs.getRgbHex(args, 0)]);
           return null;
         }
         case OPS.setFillColorN:
         case OPS.setStrokeColorN: {
           const fill = fn === OPS.setFillColorN;
-          const cs = state[fill ? "nianbaoPatternFillCS" : "nianbaoPatternStrokeCS"] ?? null;
+          const cs = (fill ? state.nianbaoPatternFill : state.nianbaoPatternStroke) ?? null;
           if (!cs) {
             if (isNumberArray(args, null)) {
-              rgb(fill ? OPS.setFillRGBColor : OPS.setStrokeRGBColor, ColorSpaceUtils.gray.getRgbHex(args, 0));
+              this.nianbaoAdd(drawing, fill ? OPS.setFillRGBColor : OPS.setStrokeRGBColor, [ColorSpaceUtils.gray.getRgbHex(args, 0)]);
             } else {
-              drawing.addOp(fill ? OPS.setFillTransparent : OPS.setStrokeTransparent, []);
+              this.nianbaoAdd(drawing, fill ? OPS.setFillTransparent : OPS.setStrokeTransparent, []);
             }
           } else if (cs.name === "Pattern") {
-            drawing.addOp(fn, []);
+            this.nianbaoAdd(drawing, fn, []);
           } else {
-            rgb(fill ? OPS.setFillRGBColor : OPS.setStrokeRGBColor, cs.getRgbHex(args, 0));
+            this.nianbaoAdd(drawing, fill ? OPS.setFillRGBColor : OPS.setStrokeRGBColor, [cs.getRgbHex(args, 0)]);
           }
           return null;
         }
@@ -137,8 +179,8 @@ const RECORD_DRAWING = `  nianbaoRecord(drawing, fn, args, state, resources, csC
         case OPS.endCompat:
           return null;
         default:
-          if (drawing.fnArray.at(-1) !== 0) {
-            drawing.addOp(0, null);
+          if (drawing.ops.fnArray.at(-1) !== 0) {
+            this.nianbaoAdd(drawing, 0, null);
           }
           return null;
       }
@@ -146,7 +188,7 @@ const RECORD_DRAWING = `  nianbaoRecord(drawing, fn, args, state, resources, csC
       if (reason instanceof AbortException) {
         throw reason;
       }
-      drawing.nianbaoFailed = true;
+      drawing.failed = true;
       return null;
     }
   }
@@ -201,9 +243,7 @@ export const WORKER_PATCHES: readonly SourcePatch[] = [
   }) {
     const nianbaoOwner = nianbaoDrawing === true;
     if (nianbaoOwner) {
-      nianbaoDrawing = new OperatorList();
-      nianbaoDrawing.optimizer = new QueueOptimizer(nianbaoDrawing);
-      nianbaoDrawing.nianbaoPath = { pathBuffer: [], pathMinMax: new Float32Array([Infinity, Infinity, -Infinity, -Infinity]), currentPointX: 0, currentPointY: 0 };
+      nianbaoDrawing = this.nianbaoDrawing();
     }
     let nianbaoColorSpaces = null;
     const objId = stream.dict?.objId;`,
@@ -216,7 +256,7 @@ export const WORKER_PATCHES: readonly SourcePatch[] = [
           case OPS.setFont:`,
         replace: `        const fn = operation.fn;
         args = operation.args;
-        if (nianbaoDrawing !== null && !nianbaoDrawing.nianbaoFailed) {
+        if (nianbaoDrawing !== null && !nianbaoDrawing.failed) {
           const loading = self.nianbaoRecord(nianbaoDrawing, fn, args, stateManager.state, resources, nianbaoColorSpaces ??= new LocalColorSpaceCache());
           if (loading) {
             next(loading);
@@ -232,13 +272,13 @@ export const WORKER_PATCHES: readonly SourcePatch[] = [
         find: `              self.getTextContent({
                 stream: xobj,`,
         replace: `              const nianbaoGroup = nianbaoDrawing !== null && !!dict.get("Group");
-              const nianbaoBefore = nianbaoDrawing?.length ?? 0;
               if (nianbaoDrawing !== null) {
                 if (nianbaoGroup) {
-                  nianbaoDrawing.addOp(OPS.beginGroup, [null]);
+                  self.nianbaoAdd(nianbaoDrawing, OPS.beginGroup, [null]);
                 }
-                nianbaoDrawing.addOp(OPS.paintFormXObjectBegin, [matrix && new Float32Array(matrix), null]);
+                self.nianbaoAdd(nianbaoDrawing, OPS.paintFormXObjectBegin, [matrix && new Float32Array(matrix), null]);
               }
+              const nianbaoBefore = nianbaoDrawing?.added ?? 0;
               self.getTextContent({
                 nianbaoDrawing,
                 stream: xobj,`,
@@ -249,11 +289,11 @@ export const WORKER_PATCHES: readonly SourcePatch[] = [
                   emptyXObjectCache.set(name, dict.objId, true);
                 }`,
         replace: `              }).then(function () {
-                const nianbaoDrew = nianbaoDrawing !== null && nianbaoDrawing.length > nianbaoBefore + 1 + (nianbaoGroup ? 1 : 0);
+                const nianbaoDrew = nianbaoDrawing !== null && nianbaoDrawing.added > nianbaoBefore;
                 if (nianbaoDrawing !== null) {
-                  nianbaoDrawing.addOp(OPS.paintFormXObjectEnd, []);
+                  self.nianbaoAdd(nianbaoDrawing, OPS.paintFormXObjectEnd, []);
                   if (nianbaoGroup) {
-                    nianbaoDrawing.addOp(OPS.endGroup, [null]);
+                    self.nianbaoAdd(nianbaoDrawing, OPS.endGroup, [null]);
                   }
                 }
                 if (!sinkWrapper.enqueueInvoked && !nianbaoDrew) {
@@ -266,8 +306,8 @@ export const WORKER_PATCHES: readonly SourcePatch[] = [
       enqueueChunk();
       resolve();`,
         replace: `      flushTextContentItem();
-      if (nianbaoOwner && !nianbaoDrawing.nianbaoFailed) {
-        nianbaoDrawing.optimizer.flush();
+      if (nianbaoOwner && !nianbaoDrawing.failed) {
+        nianbaoDrawing.ops.flush(true);
         textContent.items.push({
           type: "nianbaoDrawing",
           fnArray: nianbaoDrawing.fnArray,
