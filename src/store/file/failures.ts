@@ -8,7 +8,7 @@
  * in-memory view (what each source's failures are, and its newest superseded line) is folded
  * from the log once and then from the lines appended since (by any process), and answers
  * without a write when the source has nothing to supersede. listFailures, a listing for
- * people, reads the log.
+ * people, reads the log backwards from its end, only as far as the failures it shows.
  */
 import type { FailureLog, FailureRecord } from "../types.js";
 import { WriteQueue } from "./lock.js";
@@ -60,9 +60,8 @@ export class FileFailureLog implements FailureLog {
     const out: FailureRecord[] = [];
     /** uri → the content that superseded the failures before (read newest first). */
     const superseded = new Map<string, string>();
-    const lines = await this.log.readAll();
-    for (let i = lines.length - 1; i >= 0 && out.length < limit; i--) {
-      const line = lines[i] as Line;
+    // Newest first, from the end of the log: a listing reads only as far back as it shows.
+    for await (const line of this.log.readBackward()) {
       if (isSuperseded(line)) {
         if (!superseded.has(line.superseded.uri)) superseded.set(line.superseded.uri, line.superseded.by);
         continue;
@@ -70,6 +69,7 @@ export class FileFailureLog implements FailureLog {
       const by = line.source ? superseded.get(line.source.uri) : undefined;
       if (by !== undefined && by !== line.sha256) continue;
       out.push(line);
+      if (out.length >= limit) break;
     }
     return out;
   }

@@ -8,19 +8,28 @@
 import { appendFile, open } from "node:fs/promises";
 import { errorCode, readText } from "./fs.js";
 
+/** The record of one NDJSON line; undefined for a blank line or one torn by a crash. */
+function parseLine<T>(line: string): T | undefined {
+  if (line.trim() === "") return undefined;
+  try {
+    return JSON.parse(line) as T;
+  } catch {
+    return undefined; // a line torn by a crash
+  }
+}
+
 /** The records of NDJSON text, leaving out blank lines and lines torn by a crash. */
 function parseLines<T>(text: string): T[] {
   const out: T[] = [];
   for (const line of text.split("\n")) {
-    if (line.trim() === "") continue;
-    try {
-      out.push(JSON.parse(line) as T);
-    } catch {
-      // a line torn by a crash
-    }
+    const record = parseLine<T>(line);
+    if (record !== undefined) out.push(record);
   }
   return out;
 }
+
+/** How much of the file readBackward reads at a time. */
+const BACKWARD_CHUNK_BYTES = 64 * 1024;
 
 export class AppendLog<T> {
   /** Bytes of the file already returned by readNew. */
@@ -83,6 +92,43 @@ export class AppendLog<T> {
       const records = parseLines<T>(buf.subarray(0, end).toString("utf8"));
       this.offset += end + 1;
       return { restarted, records };
+    } finally {
+      await fh.close();
+    }
+  }
+
+  /**
+   * The records of the file newest first (torn lines left out, as readAll), read from its end
+   * a chunk at a time: a caller that wants the newest few stops early and reads only the tail.
+   */
+  async *readBackward(chunkBytes = BACKWARD_CHUNK_BYTES): AsyncGenerator<T> {
+    let fh;
+    try {
+      fh = await open(this.file, "r");
+    } catch (e) {
+      if (errorCode(e) === "ENOENT") return;
+      throw e;
+    }
+    try {
+      let pos = (await fh.stat()).size;
+      /** The start of the file's earliest line read so far, whose beginning lies before `pos`. */
+      let carry = Buffer.alloc(0);
+      while (pos > 0) {
+        const n = Math.min(chunkBytes, pos);
+        pos -= n;
+        const chunk = Buffer.alloc(n);
+        await fh.read(chunk, 0, n, pos);
+        const data = carry.length > 0 ? Buffer.concat([chunk, carry]) : chunk;
+        let end = data.length;
+        for (let nl = data.lastIndexOf(0x0a, end - 1); nl >= 0; nl = end > 0 ? data.lastIndexOf(0x0a, end - 1) : -1) {
+          const record = parseLine<T>(data.subarray(nl + 1, end).toString("utf8"));
+          if (record !== undefined) yield record;
+          end = nl;
+        }
+        carry = Buffer.from(data.subarray(0, end));
+      }
+      const first = parseLine<T>(carry.toString("utf8"));
+      if (first !== undefined) yield first;
     } finally {
       await fh.close();
     }
