@@ -5,7 +5,7 @@
  * lines appended since its last call (by this process or another), so keeping an in-memory
  * view up to date costs a stat when nothing changed.
  */
-import { appendFile, open } from "node:fs/promises";
+import { appendFile, open, type FileHandle } from "node:fs/promises";
 import { errorCode, readText } from "./fs.js";
 
 /** The record of one NDJSON line; undefined for a blank line or one torn by a crash. */
@@ -28,6 +28,16 @@ function parseLines<T>(text: string): T[] {
   return out;
 }
 
+/** The file opened for reading, or null when there is none. */
+async function openIfExists(file: string): Promise<FileHandle | null> {
+  try {
+    return await open(file, "r");
+  } catch (e) {
+    if (errorCode(e) === "ENOENT") return null;
+    throw e;
+  }
+}
+
 /** How much of the file readBackward reads at a time. */
 const BACKWARD_CHUNK_BYTES = 64 * 1024;
 
@@ -47,13 +57,8 @@ export class AppendLog<T> {
    * broken line and lost with it.
    */
   async terminateLastLine(): Promise<void> {
-    let fh;
-    try {
-      fh = await open(this.file, "r");
-    } catch (e) {
-      if (errorCode(e) === "ENOENT") return;
-      throw e;
-    }
+    const fh = await openIfExists(this.file);
+    if (!fh) return;
     try {
       const { size } = await fh.stat();
       if (size === 0) return;
@@ -72,13 +77,8 @@ export class AppendLog<T> {
    * start, so the caller folds them into an empty view.
    */
   async readNew(): Promise<{ restarted: boolean; records: T[] }> {
-    let fh;
-    try {
-      fh = await open(this.file, "r");
-    } catch (e) {
-      if (errorCode(e) === "ENOENT") return { restarted: false, records: [] };
-      throw e;
-    }
+    const fh = await openIfExists(this.file);
+    if (!fh) return { restarted: false, records: [] };
     try {
       const { size } = await fh.stat();
       const restarted = size < this.offset;
@@ -102,13 +102,8 @@ export class AppendLog<T> {
    * a chunk at a time: a caller that wants the newest few stops early and reads only the tail.
    */
   async *readBackward(chunkBytes = BACKWARD_CHUNK_BYTES): AsyncGenerator<T> {
-    let fh;
-    try {
-      fh = await open(this.file, "r");
-    } catch (e) {
-      if (errorCode(e) === "ENOENT") return;
-      throw e;
-    }
+    const fh = await openIfExists(this.file);
+    if (!fh) return;
     try {
       let pos = (await fh.stat()).size;
       /** The start of the file's earliest line read so far, whose beginning lies before `pos`. */
