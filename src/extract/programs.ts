@@ -9,6 +9,7 @@
  * it started, by the read's deadline (limitBy) whatever became of the thread; and the pool
  * removes a stopped thread's scratch folders (removeScratchOf).
  */
+import { execFile, type ExecFileOptions } from "node:child_process";
 import { accessSync, constants as fsConstants, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
@@ -49,6 +50,23 @@ const timeoutAvailable = () => (coreutilsTimeout ??= findOnPath("timeout") !== n
 export function watched(file: string, args: readonly string[], ms: number): [string, string[]] {
   if (!timeoutAvailable()) return [file, [...args]];
   return ["timeout", ["-k", String(KILL_AFTER_S), `${(Math.max(1, ms) / 1000).toFixed(3)}s`, file, ...args]];
+}
+
+/**
+ * Runs `file` watched (above), with a time limit of `limit.ms` that ends by `limit.deadline`;
+ * resolves with its standard output (UTF-8), rejects with execFile's error.
+ */
+export function execWatched(
+  file: string,
+  args: readonly string[],
+  limit: { ms: number; deadline: number },
+  options: Omit<ExecFileOptions, "timeout" | "encoding"> = {},
+): Promise<string> {
+  const ms = limitBy(limit.ms, limit.deadline);
+  const [command, commandArgs] = watched(file, args, ms);
+  return new Promise((resolve, reject) => {
+    execFile(command, commandArgs, { ...options, encoding: "utf8", timeout: ms }, (err, stdout) => (err ? reject(err) : resolve(stdout)));
+  });
 }
 
 const prefix = (pid: number, thread: number) => `nianbao-${pid}-${thread}-`;

@@ -12,7 +12,6 @@
  * `chi_sim` as text lines. Up to PAGES_PER_RUN pages are read together: each kind of read is
  * one Tesseract run over all their cells (or prose), not one a page.
  */
-import { execFile } from "node:child_process";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Block, DocumentContent, GridCell, TableBlock } from "../../document.js";
@@ -20,7 +19,7 @@ import { isLabelText, RefusalError } from "../../document.js";
 import { findPixelTables, paperGrey, ruleInk, ruleSkewDegrees, type PixelCell, type PixelTable } from "./grid.js";
 import { cellInside, clearEdgeSpecks, crop, inkBox, otsu, pad, parsePnm, rotate, scale, skewDegrees, type Gray } from "./image.js";
 import { agreedNumber, cleanNumber, settledNumber, wideEnough } from "./digits.js";
-import { findOnPath, limitBy, scratchDir, watched } from "../programs.js";
+import { execWatched, findOnPath, scratchDir } from "../programs.js";
 import { ocrBatch, ocrLines, tesseractAvailable, type OcrRead as OcrReadT } from "./tesseract.js";
 
 export { tesseractAvailable } from "./tesseract.js";
@@ -69,27 +68,19 @@ function popplerAvailable(): boolean {
   return poppler;
 }
 
-function renderPage(pdfPath: string, page: number, dir: string, deadline: number): Promise<Gray> {
+async function renderPage(pdfPath: string, page: number, dir: string, deadline: number): Promise<Gray> {
   const out = join(dir, `p${page}`);
-  const ms = limitBy(PAGE_TIMEOUT_MS, deadline);
-  const [file, args] = watched("pdftoppm", ["-f", String(page), "-l", String(page), "-scale-to", String(PAGE_PIXELS), "-singlefile", pdfPath, out], ms);
-  return new Promise((resolve, reject) => {
-    execFile(
-      file,
-      args,
-      { timeout: ms },
-      (err) => {
-        if (err) return reject(new RefusalError("corrupt", `page ${page} of the scan cannot be rendered: ${err.message.split("\n")[0]}`));
-        try {
-          resolve(parsePnm(readFileSync(`${out}.ppm`)));
-        } catch (e) {
-          reject(e);
-        } finally {
-          rmSync(`${out}.ppm`, { force: true });
-        }
-      },
-    );
-  });
+  const args = ["-f", String(page), "-l", String(page), "-scale-to", String(PAGE_PIXELS), "-singlefile", pdfPath, out];
+  try {
+    await execWatched("pdftoppm", args, { ms: PAGE_TIMEOUT_MS, deadline });
+  } catch (err) {
+    throw new RefusalError("corrupt", `page ${page} of the scan cannot be rendered: ${(err as Error).message.split("\n")[0]}`);
+  }
+  try {
+    return parsePnm(readFileSync(`${out}.ppm`));
+  } finally {
+    rmSync(`${out}.ppm`, { force: true });
+  }
 }
 
 interface CellRead {

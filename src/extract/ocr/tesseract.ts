@@ -4,10 +4,10 @@
  * TSV output, so every word comes back with its confidence and the crop (page) it is in.
  * Nothing is fetched: the traineddata files are the Debian packages'.
  */
-import { execFile, execFileSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { limitBy, scratchDir, watched } from "../programs.js";
+import { execWatched, scratchDir } from "../programs.js";
 import { toTiff, type Gray } from "./image.js";
 
 export interface OcrRead {
@@ -81,15 +81,9 @@ async function recognise(images: readonly Gray[], options: OcrOptions): Promise<
     const args = [file, "stdout", "-l", options.lang, "--psm", String(options.psm), "-c", "tessedit_create_tsv=1"];
     if (options.whitelist) args.push("-c", `tessedit_char_whitelist=${options.whitelist}`);
     if (options.darkOnLight) args.push("-c", "tessedit_do_invert=0");
-    const ms = limitBy(options.timeoutMs, options.deadline);
-    const [command, commandArgs] = watched("tesseract", args, ms);
-    const tsv = await new Promise<string>((resolve, reject) => {
-      execFile(
-        command,
-        commandArgs,
-        { encoding: "utf8", timeout: ms, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, OMP_THREAD_LIMIT: "1" } },
-        (err, stdout) => (err ? reject(err) : resolve(stdout)),
-      );
+    const tsv = await execWatched("tesseract", args, { ms: options.timeoutMs, deadline: options.deadline }, {
+      maxBuffer: 64 * 1024 * 1024,
+      env: { ...process.env, OMP_THREAD_LIMIT: "1" },
     });
     const words: TsvWord[] = [];
     for (const row of tsv.split("\n")) {
