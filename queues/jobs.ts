@@ -49,6 +49,11 @@ export const shaOf = (documentId: string) => documentId.slice("sha256-".length);
 
 /** Artifact keys in the output store. */
 export const extractionKey = (sha256: string) => `extract/${sha256}`;
+/**
+ * Envelope artifacts were written by the reconstruct stage before 0.5.0 (one job now runs all
+ * three stages); a store job left in Redis from then names one, and the store processor still
+ * reads it. Nothing writes them any more but the tests that make such jobs.
+ */
 export const envelopeKey = (sha256: string, version: string) => `envelope/${sha256}/${version}`;
 
 /**
