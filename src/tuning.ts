@@ -7,8 +7,10 @@
  * document, whose type feedback keeps changing over the first documents: in a cold batch of 17
  * corpus PDFs V8's background threads used more CPU than the parsing itself, mostly compiling
  * code that was soon thrown away by deoptimisation and compiled again. Four times the budget
- * (README "Performance"): 15–25% less CPU for that batch, a little less wall time, and no
- * loss over 255 documents (the same CPU, the same wall time).
+ * (README "Benchmarks"): 15–25% less CPU for that batch, a little less wall time, and no
+ * loss over 255 documents (the same CPU, the same wall time). Six times saved more on 17
+ * documents but cost 3.5% on 102. The price: a parser thread starts 5–7 ms slower (Node's
+ * code cache of its own modules is made for the default flags).
  *
  * V8 flags are process-wide and cannot be given through NODE_OPTIONS, so they are set here, at
  * run time, before the parser threads start; a process started with its own
