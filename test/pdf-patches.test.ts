@@ -45,6 +45,33 @@ describe("pdf.js worker patches", () => {
   });
 });
 
+/** A PDF of the given objects (numbered from 1; the first is the catalogue), with its cross-reference table. */
+function pdfOf(objects: (string | { dict: string; data: Uint8Array })[]): Uint8Array {
+  const parts: Buffer[] = [Buffer.from("%PDF-1.4\n", "latin1")];
+  let length = parts[0]?.length ?? 0;
+  const push = (b: Buffer) => {
+    parts.push(b);
+    length += b.length;
+  };
+  const offsets = objects.map((o, i) => {
+    const at = length;
+    push(Buffer.from(`${i + 1} 0 obj\n`, "latin1"));
+    if (typeof o === "string") push(Buffer.from(o, "latin1"));
+    else {
+      push(Buffer.from(`${o.dict}\nstream\n`, "latin1"));
+      push(Buffer.from(o.data));
+      push(Buffer.from("\nendstream", "latin1"));
+    }
+    push(Buffer.from("\nendobj\n", "latin1"));
+    return at;
+  });
+  const xref = length;
+  const rows = offsets.map((at) => `${String(at).padStart(10, "0")} 00000 n \n`).join("");
+  push(Buffer.from(`xref\n0 ${objects.length + 1}\n0000000000 65535 f \n${rows}`, "latin1"));
+  push(Buffer.from(`trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`, "latin1"));
+  return Buffer.concat(parts);
+}
+
 /** Every text-layer PDF among the test fixtures (the scans have no drawing to compare). */
 function fixturePdfs(): string[] {
   const root = path.join(import.meta.dirname, "fixtures");
@@ -83,6 +110,30 @@ describe("drawing-in-text-pass: the text pass records what the operator list dra
     // The comparison is only worth something if the pages draw tables.
     expect(pages).toBeGreaterThan(60);
     expect(lines).toBeGreaterThan(2000);
+  });
+
+  it("closes a form whose reading fails, so that the lines drawn after it stay where they are", async () => {
+    // Form 5 is moved by (100, 100) and paints itself: pdf.js reads it once, refuses the
+    // circular second reading and goes on. The line after it is drawn on the page itself.
+    const form = Buffer.from("/Fm Do", "latin1");
+    const page = Buffer.from("/Fm Do 1 w 50 500 m 550 500 l S", "latin1");
+    const bytes = pdfOf([
+      "<< /Type /Catalog /Pages 2 0 R >>",
+      "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+      "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /XObject << /Fm 5 0 R >> >> /Contents 4 0 R >>",
+      { dict: `<< /Length ${page.length} >>`, data: page },
+      { dict: `<< /Type /XObject /Subtype /Form /BBox [0 0 500 500] /Matrix [1 0 0 1 100 100] /Resources << /XObject << /Fm 5 0 R >> >> /Length ${form.length} >>`, data: form },
+    ]);
+    const OPS = await pdfjsReady();
+    const parser = new PositionedPdfParse(bytes);
+    try {
+      const p = await (await parser.document()).getPage(1);
+      const last = (await p.getTextContent()).items.at(-1) as { type?: string } & PdfOperatorList;
+      expect(last.type).toBe("nianbaoDrawing");
+      expect(extractRulings(last, OPS, p.getViewport({ scale: 1 }).transform)).toEqual({ h: [{ y: 292, x0: 50, x1: 550 }], v: [] });
+    } finally {
+      await parser.destroy();
+    }
   });
 });
 
@@ -173,34 +224,13 @@ describe("type3-without-glyph-programs: a Type3 font's box comes out as pdf.js m
 describe("native-inflate: Flate streams inflated by Node's zlib, and by pdf.js's own inflater when that fails", () => {
   /** A one-page PDF whose content stream is `stream`, Flate-encoded (as given: it may be damaged). */
   function pdfWithContent(stream: Uint8Array): Uint8Array {
-    const parts: (string | Uint8Array)[] = [];
-    const offsets: number[] = [];
-    let length = 0;
-    const push = (x: string | Uint8Array) => {
-      parts.push(x);
-      length += typeof x === "string" ? Buffer.byteLength(x, "latin1") : x.length;
-    };
-    const obj = (n: number, body: string | Uint8Array[], streamDict?: string) => {
-      offsets[n] = length;
-      push(`${n} 0 obj\n`);
-      if (typeof body === "string") push(body);
-      else {
-        push(`${streamDict}\nstream\n`);
-        for (const b of body) push(b);
-        push("\nendstream");
-      }
-      push("\nendobj\n");
-    };
-    push("%PDF-1.4\n");
-    obj(1, "<< /Type /Catalog /Pages 2 0 R >>");
-    obj(2, "<< /Type /Pages /Kids [3 0 R] /Count 1 >>");
-    obj(3, "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>");
-    obj(4, [stream], `<< /Length ${stream.length} /Filter /FlateDecode >>`);
-    obj(5, "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>");
-    const xref = length;
-    push(`xref\n0 6\n0000000000 65535 f \n${[1, 2, 3, 4, 5].map((n) => `${String(offsets[n]).padStart(10, "0")} 00000 n \n`).join("")}`);
-    push(`trailer\n<< /Size 6 /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`);
-    return Buffer.concat(parts.map((p) => (typeof p === "string" ? Buffer.from(p, "latin1") : p)));
+    return pdfOf([
+      "<< /Type /Catalog /Pages 2 0 R >>",
+      "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+      "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>",
+      { dict: `<< /Length ${stream.length} /Filter /FlateDecode >>`, data: stream },
+      "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]);
   }
 
   async function pageText(bytes: Uint8Array): Promise<string> {

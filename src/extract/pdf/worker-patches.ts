@@ -267,7 +267,10 @@ export const WORKER_PATCHES: readonly SourcePatch[] = [
           case OPS.setFont:`,
       },
       // A form XObject: bracketed as getOperatorList brackets it, and not taken for empty (and
-      // skipped when painted again) when it drew something but had no text.
+      // skipped when painted again) when it drew something but had no text. The bracket is
+      // closed even when reading the form fails, at once (a circular form) or later (pdf.js
+      // then goes on with the page): an operator list leaves it open, and every line drawn
+      // after it would be placed as if inside the form.
       {
         find: `              self.getTextContent({
                 stream: xobj,`,
@@ -279,7 +282,15 @@ export const WORKER_PATCHES: readonly SourcePatch[] = [
                 self.nianbaoAdd(nianbaoDrawing, OPS.paintFormXObjectBegin, [matrix && new Float32Array(matrix), null]);
               }
               const nianbaoBefore = nianbaoDrawing?.added ?? 0;
-              self.getTextContent({
+              const nianbaoClose = () => {
+                if (nianbaoDrawing !== null) {
+                  self.nianbaoAdd(nianbaoDrawing, OPS.paintFormXObjectEnd, []);
+                  if (nianbaoGroup) {
+                    self.nianbaoAdd(nianbaoDrawing, OPS.endGroup, [null]);
+                  }
+                }
+              };
+              new Promise(nianbaoRead => nianbaoRead(self.getTextContent({
                 nianbaoDrawing,
                 stream: xobj,`,
       },
@@ -287,18 +298,20 @@ export const WORKER_PATCHES: readonly SourcePatch[] = [
         find: `              }).then(function () {
                 if (!sinkWrapper.enqueueInvoked) {
                   emptyXObjectCache.set(name, dict.objId, true);
-                }`,
-        replace: `              }).then(function () {
-                const nianbaoDrew = nianbaoDrawing !== null && nianbaoDrawing.added > nianbaoBefore;
-                if (nianbaoDrawing !== null) {
-                  self.nianbaoAdd(nianbaoDrawing, OPS.paintFormXObjectEnd, []);
-                  if (nianbaoGroup) {
-                    self.nianbaoAdd(nianbaoDrawing, OPS.endGroup, [null]);
-                  }
                 }
+                resolveXObject();
+              }, rejectXObject);`,
+        replace: `              }))).then(function () {
+                const nianbaoDrew = nianbaoDrawing !== null && nianbaoDrawing.added > nianbaoBefore;
+                nianbaoClose();
                 if (!sinkWrapper.enqueueInvoked && !nianbaoDrew) {
                   emptyXObjectCache.set(name, dict.objId, true);
-                }`,
+                }
+                resolveXObject();
+              }, function (reason) {
+                nianbaoClose();
+                rejectXObject(reason);
+              });`,
       },
       // The page's own pass hands the recording over as its last item.
       {
