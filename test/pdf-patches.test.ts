@@ -219,6 +219,10 @@ describe("type3-without-glyph-programs: a Type3 font's box comes out as pdf.js m
   it("keeps the font's own box when the glyph boxes fit in it", async () => {
     expect(await textItems("normal.pdf")).toEqual([["AB", 100, [100, 0, 0, 100, 72, 700]]]);
   });
+
+  it("keeps the font, and its text, when one glyph program cannot be fetched (pdf.js without the patch gives no text)", async () => {
+    expect(await textItems("broken-glyph.pdf")).toEqual([["AB", 100, [100, 0, 0, 100, 72, 700]]]);
+  });
 });
 
 describe("native-inflate: Flate streams inflated by Node's zlib, and by pdf.js's own inflater when that fails", () => {
