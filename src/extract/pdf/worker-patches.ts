@@ -73,6 +73,13 @@ const RECORD_DRAWING = `  nianbaoDrawing() {
     drawing.ops.addOp(fn, args);
     drawing.added++;
   }
+  nianbaoSetSpace(state, fill, cs) {
+    if (fill) {
+      state.nianbaoFill = state.nianbaoPatternFill = cs;
+    } else {
+      state.nianbaoStroke = state.nianbaoPatternStroke = cs;
+    }
+  }
   nianbaoRecord(drawing, fn, args, state, resources, csCache) {
     try {
       switch (fn | 0) {
@@ -117,58 +124,49 @@ const RECORD_DRAWING = `  nianbaoDrawing() {
         case OPS.setFillColorSpace:
         case OPS.setStrokeColorSpace: {
           const fill = fn === OPS.setFillColorSpace;
-          const take = cs => {
-            if (fill) {
-              state.nianbaoFill = state.nianbaoPatternFill = cs;
-            } else {
-              state.nianbaoStroke = state.nianbaoPatternStroke = cs;
-            }
-          };
           const cs = this._getColorSpace(args[0], resources, csCache);
           if (cs instanceof ColorSpace) {
-            take(cs);
+            this.nianbaoSetSpace(state, fill, cs);
             return null;
           }
-          return this._handleColorSpace(cs).then(loaded => take(loaded || ColorSpaceUtils.gray), () => {
+          return this._handleColorSpace(cs).then(loaded => this.nianbaoSetSpace(state, fill, loaded || ColorSpaceUtils.gray), () => {
             drawing.failed = true;
           });
         }
         case OPS.setFillColor:
-          this.nianbaoAdd(drawing, OPS.setFillRGBColor, [(state.nianbaoFill ?? ColorSpaceUtils.gray).getRgbHex(args, 0)]);
-          return null;
-        case OPS.setStrokeColor:
-          this.nianbaoAdd(drawing, OPS.setStrokeRGBColor, [(state.nianbaoStroke ?? ColorSpaceUtils.gray).getRgbHex(args, 0)]);
-          return null;
-        case OPS.setFillGray:
-        case OPS.setFillCMYKColor:
-        case OPS.setFillRGBColor: {
-          const cs = fn === OPS.setFillGray ? ColorSpaceUtils.gray : fn === OPS.setFillCMYKColor ? ColorSpaceUtils.cmyk : ColorSpaceUtils.rgb;
-          state.nianbaoFill = state.nianbaoPatternFill = cs;
-          this.nianbaoAdd(drawing, OPS.setFillRGBColor, [cs.getRgbHex(args, 0)]);
+        case OPS.setStrokeColor: {
+          const fill = fn === OPS.setFillColor;
+          const cs = (fill ? state.nianbaoFill : state.nianbaoStroke) ?? ColorSpaceUtils.gray;
+          this.nianbaoAdd(drawing, fill ? OPS.setFillRGBColor : OPS.setStrokeRGBColor, [cs.getRgbHex(args, 0)]);
           return null;
         }
+        case OPS.setFillGray:
+        case OPS.setFillCMYKColor:
+        case OPS.setFillRGBColor:
         case OPS.setStrokeGray:
         case OPS.setStrokeCMYKColor:
         case OPS.setStrokeRGBColor: {
-          const cs = fn === OPS.setStrokeGray ? ColorSpaceUtils.gray : fn === OPS.setStrokeCMYKColor ? ColorSpaceUtils.cmyk : ColorSpaceUtils.rgb;
-          state.nianbaoStroke = state.nianbaoPatternStroke = cs;
-          this.nianbaoAdd(drawing, OPS.setStrokeRGBColor, [cs.getRgbHex(args, 0)]);
+          const fill = fn === OPS.setFillGray || fn === OPS.setFillCMYKColor || fn === OPS.setFillRGBColor;
+          const cs = fn === OPS.setFillGray || fn === OPS.setStrokeGray ? ColorSpaceUtils.gray : fn === OPS.setFillCMYKColor || fn === OPS.setStrokeCMYKColor ? ColorSpaceUtils.cmyk : ColorSpaceUtils.rgb;
+          this.nianbaoSetSpace(state, fill, cs);
+          this.nianbaoAdd(drawing, fill ? OPS.setFillRGBColor : OPS.setStrokeRGBColor, [cs.getRgbHex(args, 0)]);
           return null;
         }
         case OPS.setFillColorN:
         case OPS.setStrokeColorN: {
           const fill = fn === OPS.setFillColorN;
+          const rgb = fill ? OPS.setFillRGBColor : OPS.setStrokeRGBColor;
           const cs = (fill ? state.nianbaoPatternFill : state.nianbaoPatternStroke) ?? null;
           if (!cs) {
             if (isNumberArray(args, null)) {
-              this.nianbaoAdd(drawing, fill ? OPS.setFillRGBColor : OPS.setStrokeRGBColor, [ColorSpaceUtils.gray.getRgbHex(args, 0)]);
+              this.nianbaoAdd(drawing, rgb, [ColorSpaceUtils.gray.getRgbHex(args, 0)]);
             } else {
               this.nianbaoAdd(drawing, fill ? OPS.setFillTransparent : OPS.setStrokeTransparent, []);
             }
           } else if (cs.name === "Pattern") {
             this.nianbaoAdd(drawing, fn, []);
           } else {
-            this.nianbaoAdd(drawing, fill ? OPS.setFillRGBColor : OPS.setStrokeRGBColor, [cs.getRgbHex(args, 0)]);
+            this.nianbaoAdd(drawing, rgb, [cs.getRgbHex(args, 0)]);
           }
           return null;
         }
@@ -451,9 +449,9 @@ export interface PatchedSource {
 
 /**
  * Applies each patch whose edits all find their text exactly once in `source`, where no other
- * edit changes it. Every edit is
- * looked for in the original source, and the result is put together once at the end: joining
- * the pieces after each edit made every later search copy the 2 MB source again (30 ms).
+ * edit changes it. Every edit is looked for in the original source, and the result is put
+ * together once at the end: joining the pieces after each edit made every later search copy
+ * the 2 MB source again (30 ms).
  */
 export function applyPatches(source: string, patches: readonly SourcePatch[]): PatchedSource {
   const applied: string[] = [];
