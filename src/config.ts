@@ -54,7 +54,7 @@ export const ConfigSchema = z.object({
    * alone. 2048 because V8 lets a heap grow four-fold between full collections only when its
    * limit is at least 2 GB (64-bit builds), and 1.3–2× below: at 1024 a worker spent 20–35%
    * more CPU per document, mostly in garbage collection, and a 10,000-document backfill ran at
-   * 41 docs/s instead of 52, for a peak RSS of 313 MB instead of 467 (README, "Performance").
+   * 41 docs/s instead of 52, for a peak RSS of 313 MB instead of 467 (README, "Benchmarks").
    */
   PARSER_MEMORY_MB: int(2048, 64),
   MAX_FILE_BYTES: int(100 * 1024 * 1024, 1),
