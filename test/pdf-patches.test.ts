@@ -10,7 +10,7 @@ import { deflateSync } from "node:zlib";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { extractRulings } from "../src/extract/pdf/lines.js";
-import { pdfjsBuildFile, pdfjsReady, PositionedPdfParse, type PdfOperatorList } from "../src/extract/pdf/pdfjs.js";
+import { pdfjsBuildFile, pdfjsReady, PositionedPdfParse, type PdfOperatorList, type PdfPage } from "../src/extract/pdf/pdfjs.js";
 import { applyPatches, WORKER_PATCHES, type SourcePatch } from "../src/extract/pdf/worker-patches.js";
 import { InThreadPort } from "../src/extract/pdf/in-thread-port.js";
 
@@ -72,6 +72,17 @@ function pdfOf(objects: (string | { dict: string; data: Uint8Array })[]): Uint8A
   return Buffer.concat(parts);
 }
 
+/** What `read` makes of page 1 of the PDF, read by pdf.js as nianbao loads it; the document is closed after. */
+async function onFirstPage<T>(bytes: Uint8Array, read: (page: PdfPage) => Promise<T>): Promise<T> {
+  await pdfjsReady();
+  const parser = new PositionedPdfParse(bytes);
+  try {
+    return await read(await (await parser.document()).getPage(1));
+  } finally {
+    await parser.destroy();
+  }
+}
+
 /** Every text-layer PDF among the test fixtures (the scans have no drawing to compare). */
 function fixturePdfs(): string[] {
   const root = path.join(import.meta.dirname, "fixtures");
@@ -125,15 +136,11 @@ describe("drawing-in-text-pass: the text pass records what the operator list dra
       { dict: `<< /Type /XObject /Subtype /Form /BBox [0 0 500 500] /Matrix [1 0 0 1 100 100] /Resources << /XObject << /Fm 5 0 R >> >> /Length ${form.length} >>`, data: form },
     ]);
     const OPS = await pdfjsReady();
-    const parser = new PositionedPdfParse(bytes);
-    try {
-      const p = await (await parser.document()).getPage(1);
+    await onFirstPage(bytes, async (p) => {
       const last = (await p.getTextContent()).items.at(-1) as { type?: string } & PdfOperatorList;
       expect(last.type).toBe("nianbaoDrawing");
       expect(extractRulings(last, OPS, p.getViewport({ scale: 1 }).transform)).toEqual({ h: [{ y: 292, x0: 50, x1: 550 }], v: [] });
-    } finally {
-      await parser.destroy();
-    }
+    });
   });
 });
 
@@ -201,15 +208,11 @@ describe("InThreadPort listeners", () => {
 describe("type3-without-glyph-programs: a Type3 font's box comes out as pdf.js makes it", () => {
   /** The text items of page 1, as [text, height, transform]. */
   async function textItems(file: string): Promise<unknown[]> {
-    await pdfjsReady();
-    const parser = new PositionedPdfParse(new Uint8Array(readFileSync(path.join(import.meta.dirname, "fixtures/pdf/type3", file))));
-    try {
-      const page = await (await parser.document()).getPage(1);
+    const bytes = new Uint8Array(readFileSync(path.join(import.meta.dirname, "fixtures/pdf/type3", file)));
+    return onFirstPage(bytes, async (page) => {
       const items = (await page.getTextContent()).items as { str?: string; height?: number; transform?: number[] }[];
       return items.filter((i) => typeof i.str === "string").map((i) => [i.str, i.height, i.transform]);
-    } finally {
-      await parser.destroy();
-    }
+    });
   }
 
   it("takes the glyph boxes as the font's box when they are far larger (read from each glyph's first operator)", async () => {
@@ -238,15 +241,10 @@ describe("native-inflate: Flate streams inflated by Node's zlib, and by pdf.js's
   }
 
   async function pageText(bytes: Uint8Array): Promise<string> {
-    await pdfjsReady();
-    const parser = new PositionedPdfParse(bytes);
-    try {
-      const page = await (await parser.document()).getPage(1);
+    return onFirstPage(bytes, async (page) => {
       const items = (await page.getTextContent()).items as { str?: string }[];
       return items.map((i) => i.str ?? "").join("");
-    } finally {
-      await parser.destroy();
-    }
+    });
   }
 
   const content = Buffer.from("BT /F1 24 Tf 72 700 Td (Hello, inflated) Tj ET", "latin1");
