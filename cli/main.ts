@@ -7,7 +7,7 @@
 import { open } from "node:fs/promises";
 import { basename } from "node:path";
 import { parseArgs } from "node:util";
-import { ConfigError, loadLimits, type Limits } from "../src/config.js";
+import { ConfigError, loadLimits, type Limits } from "../src/settings.js";
 import { CSV_HEADER, csvLine, csvRows } from "../src/csv.js";
 import { EXIT_OK, exitStatus, FailureError, FAILURE_CODES, FAILURES } from "../src/failures.js";
 import type { Envelope } from "../src/model.js";

@@ -6,8 +6,22 @@
 import { availableParallelism } from "node:os";
 import { z } from "zod";
 import { AgencyAliases } from "./identity/aliases.js";
+import { ConfigError, configError, LIMIT_SETTINGS, readWholeNumber, type WholeNumber } from "./settings.js";
 
-const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
+export { ConfigError, loadLimits, type Limits } from "./settings.js";
+
+/** A whole-number variable, read as settings.ts reads the limits (`nianbao extract`). */
+const whole = (setting: WholeNumber) =>
+  z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      const r = readWholeNumber(raw, setting);
+      if ("value" in r) return r.value;
+      ctx.addIssue({ code: "custom", message: r.error });
+      return z.NEVER;
+    });
+const int = (def: number, min = 0) => whole({ def, min });
 
 export const ConfigSchema = z.object({
   /** Redis for the queues. Must run with maxmemory-policy noeviction and AOF persistence. */
@@ -44,26 +58,12 @@ export const ConfigSchema = z.object({
    * it as it is (README "Limits").
    */
   INCOMPLETE_GRACE_MS: int(300_000, 0),
-  /**
-   * Time limit of each step that reads a file in a parser thread (parsing; reconstructing and
-   * validating; both, for `nianbao extract`); past it the thread is stopped.
-   */
-  JOB_TIMEOUT_MS: int(120_000, 100),
-  /**
-   * Heap limit of a parser thread (parsing and reconstructing); a file that needs more fails
-   * alone. 2048 because V8 lets a heap grow four-fold between full collections only when its
-   * limit is at least 2 GB (64-bit builds), and 1.3–2× below: at 1024 a worker spent 20–35%
-   * more CPU per document, mostly in garbage collection, and a 10,000-document backfill ran at
-   * 41 docs/s instead of 52, for a peak RSS of 313 MB instead of 467 (README, "Benchmarks").
-   */
-  PARSER_MEMORY_MB: int(2048, 64),
-  MAX_FILE_BYTES: int(100 * 1024 * 1024, 1),
-  MAX_PAGES: int(500, 1),
-  /**
-   * How far a file may expand when decompressed: a .docx's zip entries, a PDF's compressed
-   * streams (images each held to their raster instead). A zip or flate bomb fails with too-large.
-   */
-  MAX_EXPANDED_BYTES: int(200 * 1024 * 1024, 1),
+  /** The limits one file is read under: settings.ts. */
+  JOB_TIMEOUT_MS: whole(LIMIT_SETTINGS.JOB_TIMEOUT_MS),
+  PARSER_MEMORY_MB: whole(LIMIT_SETTINGS.PARSER_MEMORY_MB),
+  MAX_FILE_BYTES: whole(LIMIT_SETTINGS.MAX_FILE_BYTES),
+  MAX_PAGES: whole(LIMIT_SETTINGS.MAX_PAGES),
+  MAX_EXPANDED_BYTES: whole(LIMIT_SETTINGS.MAX_EXPANDED_BYTES),
   /** Attempts for jobs that fail for a transient reason (store down, Redis blip). */
   ATTEMPTS: int(8, 1),
   BACKOFF_MS: int(1000, 1),
@@ -96,13 +96,6 @@ export const ConfigSchema = z.object({
 
 export type Config = z.infer<typeof ConfigSchema>;
 
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "ConfigError";
-  }
-}
-
 /** The variables of `schema` from the environment, or a ConfigError naming every bad one. */
 function parseEnv<T extends z.ZodRawShape>(schema: z.ZodObject<T>, env: NodeJS.ProcessEnv, overrides: Partial<Record<string, string>>): z.infer<z.ZodObject<T>> {
   const source: Record<string, string | undefined> = {};
@@ -112,25 +105,9 @@ function parseEnv<T extends z.ZodRawShape>(schema: z.ZodObject<T>, env: NodeJS.P
   }
   const r = schema.safeParse(source);
   if (!r.success) {
-    const lines = r.error.issues.map((i) => `  ${i.path.join(".")}=${JSON.stringify(source[String(i.path[0])])}: ${i.message}`);
-    throw new ConfigError(`invalid configuration:\n${lines.join("\n")}`);
+    throw configError(r.error.issues.map((i) => ({ name: i.path.join("."), raw: source[String(i.path[0])], message: i.message })));
   }
   return r.data;
-}
-
-/** The limits one file is read under (README "Limits"): all `nianbao extract` reads of the environment. */
-export const LimitsSchema = ConfigSchema.pick({
-  JOB_TIMEOUT_MS: true,
-  PARSER_MEMORY_MB: true,
-  MAX_FILE_BYTES: true,
-  MAX_PAGES: true,
-  MAX_EXPANDED_BYTES: true,
-});
-export type Limits = z.infer<typeof LimitsSchema>;
-
-/** Reads the limits alone, or throws a ConfigError naming every bad variable. */
-export function loadLimits(env: NodeJS.ProcessEnv = process.env): Limits {
-  return parseEnv(LimitsSchema, env, {});
 }
 
 /** Reads the configuration, or throws a ConfigError naming every bad variable. */

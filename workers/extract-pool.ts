@@ -16,7 +16,7 @@
 import { Worker } from "node:worker_threads";
 import { removeScratchOf } from "../src/extract/programs.js";
 import { tuneV8ForParsing } from "../src/tuning.js";
-import type { Limits } from "../src/config.js";
+import type { Limits } from "../src/settings.js";
 import { FailureError, type FailureCode } from "../src/failures.js";
 import type { IntermediateDocument } from "../src/document.js";
 import type { Envelope } from "../src/model.js";
