@@ -23,6 +23,7 @@ import {
   PositionedPdfParse,
   isTextItem,
   pdfjsReady,
+  saveCodeCache,
   type OpsTable,
   type PdfDocument,
   type PdfOperatorList,
@@ -97,6 +98,7 @@ export async function extractPdf(bytes: Uint8Array, opts: PdfExtractOptions): Pr
     return { mediaType: "application/pdf", pages: doc.numPages, blocks, warnings };
   } finally {
     await parser.destroy();
+    saveCodeCache();
   }
 }
 

@@ -24,6 +24,7 @@ import { PDFParse, type LoadParameters } from "pdf-parse";
 import { applyPatches, WORKER_PATCHES } from "./worker-patches.js";
 import { inThreadWorker, type PdfWorkerClass, type WorkerMessageHandlerClass } from "./in-thread-port.js";
 import { scratchDir } from "../programs.js";
+import { asScript, codeCacheDir, runCached, type CachedModule } from "./code-cache.js";
 import { createRequire } from "node:module";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -123,7 +124,8 @@ const VERBOSITY = 0;
  * InThreadPort (in-thread-port.ts), and return pdf.js's `OPS` table (from the same module
  * instance pdf-parse uses).
  *
- * The patched source is imported from a private temporary copy (importSource).
+ * The patched source is run through V8's code cache (code-cache.ts); should a later pdf.js
+ * not be a bundle of the shape that takes, it is imported from a private temporary copy.
  */
 export function pdfjsReady(): Promise<OpsTable> {
   ready ??= (async () => {
@@ -131,15 +133,33 @@ export function pdfjsReady(): Promise<OpsTable> {
     if (missed.length > 0) {
       process.emitWarning(`pdf.js ${pdfjsVersion()} does not take these patches, so PDFs are read more slowly: ${missed.join(", ")}`);
     }
-    // Without its source-map comment: the map does not fit the patched copy, and is not beside it.
-    const unmapped = source.replace(/\n\/\/# sourceMappingURL=\S*\s*$/, "\n");
-    const half = (await importSource(unmapped, "pdf.worker.mjs")) as { WorkerMessageHandler: WorkerMessageHandlerClass };
+    const half = (await loadWorkerCode(source)) as { WorkerMessageHandler: WorkerMessageHandlerClass };
     const mod = (await import(pathToFileURL(pdfjsBuildFile("pdf.mjs")).href)) as { OPS: OpsTable; PDFWorker: PdfWorkerClass };
     restoreNatives();
     worker = inThreadWorker(half.WorkerMessageHandler, mod.PDFWorker, VERBOSITY);
     return mod.OPS;
   })();
   return ready;
+}
+
+/** pdf.js's worker code, when it was run through the code cache. */
+let workerCode: CachedModule | undefined;
+
+/** Writes the code cache of pdf.js's worker code if it was missing: called after a document. */
+export function saveCodeCache(): void {
+  workerCode?.save();
+}
+
+async function loadWorkerCode(source: string): Promise<unknown> {
+  const script = asScript(source);
+  const url = pathToFileURL(pdfjsBuildFile("pdf.worker.mjs")).href;
+  const cached = script === null ? null : runCached(script, `pdf.worker-${pdfjsVersion()}`, url, codeCacheDir());
+  if (cached !== null) {
+    workerCode = cached;
+    return cached.exports;
+  }
+  // Without its source-map comment: the map does not fit the patched copy, and is not beside it.
+  return importSource(source.replace(/\n\/\/# sourceMappingURL=\S*\s*$/, "\n"), "pdf.worker.mjs");
 }
 
 /**

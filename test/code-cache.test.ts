@@ -1,0 +1,174 @@
+/**
+ * src/extract/pdf/code-cache.ts: an ES module's text run as a script through V8's code cache,
+ * and pdf.js's worker code loaded that way by `nianbao extract`.
+ */
+import { spawnSync } from "node:child_process";
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { afterAll, describe, expect, it } from "vitest";
+import { asScript, codeCacheDir, runCached } from "../src/extract/pdf/code-cache.js";
+import { pdfjsBuildFile } from "../src/extract/pdf/pdfjs.js";
+import { applyPatches, WORKER_PATCHES } from "../src/extract/pdf/worker-patches.js";
+import { corpusFile } from "./support/corpus.js";
+import { CLI } from "./support/pipeline.js";
+
+const MODULE = [
+  "const seen = [];",
+  "function where() { return import.meta.url; }",
+  "class Counter { #n = 0; next() { return ++this.#n; } }",
+  "function strict() { return this; }",
+  "export { seen, where as whereAmI, Counter, strict };",
+  "//# sourceMappingURL=module.mjs.map",
+  "",
+].join("\n");
+
+/**
+ * A new script origin each time: V8 keeps what one isolate compiled, by source and origin, and
+ * would answer from that instead of reading the cache file.
+ */
+let runs = 0;
+const origin = () => `file:///m-${++runs}.mjs`;
+const scratch = mkdtempSync(path.join(tmpdir(), "nianbao-test-cache-"));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+let dirs = 0;
+/** A cache folder not made yet (runCached makes it). */
+const freshDir = () => path.join(scratch, `cache-${++dirs}`);
+const cacheFiles = (dir: string) => readdirSync(dir).filter((f) => f.endsWith(".v8cache"));
+
+describe("asScript", () => {
+  it("turns a bundle with one trailing export list into a function returning its exports", () => {
+    const script = asScript(MODULE);
+    expect(script).not.toBeNull();
+    const m = runCached(script!, "m", "file:///somewhere/module.mjs", null)!;
+    expect(Object.keys(m.exports).sort()).toEqual(["Counter", "seen", "strict", "whereAmI"]);
+    expect((m.exports.whereAmI as () => string)()).toBe("file:///somewhere/module.mjs");
+    const counter = new (m.exports.Counter as new () => { next(): number })();
+    expect([counter.next(), counter.next()]).toEqual([1, 2]);
+    // Strict mode, as in a module: a plain call has no `this`.
+    const strict = m.exports.strict as () => unknown;
+    expect(strict()).toBeUndefined();
+    expect(script).not.toContain("sourceMappingURL");
+  });
+
+  it("refuses any other shape of module", () => {
+    expect(asScript(`import x from "y";\nconst a = x;\nexport { a };\n`)).toBeNull();
+    expect(asScript(`export const a = 1;\n`)).toBeNull();
+    expect(asScript(`const a = 1;\nexport { a };\nconst b = 2;\n`)).toBeNull();
+    expect(asScript(`const a = 1;\nexport { a as default, a.b };\n`)).toBeNull();
+    expect(asScript(`export default 1;\nconst a = 1;\nexport { a };\n`)).toBeNull();
+  });
+
+  it("a module with top-level await does not run as a script: runCached gives null, and nothing is cached", () => {
+    const dir = freshDir();
+    const script = asScript(`const a = await Promise.resolve(1);\nexport { a };\n`);
+    expect(script).not.toBeNull();
+    expect(runCached(script!, "tla", "file:///x.mjs", dir)).toBeNull();
+  });
+
+  it("pdf.js's worker code, patched, has that shape (else every thread would compile it again)", () => {
+    const { source } = applyPatches(readFileSync(pdfjsBuildFile("pdf.worker.mjs"), "utf8"), WORKER_PATCHES);
+    const m = runCached(asScript(source)!, "pdf.worker", pathToFileURL(pdfjsBuildFile("pdf.worker.mjs")).href, null);
+    expect(typeof m?.exports.WorkerMessageHandler).toBe("function");
+  });
+});
+
+describe("runCached", () => {
+  it("writes the cache on save(), once, and the next run takes its code from it", () => {
+    const dir = freshDir();
+    const first = runCached(asScript(MODULE)!, "m", origin(), dir)!;
+    expect(first.fromCache).toBe(false);
+    expect(cacheFiles(dir)).toEqual([]);
+    first.save();
+    const [file] = cacheFiles(dir);
+    expect(file).toMatch(/^m-[0-9a-f]{24}\.v8cache$/);
+    expect(statSync(path.join(dir, file!)).mode & 0o777).toBe(0o600);
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
+
+    const second = runCached(asScript(MODULE)!, "m", origin(), dir)!;
+    expect(second.fromCache).toBe(true);
+    expect((second.exports.whereAmI as () => string)()).toBe(`file:///m-${runs}.mjs`);
+    const before = statSync(path.join(dir, file!)).mtimeMs;
+    second.save();
+    expect(statSync(path.join(dir, file!)).mtimeMs).toBe(before);
+  });
+
+  it("another source gets its own file (V8 compares only lengths)", () => {
+    const dir = freshDir();
+    runCached(asScript(MODULE)!, "m", origin(), dir)!.save();
+    const same = MODULE.replace("const seen = [];", "const SEEN = [];").replace("export { seen,", "export { SEEN as seen,");
+    const other = runCached(asScript(same)!, "m", origin(), dir)!;
+    expect(other.fromCache).toBe(false);
+    other.save();
+    expect(cacheFiles(dir)).toHaveLength(2);
+  });
+
+  it("a damaged cache is refused by V8, the code still runs, and save() writes it again", () => {
+    const dir = freshDir();
+    runCached(asScript(MODULE)!, "m", origin(), dir)!.save();
+    const file = path.join(dir, cacheFiles(dir)[0]!);
+    writeFileSync(file, Buffer.alloc(statSync(file).size, 0x5a));
+    const damaged = runCached(asScript(MODULE)!, "m", origin(), dir)!;
+    expect(damaged.fromCache).toBe(false);
+    expect((damaged.exports.whereAmI as () => string)()).toBe(`file:///m-${runs}.mjs`);
+    damaged.save();
+    expect(runCached(asScript(MODULE)!, "m", origin(), dir)!.fromCache).toBe(true);
+  });
+
+  it("a cache with one byte changed is not handed to V8 (it checks no bytes), and is written again", () => {
+    const dir = freshDir();
+    runCached(asScript(MODULE)!, "m", origin(), dir)!.save();
+    const file = path.join(dir, cacheFiles(dir)[0]!);
+    const bytes = readFileSync(file);
+    const at = bytes.length >> 1;
+    bytes[at] = bytes[at]! ^ 0x01;
+    writeFileSync(file, bytes);
+    const flipped = runCached(asScript(MODULE)!, "m", origin(), dir)!;
+    expect(flipped.fromCache).toBe(false);
+    flipped.save();
+    expect(readFileSync(file).equals(bytes)).toBe(false);
+    expect(runCached(asScript(MODULE)!, "m", origin(), dir)!.fromCache).toBe(true);
+  });
+
+  it("a folder others may write to is neither read nor written", () => {
+    const dir = freshDir();
+    runCached(asScript(MODULE)!, "m", origin(), dir)!.save();
+    chmodSync(dir, 0o777);
+    const open = runCached(asScript(MODULE)!, "m", origin(), dir)!;
+    expect(open.fromCache).toBe(false);
+    const file = path.join(dir, cacheFiles(dir)[0]!);
+    writeFileSync(file, "not a cache");
+    open.save();
+    expect(readFileSync(file, "utf8")).toBe("not a cache");
+  });
+
+  it("NIANBAO_CODE_CACHE: a folder, or off", () => {
+    expect(codeCacheDir({ NIANBAO_CODE_CACHE: "off" })).toBeNull();
+    expect(codeCacheDir({ NIANBAO_CODE_CACHE: "0" })).toBeNull();
+    expect(codeCacheDir({ NIANBAO_CODE_CACHE: "rel/dir" })).toBe(path.resolve("rel/dir"));
+    expect(codeCacheDir({})).toBe(path.join(tmpdir(), `nianbao-code-cache-${process.getuid!()}`));
+  });
+});
+
+describe("nianbao extract with the code cache", () => {
+  it("writes pdf.js's cache on the first run; runs from it, and with it off, give the same output", () => {
+    const dir = freshDir();
+    const run = (cache: string) =>
+      spawnSync(process.execPath, [CLI, "extract", corpusFile("s004.pdf")], {
+        encoding: "utf8",
+        env: { ...process.env, NIANBAO_CODE_CACHE: cache },
+      });
+    const first = run(dir);
+    expect(first.status).toBe(0);
+    expect(JSON.parse(first.stdout).report).toMatchObject({ format: "2019", year: 2020 });
+    const [file] = cacheFiles(dir);
+    expect(file).toMatch(/^pdf\.worker-[\d.]+-[0-9a-f]{24}\.v8cache$/);
+    const written = statSync(path.join(dir, file!)).mtimeMs;
+
+    const second = run(dir);
+    expect(second.stdout).toBe(first.stdout);
+    expect(statSync(path.join(dir, file!)).mtimeMs).toBe(written);
+    expect(run("off").stdout).toBe(first.stdout);
+  });
+});
