@@ -16,6 +16,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, readdirSync, wr
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
+import type { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { loadConfig } from "../../src/config.js";
 import { openStore } from "../../src/store/index.js";
@@ -103,6 +104,20 @@ interface Run {
   storeMb: number;
 }
 
+/** How often the queued run counts finished documents, ms (a divisor of 500). */
+const POLL_MS = 50;
+
+/** Waits until `workers` processes listen on `queue` (BullMQ names their connections), at most 60 s. */
+async function workersListening(queue: Queue, workers: ChildProcess[]): Promise<void> {
+  const until = performance.now() + 60_000;
+  while ((await queue.getWorkersCount()) < workers.length) {
+    if (performance.now() > until) throw new Error(`${workers.length} workers did not start listening within 60 s`);
+    const dead = workers.find((w) => w.exitCode !== null);
+    if (dead) throw new Error(`a worker exited with ${dead.exitCode} before it listened`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 /** Runs `docs` through `WORKERS` nianbao worker processes with a fresh queue prefix and file store. */
 async function throughQueue(ctx: BenchContext, docs: { name: string; bytes: Uint8Array }[], tag: string): Promise<Run> {
   const root = mkdtempSync(join(tmpdir(), `nianbao-bench-${tag}-`));
@@ -121,8 +136,9 @@ async function throughQueue(ctx: BenchContext, docs: { name: string; bytes: Uint
   const rssSamples: number[][] = workers.map(() => []);
   const redisSamples: number[] = [];
   try {
-    // let the workers start (pdf.js is loaded in their parser threads on the first job)
-    await new Promise((r) => setTimeout(r, 1500));
+    // The clock starts once every worker listens (pdf.js is loaded in their parser threads on
+    // the first job, as the in-process side loads it on its first document).
+    await workersListening(queues.queues.extract, workers);
     const producer = new Producer(queues, store, pathToFileURL(inbox).href, config.QUEUE_PREFIX);
     const t0 = performance.now();
     const cpu0 = workers.reduce((a, w) => a + cpuSeconds(w.pid), 0);
@@ -137,12 +153,17 @@ async function throughQueue(ctx: BenchContext, docs: { name: string; bytes: Uint
     }
     let done = 0;
     let lastLog = 0;
+    let polls = 0;
     while (done < docs.length) {
-      await new Promise((r) => setTimeout(r, 500));
+      // Counted often (the run takes seconds, so a coarse poll would add to its time); the
+      // samples of RSS and Redis memory every 500 ms.
+      await new Promise((r) => setTimeout(r, POLL_MS));
+      const sample = ++polls % (500 / POLL_MS) === 0;
       // A new document's extract job completes once its result is stored (or fails).
       const c = await queues.queues.extract.getJobCounts("completed");
       const f = await Promise.all(Object.values(queues.queues).map((q) => q.getJobCounts("failed")));
       done = (c.completed ?? 0) + f.reduce((a, x) => a + (x.failed ?? 0), 0);
+      if (!sample) continue;
       workers.forEach((w, i) => {
         const v = w.pid ? rssMb(w.pid) : null;
         if (v !== null) rssSamples[i]?.push(v);
@@ -172,8 +193,9 @@ async function throughQueue(ctx: BenchContext, docs: { name: string; bytes: Uint
 
 /**
  * The same documents in `WORKERS` plain processes: processBytes + a file-store put each, with
- * the V8 settings a worker's parser threads get (src/tuning.ts).
- * Their wall seconds, and the CPU seconds they used in all (each process reports its own).
+ * the V8 settings a worker's parser threads get (src/tuning.ts). As on the queued side, the
+ * clock starts once all of them are ready (modules loaded, store open) and stops at the last
+ * document stored. Their wall seconds, and the CPU seconds they used in between, in all.
  */
 async function inProcess(docs: { name: string; bytes: Uint8Array }[]): Promise<{ seconds: number; cpu: number }> {
   const root = mkdtempSync(join(tmpdir(), "nianbao-bench-inproc-"));
@@ -192,28 +214,48 @@ async function inProcess(docs: { name: string; bytes: Uint8Array }[]): Promise<{
       const { openStore } = await import(${JSON.stringify(pathToFileURL(join(dist, "src/store/index.js")).href)});
       const [dir, out] = process.argv.slice(1);
       const store = openStore(out); await store.init();
+      process.stdout.write("ready\\n");
+      await new Promise((r) => process.stdin.once("data", r));
+      const cpu0 = process.cpuUsage();
       for (const f of readdirSync(dir)) {
         try { const env = await processBytes(readFileSync(join(dir, f)), { fileName: f }); await store.putResult(env, null); } catch {}
       }
+      const cpu = process.cpuUsage(cpu0);
+      process.stdout.write(JSON.stringify({ cpu: (cpu.user + cpu.system) / 1e6 }) + "\\n");
       await store.close();
-      const cpu = process.cpuUsage();
-      process.stdout.write(JSON.stringify({ cpu: (cpu.user + cpu.system) / 1e6 }));
+      process.stdin.destroy();
     })();`;
-  const t0 = performance.now();
-  const cpus = await Promise.all(
-    parts.map(
-      (_, i) =>
-        new Promise<number>((resolve, reject) => {
-          const c = spawn(process.execPath, ["-e", script, join(root, `in${i}`), join(root, `out${i}`)], { stdio: ["ignore", "pipe", "inherit"] });
-          let out = "";
-          c.stdout.on("data", (b: Buffer) => (out += b.toString()));
-          c.once("exit", (code) => (code === 0 ? resolve((JSON.parse(out) as { cpu: number }).cpu) : reject(new Error(`in-process run exited ${code}`))));
-        }),
-    ),
-  );
-  const seconds = (performance.now() - t0) / 1000;
-  rmSync(root, { recursive: true, force: true });
-  return { seconds, cpu: cpus.reduce((a, b) => a + b, 0) };
+  const children = parts.map((_, i) => spawn(process.execPath, ["-e", script, join(root, `in${i}`), join(root, `out${i}`)], { stdio: ["pipe", "pipe", "inherit"] }));
+  const lines = children.map((c) => {
+    const queue: string[] = [];
+    const waiters: ((line: string) => void)[] = [];
+    let buf = "";
+    c.stdout.on("data", (b: Buffer) => {
+      buf += b.toString();
+      for (let at = buf.indexOf("\n"); at >= 0; at = buf.indexOf("\n")) {
+        const line = buf.slice(0, at);
+        buf = buf.slice(at + 1);
+        const w = waiters.shift();
+        if (w) w(line);
+        else queue.push(line);
+      }
+    });
+    const failed = new Promise<never>((_, reject) => c.once("exit", (code) => reject(new Error(`in-process run exited ${code}`))));
+    return () => Promise.race([queue.length ? Promise.resolve(queue.shift()!) : new Promise<string>((r) => waiters.push(r)), failed]);
+  });
+  const exited = children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once("exit", r))));
+  try {
+    await Promise.all(lines.map((next) => next()));
+    const t0 = performance.now();
+    for (const c of children) c.stdin.write("go\n");
+    const cpus = await Promise.all(lines.map(async (next) => (JSON.parse(await next()) as { cpu: number }).cpu));
+    const seconds = (performance.now() - t0) / 1000;
+    await Promise.all(exited);
+    return { seconds, cpu: cpus.reduce((a, b) => a + b, 0) };
+  } finally {
+    for (const c of children) if (c.exitCode === null) c.kill();
+    rmSync(root, { recursive: true, force: true });
+  }
 }
 
 const mean = (xs: readonly number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
@@ -255,9 +297,9 @@ export const queueSection: Section = {
         },
       ],
       notes: [
-        `documents: corpus html/txt copies, a PDF every 5th, each with distinct bytes; both runs include process start and storing each result in a file store`,
+        `documents: corpus html/txt copies, a PDF every 5th, each with distinct bytes; both runs store each result in a file store`,
         `queue overhead: ${(overhead * 100).toFixed(1)}% of throughput (target < 10%)`,
-        `CPU ms/doc: every thread of the processes; the in-process side includes its start, the workers' is counted from the first enqueue (they had started); Redis's is on top of the workers'`,
+        `both sides timed from when all their processes were ready (modules loaded; the workers listening) to the last document stored; CPU ms/doc: every thread of the processes over that time; Redis's is on top of the workers'`,
       ],
     };
   },
