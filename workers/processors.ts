@@ -139,9 +139,11 @@ export function processors(deps: Deps): Record<Stage, (job: Job, token?: string)
   async function buildFromOriginal(data: ExtractJob, log: Logger): Promise<{ envelope: Envelope; built: Built; artifactKey: string; bytes: number } | Superseded> {
     const bytes = await readOriginal(data, log);
     if (!Buffer.isBuffer(bytes)) return bytes;
-    log.info({ bytes: bytes.byteLength, key: data.source.key }, "extracting");
+    const size = bytes.byteLength;
+    log.info({ bytes: size, key: data.source.key }, "extracting");
     let built: Built;
     try {
+      // The pool takes the bytes (extract-pool.ts, handOver): not used after this.
       built = await pool.build({ bytes, fileName: data.fileName, ...fileLimits(config) }, config.JOB_TIMEOUT_MS);
     } catch (e) {
       throw poolFault(e);
@@ -150,7 +152,7 @@ export function processors(deps: Deps): Record<Stage, (job: Job, token?: string)
     await store.putArtifact(artifactKey, built.documentJson);
     const { outcome } = built;
     if (!outcome.ok) throw poolFault(new ExtractFailure(outcome.code, outcome.message));
-    return { envelope: outcome.envelope, built, artifactKey, bytes: bytes.byteLength };
+    return { envelope: outcome.envelope, built, artifactKey, bytes: size };
   }
 
   /**
