@@ -5,6 +5,7 @@
  * must deliver what was sent although pdf.js reuses what it sends. That neither changes any
  * extraction is checked by the PDF corpus tests.
  */
+import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { deflateSync } from "node:zlib";
 import path from "node:path";
@@ -262,5 +263,24 @@ describe("native-inflate: Flate streams inflated by Node's zlib, and by pdf.js's
     const bad = Buffer.from(good);
     bad[bad.length - 1] = (bad[bad.length - 1] as number) ^ 0xff;
     expect(await pageText(pdfWithContent(bad))).toBe("Hello, inflated");
+  });
+});
+
+describe("no-canvas: pdf.js loads without its canvas library", () => {
+  it("maps no native addon into the process, prints no polyfill warning, and still reads a PDF", () => {
+    const pdfjs = new URL("../dist/src/extract/pdf/pdfjs.js", import.meta.url).href;
+    const extract = new URL("../dist/src/extract/index.js", import.meta.url).href;
+    const pdf = path.join(import.meta.dirname, "fixtures", "corpus", "synthetic", "s004.pdf");
+    const script = `
+      const { pdfjsReady } = await import(${JSON.stringify(pdfjs)});
+      await pdfjsReady();
+      const { extract } = await import(${JSON.stringify(extract)});
+      const { readFileSync } = await import("node:fs");
+      const doc = await extract(new Uint8Array(readFileSync(${JSON.stringify(pdf)})), "application/pdf");
+      const addons = readFileSync("/proc/self/maps", "utf8").split("\\n").filter((l) => l.endsWith(".node"));
+      console.log(JSON.stringify({ addons, pages: doc.pages, tables: doc.blocks.filter((b) => b.kind === "table").length }));`;
+    const r = spawnSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8" });
+    expect(r.stderr).toBe("");
+    expect(JSON.parse(r.stdout)).toEqual({ addons: [], pages: 5, tables: 3 });
   });
 });

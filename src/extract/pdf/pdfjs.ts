@@ -15,11 +15,13 @@
  *   (with a warning, not an error) every image larger than this many pixels.
  * - `disableFontFace: false` with a stand-in `ownerDocument` (FONT_SINK below): see there.
  */
-// natives.js must come first: it keeps the built-ins that pdf.js's bundled core-js replaces.
+// natives.js must come first: it keeps the built-ins that pdf.js's bundled core-js replaces;
+// no-canvas.js next: it keeps pdf.js from loading a canvas library we never draw with.
 import { restoreNatives } from "./natives.js";
+import "./no-canvas.js";
 // Not pdf-parse/worker: it loads pdf.js's worker code unpatched (and a second, minified copy
 // as a data URL). pdfjsReady() below loads the worker code itself, with worker-patches.ts;
-// pdf.js's main bundle installs DOMMatrix and Path2D from @napi-rs/canvas on its own.
+// pdf.js's main bundle would install DOMMatrix and Path2D from @napi-rs/canvas (no-canvas.ts).
 import { PDFParse, type LoadParameters } from "pdf-parse";
 import { applyPatches, WORKER_PATCHES } from "./worker-patches.js";
 import { inThreadWorker, type PdfWorkerClass, type WorkerMessageHandlerClass } from "./in-thread-port.js";
