@@ -3,7 +3,7 @@
  * and pdf.js's worker code loaded that way by `nianbao extract`.
  */
 import { spawnSync } from "node:child_process";
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -141,6 +141,32 @@ describe("runCached", () => {
     writeFileSync(file, "not a cache");
     open.save();
     expect(readFileSync(file, "utf8")).toBe("not a cache");
+  });
+
+  it("keeps the folder to the 8 newest caches, and removes temporary files over a minute old", () => {
+    const dir = freshDir();
+    const source = (i: number) => MODULE.replace("const seen = [];", `const seen = [${i}];`);
+    const written: string[] = [];
+    for (let i = 0; i < 9; i++) {
+      runCached(asScript(source(i))!, "m", origin(), dir)!.save();
+      const file = cacheFiles(dir).find((f) => !written.includes(f))!;
+      written.push(file);
+      const t = Date.now() / 1000 - 100 + i;
+      utimesSync(path.join(dir, file), t, t);
+    }
+    // The ninth write already made room: the oldest is gone.
+    expect(cacheFiles(dir)).toHaveLength(8);
+    expect(cacheFiles(dir)).not.toContain(written[0]);
+    writeFileSync(path.join(dir, "stale.tmp"), "");
+    utimesSync(path.join(dir, "stale.tmp"), Date.now() / 1000 - 120, Date.now() / 1000 - 120);
+    writeFileSync(path.join(dir, "fresh.tmp"), "");
+    runCached(asScript(source(9))!, "m", origin(), dir)!.save();
+    const left = cacheFiles(dir);
+    expect(left).toHaveLength(8);
+    expect(left).not.toContain(written[0]);
+    expect(left).not.toContain(written[1]);
+    for (const kept of written.slice(2)) expect(left).toContain(kept);
+    expect(readdirSync(dir).filter((f) => f.endsWith(".tmp"))).toEqual(["fresh.tmp"]);
   });
 
   it("NIANBAO_CODE_CACHE: a folder, or off", () => {

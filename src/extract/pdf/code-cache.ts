@@ -17,11 +17,12 @@
  *   is not used: its files would run as code). Files are written whole (temporary name, then
  *   rename), with a SHA-256 of their data in front, checked before V8 sees it. Nothing read or
  *   written there can fail a document: errors only leave it uncached.
+ * - The folder keeps the 8 newest cache files (pruned when one is written).
  * - NIANBAO_CODE_CACHE names the folder (default: nianbao-code-cache-UID in the temporary
  *   folder), or `off`.
  */
 import { createHash } from "node:crypto";
-import { lstatSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { threadId } from "node:worker_threads";
@@ -152,7 +153,30 @@ function writeCache(dir: string, file: string, compiled: vm.Script): void {
     const data = compiled.createCachedData();
     writeFileSync(temp, Buffer.concat([digest(data), data]), { mode: 0o600 });
     renameSync(temp, file);
+    prune(dir, file);
   } catch {
     rmSync(temp, { force: true });
   }
+}
+
+/** Cache files kept in the folder: one per pdf.js version, Node and set of V8 options in use. */
+const KEEP_FILES = 8;
+
+/**
+ * Keeps the folder bounded: the KEEP_FILES newest caches (another Node, pdf.js or set of
+ * options leaves its file behind), and no temporary file of a thread stopped while it wrote
+ * (older than a minute).
+ */
+function prune(dir: string, keep: string): void {
+  const now = Date.now();
+  const caches: { file: string; mtime: number }[] = [];
+  for (const name of readdirSync(dir)) {
+    const file = path.join(dir, name);
+    const st = lstatSync(file, { throwIfNoEntry: false });
+    if (!st?.isFile()) continue;
+    if (name.endsWith(".tmp") && now - st.mtimeMs > 60_000) rmSync(file, { force: true });
+    else if (name.endsWith(".v8cache") && file !== keep) caches.push({ file, mtime: st.mtimeMs });
+  }
+  caches.sort((a, b) => b.mtime - a.mtime);
+  for (const old of caches.slice(KEEP_FILES - 1)) rmSync(old.file, { force: true });
 }
