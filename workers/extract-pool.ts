@@ -106,10 +106,11 @@ export interface PoolOptions {
 }
 
 /**
- * A file's bytes move to the thread instead of being copied (a copy of each file cost a worker
- * about 2% of its CPU) when they fill a buffer of their own, as a file read gives them: their
- * buffer is then detached here, so the caller must not use them after build() or process().
- * Bytes that are a view of a larger or shared buffer are copied, leaving the buffer as it was.
+ * A file's bytes move to the thread instead of being copied, so that a file (up to
+ * MAX_FILE_BYTES) is held once, not twice, while it is read. They move when they fill a buffer
+ * of their own, as a file read gives them: their buffer is then detached here, so the caller
+ * must not use them after build() or process(). Bytes that are a view of a larger or shared
+ * buffer are copied, leaving the buffer as it was.
  */
 function handOver(work: ThreadWork): ArrayBuffer[] {
   if (work.kind === "envelope") return [];

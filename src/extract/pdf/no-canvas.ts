@@ -1,8 +1,8 @@
 /**
  * pdf.js's main bundle loads @napi-rs/canvas as it is imported, to give Node the DOMMatrix,
  * ImageData and Path2D that rendering needs. nianbao never renders a page, and loading that
- * native library cost every parser thread about 15 ms of CPU (and started its runtime's
- * threads). Like natives.ts, this module must be imported before pdf-parse: it puts a stand-in
+ * native library cost a one-file run about 30 ms of CPU and 20 MB of memory (and started the
+ * library's own threads). Like natives.ts, this module must be imported before pdf-parse: it puts a stand-in
  * for @napi-rs/canvas in Node's module cache (documented: `require.cache` entries may be added),
  * so pdf.js's `require("@napi-rs/canvas")` gets it instead, and installs empty stand-ins for the
  * three globals, so that pdf.js does not warn that it cannot polyfill them. pdf.js constructs
