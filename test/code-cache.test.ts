@@ -67,6 +67,26 @@ describe("asScript", () => {
     expect(runCached(script!, "tla", "file:///x.mjs", dir)).toBeNull();
   });
 
+  it("a dynamic import() in the script fails the same way, compiled or from the cache, with no warning", async () => {
+    const dir = freshDir();
+    const script = asScript(`async function load() { return (await import("node:path")).sep; }\nexport { load };\n`)!;
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on("warning", onWarning);
+    try {
+      const first = runCached(script, "dyn", origin(), dir)!;
+      await expect((first.exports.load as () => Promise<string>)()).rejects.toMatchObject({ code: "ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING" });
+      first.save();
+      const second = runCached(script, "dyn", origin(), dir)!;
+      expect(second.fromCache).toBe(true);
+      await expect((second.exports.load as () => Promise<string>)()).rejects.toMatchObject({ code: "ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING" });
+      await new Promise((r) => setImmediate(r));
+    } finally {
+      process.off("warning", onWarning);
+    }
+    expect(warnings).toEqual([]);
+  });
+
   it("pdf.js's worker code, patched, has that shape (else every thread would compile it again)", () => {
     const { source } = applyPatches(readFileSync(pdfjsBuildFile("pdf.worker.mjs"), "utf8"), WORKER_PATCHES);
     const m = runCached(asScript(source)!, "pdf.worker", pathToFileURL(pdfjsBuildFile("pdf.worker.mjs")).href, null);

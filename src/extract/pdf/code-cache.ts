@@ -41,6 +41,11 @@ export function codeCacheDir(env: NodeJS.ProcessEnv = process.env): string | nul
  * { exports }; })`. Null if the module is not of the one shape this handles: a bundle with no
  * `import` declarations and a single `export { … }` list as its last statement (pdf.js's
  * builds). A module with top-level `await` does not compile as a script: runCached() says so.
+ *
+ * A dynamic `import()` in the script throws (ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING): Node 20
+ * offers a loader for scripts only as an experimental feature, which warns, and which a script
+ * from the code cache loses. pdf.js's worker code has one, for a fallback JPEG 2000 decoder,
+ * inside a try/catch; nianbao never decodes an image (pdfjs.ts, maxImageSize).
  */
 export function asScript(source: string): string | null {
   const tail = /\nexport \{([^}]*)\};\s*(?:\/\/# sourceMappingURL=\S*\s*)?$/.exec(source);
@@ -79,11 +84,7 @@ export function runCached(script: string, name: string, url: string, dir: string
   const cachedData = file === null ? undefined : readCache(dir!, file);
   let compiled: vm.Script;
   try {
-    compiled = new vm.Script(script, {
-      filename: url,
-      cachedData,
-      importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
-    });
+    compiled = new vm.Script(script, { filename: url, cachedData });
   } catch {
     return null;
   }
