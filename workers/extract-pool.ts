@@ -101,7 +101,7 @@ export interface PoolOptions {
   size: number;
   /** Heap limit of each thread, in MB. */
   memoryMb: number;
-  /** The thread script; defaults to the compiled extract-thread.js beside this module. */
+  /** The thread script; defaults to thread-entry.js beside this module (the bundled extract-thread, code-cached). */
   script?: URL;
 }
 
@@ -128,7 +128,7 @@ export class ExtractPool {
   private readonly script: URL;
 
   constructor(private readonly options: PoolOptions) {
-    this.script = options.script ?? new URL("./extract-thread.js", import.meta.url);
+    this.script = options.script ?? new URL("./thread-entry.js", import.meta.url);
     tuneV8ForParsing(); // before the first thread starts (src/tuning.ts)
     for (let i = 0; i < options.size; i++) this.slots.push({ worker: this.spawn(), busy: false });
   }

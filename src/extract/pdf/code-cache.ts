@@ -65,35 +65,38 @@ export function asScript(source: string): string | null {
   return `(function (__nianbaoImportMeta) {"use strict";\n${body.replace(/\bimport\.meta\b/g, "__nianbaoImportMeta")}\nreturn { ${entries.join(", ")} };\n})`;
 }
 
-/** A module run as a script, with the code cache; `save()` after the first document. */
-export interface CachedModule {
-  exports: Record<string, unknown>;
+/** A script compiled through the code cache. */
+export interface CachedScript {
+  /** What running the script gave (for asScript's text, the function that runs the module). */
+  value: unknown;
   /** Whether V8 took its bytecode from the cache. */
   fromCache: boolean;
-  /** Writes the cache, once, if it was missing or refused. Never throws. */
+  /**
+   * Writes the cache, once, if it was missing or refused: best after the code has run a while,
+   * so that it holds the functions compiled on their first call. Never throws.
+   */
   save(): void;
 }
 
 /**
- * Runs `script` (from asScript) as if it were the module at `url`, with the cache in `dir`
- * (none if null). Null if it does not compile as a script (top-level `await`, say); throws
- * what running it throws.
+ * Compiles `script` as the file `filename`, with the cache in `dir` (none if null), and runs
+ * it. Null if it does not compile (a module's top-level `await`, say); throws what running it
+ * throws.
  */
-export function runCached(script: string, name: string, url: string, dir: string | null): CachedModule | null {
+export function compileCached(script: string, name: string, filename: string, dir: string | null): CachedScript | null {
   const file = dir === null ? null : path.join(dir, `${name}-${cacheKey(script)}.v8cache`);
   const cachedData = file === null ? undefined : readCache(dir!, file);
   let compiled: vm.Script;
   try {
-    compiled = new vm.Script(script, { filename: url, cachedData });
+    compiled = new vm.Script(script, { filename, cachedData });
   } catch {
     return null;
   }
   const fromCache = cachedData !== undefined && compiled.cachedDataRejected === false;
-  const run = compiled.runInThisContext() as (meta: { url: string }) => Record<string, unknown>;
-  const exports = run({ url });
+  const value: unknown = compiled.runInThisContext();
   let saved = fromCache || file === null;
   return {
-    exports,
+    value,
     fromCache,
     save() {
       if (saved) return;
@@ -101,6 +104,19 @@ export function runCached(script: string, name: string, url: string, dir: string
       writeCache(dir!, file!, compiled);
     },
   };
+}
+
+/** A module run as a script (asScript), with the code cache. */
+export interface CachedModule extends Omit<CachedScript, "value"> {
+  exports: Record<string, unknown>;
+}
+
+/** Runs `script` (from asScript) as if it were the module at `url`: compileCached(), then the module. */
+export function runCached(script: string, name: string, url: string, dir: string | null): CachedModule | null {
+  const cached = compileCached(script, name, url, dir);
+  if (cached === null) return null;
+  const run = cached.value as (meta: { url: string }) => Record<string, unknown>;
+  return { exports: run({ url }), fromCache: cached.fromCache, save: () => cached.save() };
 }
 
 /** Source, V8 version and options: a different one of any of them is a different file. */

@@ -19,6 +19,9 @@
 // no-canvas.js next: it keeps pdf.js from loading a canvas library we never draw with.
 import { restoreNatives } from "./natives.js";
 import "./no-canvas.js";
+// pdf.js's main bundle, the copy pdf-parse loads (pdfjsReady() checks that it is): imported by
+// name, not by path, so that the parser thread's bundle holds it (scripts/bundle-thread.mjs).
+import * as pdfjsMain from "pdfjs-dist/legacy/build/pdf.mjs";
 // Not pdf-parse/worker: it loads pdf.js's worker code unpatched (and a second, minified copy
 // as a data URL). pdfjsReady() below loads the worker code itself, with worker-patches.ts;
 // pdf.js's main bundle would install DOMMatrix and Path2D from @napi-rs/canvas (no-canvas.ts).
@@ -136,7 +139,10 @@ export function pdfjsReady(): Promise<OpsTable> {
       process.emitWarning(`pdf.js ${pdfjsVersion()} does not take these patches, so PDFs are read more slowly: ${missed.join(", ")}`);
     }
     const half = (await loadWorkerCode(source)) as { WorkerMessageHandler: WorkerMessageHandlerClass };
-    const mod = (await import(pathToFileURL(pdfjsBuildFile("pdf.mjs")).href)) as { OPS: OpsTable; PDFWorker: PdfWorkerClass };
+    const mod = pdfjsMain as unknown as { OPS: OpsTable; PDFWorker: PdfWorkerClass; version: string };
+    if (mod.version !== pdfjsVersion()) {
+      throw new Error(`pdf.js ${mod.version} is not the ${pdfjsVersion()} that pdf-parse loads: install one pdfjs-dist (npm dedupe)`);
+    }
     restoreNatives();
     worker = inThreadWorker(half.WorkerMessageHandler, mod.PDFWorker, VERBOSITY);
     return mod.OPS;
