@@ -9,7 +9,7 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { asScript, codeCacheDir, runCached } from "../src/extract/pdf/code-cache.js";
-import { pdfjsBuildFile } from "../src/extract/pdf/pdfjs.js";
+import { pdfjsBuildFile } from "../src/extract/pdf/pdfjs-dist.js";
 import { applyPatches, WORKER_PATCHES } from "../src/extract/pdf/worker-patches.js";
 import { corpusFile } from "./support/corpus.js";
 import { CLI } from "./support/pipeline.js";

@@ -11,7 +11,8 @@ import { deflateSync } from "node:zlib";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { extractRulings } from "../src/extract/pdf/lines.js";
-import { pdfjsBuildFile, pdfjsReady, PositionedPdfParse, type PdfOperatorList, type PdfPage } from "../src/extract/pdf/pdfjs.js";
+import { pdfjsReady, PositionedPdfParse, type PdfOperatorList, type PdfPage } from "../src/extract/pdf/pdfjs.js";
+import { pdfjsBuildFile } from "../src/extract/pdf/pdfjs-dist.js";
 import { applyPatches, WORKER_PATCHES, type SourcePatch } from "../src/extract/pdf/worker-patches.js";
 import { InThreadPort } from "../src/extract/pdf/in-thread-port.js";
 

@@ -30,7 +30,7 @@ import { applyPatches, WORKER_PATCHES } from "./worker-patches.js";
 import { inThreadWorker, type PdfWorkerClass, type WorkerMessageHandlerClass } from "./in-thread-port.js";
 import { scratchDir } from "../programs.js";
 import { asScript, codeCacheDir, runCached, type CachedModule } from "./code-cache.js";
-import { createRequire } from "node:module";
+import { pdfjsBuildFile, pdfjsDir, pdfjsVersion } from "./pdfjs-dist.js";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -96,26 +96,12 @@ export function isTextItem(x: unknown): x is PdfTextItem {
 }
 
 /* ------------------------------------------------------------------------------------------ */
-/* Locating pdf.js's data files and operator table.                                            */
+/* pdf.js's data files (pdfjs-dist.ts finds pdf.js).                                           */
 /* ------------------------------------------------------------------------------------------ */
-
-/**
- * The pdfjs-dist that pdf-parse itself loads (hoisted or nested under pdf-parse): resolved
- * from pdf-parse's own location so that the CMaps and the `OPS` table match its pdf.js.
- */
-const pdfjsDir: string = (() => {
-  const fromPdfParse = createRequire(createRequire(import.meta.url).resolve("pdf-parse"));
-  return path.dirname(fromPdfParse.resolve("pdfjs-dist/package.json"));
-})();
 
 /** pdf.js wants a directory string with a trailing separator; a plain path works in Node. */
 const CMAP_DIR = path.join(pdfjsDir, "cmaps") + path.sep;
 const STANDARD_FONT_DIR = path.join(pdfjsDir, "standard_fonts") + path.sep;
-
-/** A file of the pdf.js build pdf-parse loads (the "legacy" build, for Node). */
-export function pdfjsBuildFile(name: string): string {
-  return path.join(pdfjsDir, "legacy", "build", name);
-}
 
 let ready: Promise<OpsTable> | undefined;
 /** pdf.js's worker half, in this thread (in-thread-port.ts); set by pdfjsReady(). */
@@ -185,11 +171,6 @@ async function importSource(source: string, name: string): Promise<unknown> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-}
-
-function pdfjsVersion(): string {
-  const pkg = JSON.parse(readFileSync(path.join(pdfjsDir, "package.json"), "utf8")) as { version?: unknown };
-  return String(pkg.version);
 }
 
 /* ------------------------------------------------------------------------------------------ */
