@@ -16,6 +16,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createInterface } from "node:readline";
 import { pathToFileURL } from "node:url";
 import type { Queue } from "bullmq";
 import { Redis } from "ioredis";
@@ -233,22 +234,15 @@ async function inProcess(docs: { name: string; bytes: Uint8Array }[]): Promise<{
       process.stdin.destroy();
     })();`;
   const children = parts.map((_, i) => spawn(process.execPath, ["-e", script, join(root, `in${i}`), join(root, `out${i}`)], { stdio: ["pipe", "pipe", "inherit"] }));
+  // Each child's next line of output ("ready", then its CPU), or its exit before it.
   const lines = children.map((c) => {
-    const queue: string[] = [];
-    const waiters: ((line: string) => void)[] = [];
-    let buf = "";
-    c.stdout.on("data", (b: Buffer) => {
-      buf += b.toString();
-      for (let at = buf.indexOf("\n"); at >= 0; at = buf.indexOf("\n")) {
-        const line = buf.slice(0, at);
-        buf = buf.slice(at + 1);
-        const w = waiters.shift();
-        if (w) w(line);
-        else queue.push(line);
-      }
-    });
+    const it = createInterface({ input: c.stdout })[Symbol.asyncIterator]();
     const failed = new Promise<never>((_, reject) => c.once("exit", (code) => reject(new Error(`in-process run exited ${code}`))));
-    return () => Promise.race([queue.length ? Promise.resolve(queue.shift()!) : new Promise<string>((r) => waiters.push(r)), failed]);
+    return async () => {
+      const line = await Promise.race([it.next(), failed]);
+      if (line.done) throw new Error("in-process run ended its output early");
+      return line.value;
+    };
   });
   const exited = children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once("exit", r))));
   try {
