@@ -58,8 +58,15 @@ export const LIMIT_SETTINGS = {
 
 export type Limits = { -readonly [K in keyof typeof LIMIT_SETTINGS]: number };
 
+/** A variable with a bad value, and what is wrong with it. */
+export interface BadVariable {
+  name: string;
+  raw: string | undefined;
+  message: string;
+}
+
 /** The ConfigError for bad variables: one line each, `  NAME="value": what is wrong`. */
-export function configError(bad: { name: string; raw: string | undefined; message: string }[]): ConfigError {
+export function configError(bad: BadVariable[]): ConfigError {
   const lines = bad.map((b) => `  ${b.name}=${JSON.stringify(b.raw)}: ${b.message}`);
   return new ConfigError(`invalid configuration:\n${lines.join("\n")}`);
 }
@@ -67,7 +74,7 @@ export function configError(bad: { name: string; raw: string | undefined; messag
 /** Reads the limits alone, or throws a ConfigError naming every bad variable. */
 export function loadLimits(env: NodeJS.ProcessEnv = process.env): Limits {
   const limits = {} as Limits;
-  const bad: { name: string; raw: string | undefined; message: string }[] = [];
+  const bad: BadVariable[] = [];
   for (const name of Object.keys(LIMIT_SETTINGS) as (keyof Limits)[]) {
     const raw = env[name];
     const r = readWholeNumber(raw, LIMIT_SETTINGS[name]);
