@@ -3,9 +3,11 @@
  * and over one PDF, against a `pdftotext -layout` loop over the same files. Each command runs
  * as its own process tree under bash, whose `times` gives the user + system CPU of everything
  * it started (module loading, JIT and GC threads, pdf.js, poppler): no in-process timer leaves
- * anything out. The commands run alternately, three times (once in --quick); the figures are
- * medians. An untimed run first writes pdf.js's code cache, which the timed runs read; one more
- * command runs the single file without it, as a first run on a machine does.
+ * anything out. The commands run alternately, five times (once in --quick); the figures are
+ * medians: on this 2-core VM one command's CPU moves by 10–25% from run to run, and a median of
+ * three still moved the ratio from 4.1× to 5.1× between runs of the same code. An untimed run
+ * first writes pdf.js's code cache, which the timed runs read; one more command runs the single
+ * file without it, as a first run on a machine does.
  */
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
@@ -55,7 +57,7 @@ export const cpuSection: Section = {
     };
     // One untimed run first, so that the code cache the timed runs read exists.
     cpuSeconds(commands.single);
-    const runs = ctx.quick ? 1 : 3;
+    const runs = ctx.quick ? 1 : 5;
     const seconds: Record<keyof typeof commands, number[]> = { batch: [], single: [], pdftotext: [], cold: [] };
     for (let i = 0; i < runs; i++)
       for (const key of Object.keys(commands) as (keyof typeof commands)[]) {
