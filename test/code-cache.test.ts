@@ -3,16 +3,17 @@
  * and pdf.js's worker code loaded that way by `nianbao extract`.
  */
 import { spawnSync } from "node:child_process";
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { pathToFileURL } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { asScript, codeCacheDir, runCached } from "../src/extract/pdf/code-cache.js";
 import { pdfjsBuildFile } from "../src/extract/pdf/pdfjs-dist.js";
 import { applyPatches, WORKER_PATCHES } from "../src/extract/pdf/worker-patches.js";
 import { corpusFile } from "./support/corpus.js";
 import { CLI } from "./support/pipeline.js";
+import { bundleState, inputsFile } from "../workers/bundle-check.js";
 import { ExtractPool } from "../workers/extract-pool.js";
 
 const MODULE = [
@@ -232,6 +233,8 @@ describe("the bundled parser thread (scripts/bundle-thread.mjs, workers/thread-e
 
   it("exists after the build, and gives what the thread of separate modules gives, file for file", async () => {
     expect(statSync(dist("workers/extract-thread.bundle.cjs")).size).toBeGreaterThan(2 ** 20);
+    // Current, so the thread runs it (and not its modules, after a warning).
+    expect(bundleState(fileURLToPath(dist("workers/extract-thread.bundle.cjs")))).toEqual({ current: true });
     const bundled = new ExtractPool({ size: 1, memoryMb: 2048, script: dist("workers/thread-entry.js") });
     const modules = new ExtractPool({ size: 1, memoryMb: 2048, script: dist("workers/extract-thread.js") });
     try {
@@ -247,5 +250,55 @@ describe("the bundled parser thread (scripts/bundle-thread.mjs, workers/thread-e
     } finally {
       await Promise.all([bundled.close(), modules.close()]);
     }
+  });
+});
+
+describe("bundleState (workers/bundle-check.ts): a bundle older than what it was built from is not run", () => {
+  const dir = () => mkdtempSync(path.join(scratch, "bundle-"));
+  const at = (file: string, seconds: number) => utimesSync(file, seconds, seconds);
+  /** A bundle at time 2000 built from a.js and sub/b.js at time 1000. */
+  function built(): { bundle: string; a: string; b: string } {
+    const d = dir();
+    const bundle = path.join(d, "out", "thread.bundle.cjs");
+    const a = path.join(d, "a.js");
+    const b = path.join(d, "sub", "b.js");
+    for (const f of [bundle, a, b]) {
+      mkdirSync(path.dirname(f), { recursive: true });
+      writeFileSync(f, "// code\n");
+    }
+    writeFileSync(inputsFile(bundle), JSON.stringify({ inputs: ["../a.js", "../sub/b.js"] }));
+    at(a, 1000);
+    at(b, 1000);
+    at(bundle, 2000);
+    return { bundle, a, b };
+  }
+
+  it("is current when every input is there and none is newer, also when all have one time (as an npm archive gives them)", () => {
+    const { bundle, a, b } = built();
+    expect(bundleState(bundle)).toEqual({ current: true });
+    for (const f of [bundle, a, b]) at(f, 499_162_500);
+    expect(bundleState(bundle)).toEqual({ current: true });
+  });
+
+  it("is out of date when an input was compiled again after it (tsc alone), and says which", () => {
+    const { bundle, b } = built();
+    at(b, 3000);
+    expect(bundleState(bundle)).toEqual({ current: false, reason: `${b} is newer than it` });
+  });
+
+  it("is out of date when an input is gone, or the list is missing, damaged or empty", () => {
+    const { bundle, a } = built();
+    rmSync(a);
+    expect(bundleState(bundle)).toEqual({ current: false, reason: `${a}, which it was built from, is gone` });
+    writeFileSync(inputsFile(bundle), "{ not json");
+    expect(bundleState(bundle)).toMatchObject({ current: false, reason: expect.stringContaining("missing or unreadable") });
+    writeFileSync(inputsFile(bundle), JSON.stringify({ inputs: [] }));
+    expect(bundleState(bundle)).toMatchObject({ current: false, reason: expect.stringContaining("lists no files") });
+    writeFileSync(inputsFile(bundle), JSON.stringify({ inputs: [3] }));
+    expect(bundleState(bundle)).toMatchObject({ current: false, reason: expect.stringContaining("lists no files") });
+    rmSync(inputsFile(bundle));
+    expect(bundleState(bundle)).toMatchObject({ current: false, reason: expect.stringContaining("missing or unreadable") });
+    rmSync(bundle);
+    expect(bundleState(bundle)).toEqual({ current: false, reason: `${bundle} is missing` });
   });
 });

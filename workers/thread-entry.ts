@@ -8,19 +8,28 @@
  * for: 0.40 against 0.42 s for one file).
  *
  * Without the bundle (a build without esbuild), or if it does not compile, the thread imports
- * extract-thread.js as modules, as before. `tsc` alone leaves the bundle as it was: build with
- * `npm run build`.
+ * extract-thread.js as modules, as before. So it does, with a warning, when the bundle is older
+ * than the modules it was built from (bundle-check.ts): `tsc` alone leaves the bundle as it was,
+ * and `npm run build` rebuilds it.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { codeCacheDir, compileCached } from "../src/extract/pdf/code-cache.js";
+import { bundleState } from "./bundle-check.js";
 
 const bundle = fileURLToPath(new URL("./extract-thread.bundle.cjs", import.meta.url));
 
 function runBundle(): boolean {
   if (!existsSync(bundle)) return false;
+  const state = bundleState(bundle);
+  if (!state.current) {
+    process.emitWarning(`the parser thread's bundle is out of date (${state.reason}): running its modules instead; \`npm run build\` rebuilds it`, {
+      code: "NIANBAO_STALE_BUNDLE",
+    });
+    return false;
+  }
   // The wrapper Node gives a CommonJS module.
   const script = `(function (exports, require, module, __filename, __dirname) {${readFileSync(bundle, "utf8")}\n})`;
   const cached = compileCached(script, "extract-thread", bundle, codeCacheDir());
