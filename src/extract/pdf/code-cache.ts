@@ -1,5 +1,6 @@
 /**
- * pdf.js's worker code (2 MB of JavaScript) compiled through V8's code cache.
+ * pdf.js's worker code (2 MB of JavaScript) compiled through V8's code cache; the parser
+ * thread's bundle goes through compileCached() too (workers/thread-entry.ts).
  *
  * Every parser thread compiles that code again: about 35 ms of CPU to load it, and more while
  * the first document runs, as each function is compiled on its first call. That is a large
@@ -12,7 +13,8 @@
  * The cache is only ever an optimisation:
  * - V8 checks that a cache fits its version and flags, and refuses it otherwise
  *   (`cachedDataRejected`); the file is then written again. The file's name holds a hash of the
- *   source (V8 itself compares only its length) and of the process's V8 options.
+ *   source (V8 itself compares only its length) and of the process's command-line options (flags
+ *   set at run time, src/tuning.ts, are left to V8's own check).
  * - The folder is the user's own (created 0700; one owned by someone else, or open to others,
  *   is not used: its files would run as code). Files are written whole (temporary name, then
  *   rename), with a SHA-256 of their data in front, checked before V8 sees it. Nothing read or
